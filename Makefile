@@ -1,0 +1,43 @@
+# The two set-up commands of the README: `make run` and `make test`. Everything else is a step of theirs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+PORT ?= 8000
+
+.PHONY: run test venv venv-dev quality pytest services
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+## Runs the application on SQLite with the demo data, at http://127.0.0.1:$(PORT)/admin/
+run: venv
+	bash scripts/system-deps.sh run
+	test -f .env || printf 'DEBUG=True\n' > .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## Installs what the tests need (Debian packages, PostgreSQL, Redis, Chromium), then runs lint and the whole suite.
+test: venv-dev
+	bash scripts/system-deps.sh test
+	set -a && eval "$$(bash scripts/services.sh)" && set +a && $(MAKE) --no-print-directory quality pytest
+
+quality:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=True $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=False SECRET_KEY=check-deploy-$$(date +%s)-a-long-and-random-enough-secret-value-for-django \
+		ALLOWED_HOSTS=conventions.ac-montpellier.fr $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest:
+	$(VENV)/bin/pytest $(PYTEST_ARGS)

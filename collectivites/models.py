@@ -1,0 +1,191 @@
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
+
+
+class Civilite(models.TextChoices):
+    MONSIEUR = "Monsieur", "Monsieur"
+    MADAME = "Madame", "Madame"
+
+
+class CollectiviteQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The collectivités a user may see: all for rectorat staff, their own for a portal account."""
+        if user.is_staff:
+            return self
+        if not user.is_authenticated or user.collectivite_id is None:
+            return self.none()
+        return self.filter(pk=user.collectivite_id)
+
+
+class Collectivite(models.Model):
+    """The party that signs the convention and pays the participation."""
+
+    class Type(models.TextChoices):
+        COMMUNE = "commune", "Commune"
+        COMMUNAUTE_COMMUNES = "cc", "Communauté de communes"
+        COMMUNAUTE_AGGLOMERATION = "ca", "Communauté d'agglomération"
+        METROPOLE = "metropole", "Métropole"
+        SYNDICAT = "syndicat", "Syndicat intercommunal"
+        AUTRE = "autre", "Autre"
+
+    nom = models.CharField("nom légal", max_length=200)
+    type = models.CharField("type", max_length=20, choices=Type.choices, default=Type.COMMUNE)
+    # Optional until a titre de perception is issued (facturation checks it then).
+    siren = models.CharField("SIREN", max_length=9, blank=True, validators=[validate_siren])
+    siret = models.CharField("SIRET", max_length=14, blank=True, validators=[validate_siret])
+    code_service_chorus = models.CharField("code service Chorus Pro", max_length=100, blank=True)
+    numero_engagement = models.CharField("numéro d'engagement", max_length=50, blank=True)
+    commune = models.OneToOneField(
+        "Commune",
+        verbose_name="commune (si la collectivité est une commune)",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collectivite_commune",
+    )
+    departement = models.CharField("département", max_length=3, help_text="Code INSEE : 11, 2A, 971…")
+    adresse = models.CharField("adresse", max_length=250)
+    code_postal = models.CharField("code postal", max_length=5)
+    ville = models.CharField("ville", max_length=100)
+    representant_civilite = models.CharField(
+        "civilité du représentant", max_length=10, choices=Civilite.choices, default=Civilite.MONSIEUR
+    )
+    representant_prenom = models.CharField("prénom du représentant", max_length=100)
+    representant_nom = models.CharField("nom du représentant", max_length=100)
+    representant_qualite = models.CharField("qualité du représentant", max_length=100, help_text="Maire, Président…")
+    email = models.EmailField("e-mail de contact", blank=True)
+    # Article 1 NB of the convention: when each commune of a grouping pays its own share, one convention per commune.
+    conventions_par_commune = models.BooleanField(
+        "une convention par commune",
+        default=False,
+        help_text="Pour un regroupement dont chaque commune paie sa participation.",
+    )
+    notes = models.TextField("notes", blank=True)
+    history = HistoricalRecords()
+
+    objects = CollectiviteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "collectivité"
+        verbose_name_plural = "collectivités"
+        ordering = ["nom"]
+        constraints = [
+            models.UniqueConstraint(fields=["siren"], condition=~models.Q(siren=""), name="collectivite_siren_unique"),
+        ]
+
+    def __str__(self):
+        return self.nom
+
+    @property
+    def est_groupement(self) -> bool:
+        return self.type != self.Type.COMMUNE
+
+    @property
+    def adresse_complete(self) -> str:
+        return f"{self.adresse} {self.code_postal} {self.ville}"
+
+    @property
+    def representant(self) -> str:
+        """ "Monsieur André HERNANDEZ", as the convention names the representative."""
+        return f"{self.representant_civilite} {self.representant_prenom} {self.representant_nom.upper()}"
+
+    def communes_couvertes(self):
+        """The communes whose schools this collectivité may register."""
+        if self.est_groupement:
+            return Commune.objects.filter(groupement=self)
+        return Commune.objects.filter(pk=self.commune_id)
+
+
+class Commune(models.Model):
+    code_insee = models.CharField("code INSEE", max_length=5, unique=True, validators=[validate_code_insee])
+    nom = models.CharField("nom", max_length=150)
+    code_postal = models.CharField("code postal", max_length=5, blank=True)
+    # Kept in step with the INSEE code by save(): stored so that lists filter and count by département.
+    departement = models.CharField("département", max_length=3, editable=False, db_index=True)
+    groupement = models.ForeignKey(
+        Collectivite,
+        verbose_name="groupement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communes_membres",
+        limit_choices_to=~models.Q(type=Collectivite.Type.COMMUNE),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "commune"
+        verbose_name_plural = "communes"
+        ordering = ["nom"]
+
+    def __str__(self):
+        return f"{self.nom} ({self.code_insee})"
+
+    def save(self, *args, **kwargs):
+        self.departement = departement_of(self.code_insee)
+        super().save(*args, **kwargs)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("L'adresse e-mail est obligatoire.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """An account: rectorat staff (is_staff) or a person of a collectivité on the portal. Logs in by e-mail."""
+
+    class Role(models.TextChoices):
+        REPRESENTANT = "representant", "Représentant (signe et paie)"
+        REFERENT = "referent", "Référent ville"
+        CONTRIBUTEUR = "contributeur", "Contributeur"
+
+    username = None
+    email = models.EmailField("adresse e-mail", unique=True)
+    collectivite = models.ForeignKey(
+        Collectivite,
+        verbose_name="collectivité",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comptes",
+    )
+    role = models.CharField("rôle", max_length=20, choices=Role.choices, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "utilisateur"
+        verbose_name_plural = "utilisateurs"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(collectivite__isnull=True) | ~models.Q(role=""),
+                name="user_role_with_collectivite",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.email

@@ -1,0 +1,193 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from ecoles.models import Ecole
+
+from .formats import euros
+from .models import Academie, AnneeScolaire, Convention, Inscription
+from .services import reference_for
+
+
+@admin.register(Academie)
+class AcademieAdmin(SimpleHistoryAdmin):
+    list_display = ["nom", "code", "ville", "ville_signature"]
+    search_fields = ["nom", "code"]
+
+
+@admin.register(AnneeScolaire)
+class AnneeScolaireAdmin(SimpleHistoryAdmin):
+    list_display = ["libelle", "academie", "tarif", "signataire", "date_fin"]
+    list_select_related = ["academie"]
+    search_fields = ["libelle"]
+
+    @admin.display(description="participation par école")
+    def tarif(self, obj):
+        return euros(obj.tarif_par_ecole)
+
+
+class InscriptionForm(forms.ModelForm):
+    class Meta:
+        model = Inscription
+        fields = ["ecole"]
+
+    def clean_ecole(self):
+        """Explains, before saving, what the database guarantees: one convention per school and year."""
+        ecole = self.cleaned_data["ecole"]
+        convention = self.instance.convention if self.instance.convention_id else self.parent_convention
+        if convention is None or (self.instance.pk and self.instance.ecole_id == ecole.pk):
+            return ecole
+        other = (
+            Inscription.objects.filter(annee=convention.annee_id, ecole=ecole)
+            .exclude(convention=convention.pk)
+            .select_related("convention")
+            .first()
+        )
+        if other:
+            raise forms.ValidationError(
+                f"L'école {ecole.uai} est déjà inscrite pour {convention.annee} dans la convention "
+                f"{other.convention.reference}."
+            )
+        if ecole.etat != Ecole.Etat.OUVERTE:
+            raise forms.ValidationError(
+                f"L'école {ecole.uai} est à l'état « {ecole.get_etat_display()} » : elle ne peut plus être inscrite."
+            )
+        return ecole
+
+
+class InscriptionInline(admin.TabularInline):
+    model = Inscription
+    form = InscriptionForm
+    autocomplete_fields = ["ecole"]
+    extra = 0
+    verbose_name = "école inscrite"
+    verbose_name_plural = "Annexe 1 – écoles inscrites"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("ecole__commune")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.parent_convention = obj
+        return formset
+
+    def _editable(self, obj):
+        return obj is None or obj.est_modifiable
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class DepartementFilter(admin.SimpleListFilter):
+    title = "département"
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        codes = Convention.objects.values_list("collectivite__departement", flat=True).distinct()
+        return [(code, code) for code in sorted(set(codes))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(collectivite__departement=self.value()) if self.value() else queryset
+
+
+@admin.register(Convention)
+class ConventionAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
+    list_filter = ["annee", "etat", DepartementFilter, "collectivite__type"]
+    search_fields = [
+        "reference",
+        "collectivite__nom",
+        "collectivite__siren",
+        "commune__nom",
+        "commune__code_insee",
+        "inscriptions__ecole__uai",
+    ]
+    list_select_related = ["annee", "collectivite", "commune"]
+    autocomplete_fields = ["collectivite", "commune"]
+    readonly_fields = [
+        "reference",
+        "etat",
+        "participation_affichee",
+        "document",
+        "document_sha256",
+        "date_envoi",
+        "exemplaire_signe",
+        "exemplaire_signe_sha256",
+        "date_retour",
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference", "annee", "collectivite", "commune", "etat", "participation_affichee"]}),
+        (
+            "Représentant de la collectivité",
+            {"fields": ["representant_civilite", "representant_prenom", "representant_nom", "representant_qualite"]},
+        ),
+        ("Choix des écoles", {"fields": ["choix_ecoles_verrouille"]}),
+        ("Envoi", {"fields": ["document", "document_sha256", "date_envoi"]}),
+        (
+            "Signature",
+            {
+                "fields": [
+                    "exemplaire_signe",
+                    "exemplaire_signe_sha256",
+                    "date_retour",
+                    "date_signature",
+                    "lieu_signature",
+                ]
+            },
+        ),
+        ("Résiliation", {"fields": ["date_resiliation", "motif_resiliation"]}),
+    ]
+    inlines = [InscriptionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(nb_ecoles_annot=Count("inscriptions"))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None:
+            # The parties and the year are fixed once created; the rest is fixed once it left the draft.
+            fields += ["annee", "collectivite", "commune"]
+            if not obj.est_modifiable:
+                fields += [
+                    "representant_civilite",
+                    "representant_prenom",
+                    "representant_nom",
+                    "representant_qualite",
+                    "date_signature",
+                    "lieu_signature",
+                    "date_resiliation",
+                    "motif_resiliation",
+                ]
+        return fields
+
+    @admin.display(description="écoles", ordering="nb_ecoles_annot")
+    def nb_ecoles(self, obj):
+        return obj.nb_ecoles
+
+    @admin.display(description="participation")
+    def participation_affichee(self, obj):
+        return euros(obj.participation) if obj.pk else "—"
+
+    def has_delete_permission(self, request, obj=None):
+        # A convention that left the draft state is a legal record: it can be terminated, never deleted.
+        if obj is not None and not obj.est_modifiable:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # The bulk delete would bypass the per-object rule above.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.reference = reference_for(obj.annee, obj.collectivite, obj.commune)
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,65 @@
+"""French formatting that users check: amounts, dates, dates in words, plurals. Used by pages and documents."""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from num2words import num2words
+
+NBSP = "\u00a0"
+MOIS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def _group_thousands(integer: int) -> str:
+    return f"{integer:,}".replace(",", NBSP)
+
+
+def euros(value: Decimal, decimals: bool = True) -> str:
+    """ "1 250,00 €" (non-breaking spaces); with decimals=False a whole amount drops its cents: "50 €"."""
+    value = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    integer, cents = divmod(value, 1)
+    text = _group_thousands(int(integer))
+    if decimals or cents:
+        text += "," + f"{cents:.2f}"[2:]
+    return f"{sign}{text}{NBSP}€"
+
+
+def euros_en_lettres(value: Decimal) -> str:
+    """ "cinquante euros", "mille deux cent cinquante euros et dix centimes"."""
+    value = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    integer, cents = int(value), int((value - int(value)) * 100)
+    text = f"{num2words(integer, lang='fr')} euro{'s' if integer > 1 else ''}"
+    if cents:
+        text += f" et {num2words(cents, lang='fr')} centime{'s' if cents > 1 else ''}"
+    return text
+
+
+def date_longue(value: datetime.date, zero_pad: bool = False) -> str:
+    """ "13 septembre 2021"; "01 septembre 2022" with zero_pad, as Article 3 writes it."""
+    day = f"{value.day:02d}" if zero_pad else str(value.day)
+    return f"{day} {MOIS[value.month - 1]} {value.year}"
+
+
+def date_en_lettres(value: datetime.date) -> str:
+    """ "treize septembre 2021", "premier mai 2022": the day in words, as on the signature line."""
+    day = "premier" if value.day == 1 else num2words(value.day, lang="fr")
+    return f"{day} {MOIS[value.month - 1]} {value.year}"
+
+
+def pluriel(count: int, singulier: str, pluriel: str | None = None) -> str:
+    """ "1 école", "3 écoles", "0 école" (French takes the singular below 2)."""
+    return f"{count} {singulier if abs(count) < 2 else (pluriel or singulier + 's')}"

@@ -1,0 +1,275 @@
+import datetime
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from collectivites.models import Civilite, Collectivite, Commune
+from ecoles.models import Ecole
+
+LIBELLE_ANNEE_RE = re.compile(r"^(\d{4})-(\d{4})$")
+
+
+def validate_libelle_annee(value: str) -> None:
+    match = LIBELLE_ANNEE_RE.match(value or "")
+    if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        raise ValidationError(
+            "L'année scolaire « %(value)s » est invalide : le format attendu est AAAA-AAAA, deux années qui se "
+            "suivent (par exemple 2021-2022).",
+            code="libelle_annee",
+            params={"value": value},
+        )
+
+
+class Academie(models.Model):
+    nom = models.CharField("nom", max_length=100, help_text="« Académie de Montpellier »")
+    code = models.CharField("code académie", max_length=2, unique=True, help_text="11 pour Montpellier")
+    adresse = models.CharField("adresse", max_length=250, help_text="« 31, rue de l'Université »")
+    code_postal = models.CharField("code postal", max_length=10, help_text="« 34 064 »")
+    ville = models.CharField("ville", max_length=100, help_text="« MONTPELLIER Cedex 2 »")
+    ville_signature = models.CharField("lieu de signature des conventions", max_length=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "académie"
+        verbose_name_plural = "académies"
+
+    def __str__(self):
+        return self.nom
+
+    @property
+    def adresse_complete(self) -> str:
+        return f"{self.adresse} {self.code_postal} - {self.ville}"
+
+
+class AnneeScolaireQuerySet(models.QuerySet):
+    def get_by_natural_key(self, libelle):
+        return self.get(libelle=libelle)
+
+
+class AnneeScolaire(models.Model):
+    academie = models.ForeignKey(Academie, verbose_name="académie", on_delete=models.PROTECT, related_name="annees")
+    libelle = models.CharField("année scolaire", max_length=9, unique=True, validators=[validate_libelle_annee])
+    tarif_par_ecole = models.DecimalField(
+        "participation par école (€ TTC)",
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    signataire_prenom = models.CharField("prénom du signataire de l'académie", max_length=100)
+    signataire_nom = models.CharField("nom du signataire de l'académie", max_length=100)
+    signataire_titre = models.TextField(
+        "titre du signataire",
+        help_text="« Rectrice de la région académique Occitanie, rectrice de l'académie de Montpellier, "
+        "chancelière des universités »",
+    )
+    history = HistoricalRecords()
+
+    objects = AnneeScolaireQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "année scolaire"
+        verbose_name_plural = "années scolaires"
+        ordering = ["-libelle"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(tarif_par_ecole__gte=0), name="annee_tarif_positif"),
+        ]
+
+    def __str__(self):
+        return self.libelle
+
+    def natural_key(self):
+        return (self.libelle,)
+
+    @property
+    def premiere_annee(self) -> int:
+        return int(self.libelle[:4])
+
+    @property
+    def date_fin(self) -> datetime.date:
+        """Article 3: the convention ends on 1 September of the second calendar year."""
+        return datetime.date(self.premiere_annee + 1, 9, 1)
+
+    @property
+    def signataire(self) -> str:
+        return f"{self.signataire_prenom} {self.signataire_nom}"
+
+
+class ConventionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """What a user may see: every convention for rectorat staff, their collectivité's for a portal account."""
+        return self.filter(collectivite__in=Collectivite.objects.for_user(user))
+
+    def for_annee(self, annee):
+        return self.filter(annee=annee)
+
+    def brouillons(self):
+        return self.filter(etat=Convention.Etat.BROUILLON)
+
+    def envoyees(self):
+        return self.filter(etat=Convention.Etat.ENVOYEE)
+
+    def signees(self):
+        return self.filter(etat=Convention.Etat.SIGNEE)
+
+    def resiliees(self):
+        return self.filter(etat=Convention.Etat.RESILIEE)
+
+    def expirees(self, today=None):
+        """Derived, not stored: signed conventions whose end date (1 September, Article 3) has passed."""
+        today = today or timezone.localdate()
+        last_ended = today.year if today >= datetime.date(today.year, 9, 1) else today.year - 1
+        return self.signees().filter(annee__libelle__lte=f"{last_ended - 1}-{last_ended}")
+
+    def with_nb_ecoles(self):
+        return self.annotate(nb_ecoles_annot=models.Count("inscriptions"))
+
+
+class Convention(models.Model):
+    class Etat(models.TextChoices):
+        BROUILLON = "brouillon", "Brouillon"
+        ENVOYEE = "envoyee", "Envoyée pour signature"
+        SIGNEE = "signee", "Signée"
+        RESILIEE = "resiliee", "Résiliée"
+
+    annee = models.ForeignKey(
+        AnneeScolaire, verbose_name="année scolaire", on_delete=models.PROTECT, related_name="conventions"
+    )
+    collectivite = models.ForeignKey(
+        Collectivite, verbose_name="collectivité", on_delete=models.PROTECT, related_name="conventions"
+    )
+    # Set when a grouping signs one convention per commune (NB of the convention); empty otherwise.
+    commune = models.ForeignKey(
+        Commune,
+        verbose_name="commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conventions",
+        help_text="Seulement pour une convention par commune d'un regroupement.",
+    )
+    reference = models.CharField("référence", max_length=40, unique=True, editable=False)
+    etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.BROUILLON, editable=False)
+    # The representative as named at signature time, copied from the collectivité and kept.
+    representant_civilite = models.CharField(
+        "civilité du représentant", max_length=10, choices=Civilite.choices, default=Civilite.MONSIEUR
+    )
+    representant_prenom = models.CharField("prénom du représentant", max_length=100)
+    representant_nom = models.CharField("nom du représentant", max_length=100)
+    representant_qualite = models.CharField("qualité du représentant", max_length=100)
+    choix_ecoles_verrouille = models.BooleanField(
+        "choix des écoles verrouillé", default=False, help_text="La collectivité ne peut plus modifier ses écoles."
+    )
+    # The PDF sent for signature: frozen bytes and their SHA-256 (set when sent, cleared if sent back to draft).
+    document = models.FileField("convention envoyée (PDF)", upload_to="conventions/envoyees/", blank=True)
+    document_sha256 = models.CharField("empreinte SHA-256", max_length=64, blank=True, editable=False)
+    date_envoi = models.DateTimeField("date d'envoi", null=True, blank=True, editable=False)
+    # The signed copy returned by the collectivité.
+    exemplaire_signe = models.FileField("exemplaire signé (PDF)", upload_to="conventions/signees/", blank=True)
+    exemplaire_signe_sha256 = models.CharField("empreinte de l'exemplaire signé", max_length=64, blank=True)
+    date_retour = models.DateTimeField("date de retour", null=True, blank=True)
+    date_signature = models.DateField("date de signature", null=True, blank=True)
+    lieu_signature = models.CharField("lieu de signature", max_length=100, blank=True)
+    date_resiliation = models.DateField("date de résiliation", null=True, blank=True)
+    motif_resiliation = models.TextField("motif de la résiliation", blank=True)
+    cree_le = models.DateTimeField("créée le", auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = ConventionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "convention"
+        verbose_name_plural = "conventions"
+        ordering = ["-annee__libelle", "reference"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["annee", "collectivite", "commune"],
+                condition=models.Q(commune__isnull=False),
+                name="convention_unique_par_commune",
+                violation_error_message="Une convention existe déjà pour cette collectivité, cette commune et "
+                "cette année scolaire.",
+            ),
+            models.UniqueConstraint(
+                fields=["annee", "collectivite"],
+                condition=models.Q(commune__isnull=True),
+                name="convention_unique_par_collectivite",
+                violation_error_message="Une convention existe déjà pour cette collectivité et cette année scolaire.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.collectivite}" + (f" ({self.commune.nom})" if self.commune_id else "")
+
+    @property
+    def academie(self) -> Academie:
+        return self.annee.academie
+
+    @property
+    def representant(self) -> str:
+        """ "Monsieur André HERNANDEZ"."""
+        return f"{self.representant_civilite} {self.representant_prenom} {self.representant_nom.upper()}"
+
+    @property
+    def est_modifiable(self) -> bool:
+        return self.etat == self.Etat.BROUILLON
+
+    @property
+    def est_expiree(self) -> bool:
+        return self.etat == self.Etat.SIGNEE and timezone.localdate() >= self.annee.date_fin
+
+    @property
+    def nb_ecoles(self) -> int:
+        # Uses the annotation of with_nb_ecoles() when the list fetched it, so lists stay at one query.
+        annotated = getattr(self, "nb_ecoles_annot", None)
+        return annotated if annotated is not None else self.inscriptions.count()
+
+    @property
+    def participation(self) -> Decimal:
+        """Article 7: number of registered schools × the year's rate per school, TTC."""
+        return self.nb_ecoles * self.annee.tarif_par_ecole
+
+    def communes_couvertes(self):
+        if self.commune_id:
+            return Commune.objects.filter(pk=self.commune_id)
+        return self.collectivite.communes_couvertes()
+
+    def ecoles_proposables(self):
+        """Open public schools of the communes covered that no convention of the year has registered yet."""
+        taken = Inscription.objects.filter(annee=self.annee_id).exclude(convention=self).values("ecole")
+        return Ecole.objects.inscriptibles().filter(commune__in=self.communes_couvertes()).exclude(pk__in=taken)
+
+
+class Inscription(models.Model):
+    """A school listed in Annexe 1 of a convention."""
+
+    convention = models.ForeignKey(
+        Convention, verbose_name="convention", on_delete=models.CASCADE, related_name="inscriptions"
+    )
+    ecole = models.ForeignKey(Ecole, verbose_name="école", on_delete=models.PROTECT, related_name="inscriptions")
+    # Copied from the convention so that the database can refuse a school registered twice in one school year.
+    annee = models.ForeignKey(AnneeScolaire, on_delete=models.PROTECT, related_name="+", editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "école inscrite (annexe 1)"
+        verbose_name_plural = "écoles inscrites (annexe 1)"
+        ordering = ["ecole__uai"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["annee", "ecole"],
+                name="inscription_ecole_unique_par_annee",
+                violation_error_message="Cette école est déjà inscrite dans une convention de cette année scolaire.",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.ecole)
+
+    def save(self, *args, **kwargs):
+        self.annee_id = self.convention.annee_id
+        super().save(*args, **kwargs)

@@ -1,0 +1,130 @@
+"""The convention workflow: each transition is one function here, checked, atomic and recorded in the history.
+
+brouillon → envoyee (PDF frozen) → signee → resiliee; envoyee → brouillon discards the frozen PDF on purpose.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from collectivites.models import Collectivite, Commune
+from ecoles.models import Ecole
+
+from .models import AnneeScolaire, Convention, Inscription
+
+
+class TransitionInterdite(Exception):
+    """A workflow step asked of a convention in a state that does not allow it. The message is for users."""
+
+
+def _require_etat(convention: Convention, *etats: str, action: str) -> None:
+    if convention.etat not in etats:
+        raise TransitionInterdite(
+            f"Impossible de {action} la convention {convention.reference} : elle est à l'état "
+            f"« {convention.get_etat_display()} »."
+        )
+
+
+def _save(convention: Convention, reason: str, user=None, **fields) -> Convention:
+    for name, value in fields.items():
+        setattr(convention, name, value)
+    convention._change_reason = reason
+    if user is not None:
+        convention._history_user = user
+    convention.save()
+    return convention
+
+
+def reference_for(annee: AnneeScolaire, collectivite: Collectivite, commune: Commune | None) -> str:
+    """Readable and unique by construction, since a collectivité has one convention per year (and commune)."""
+    reference = f"ENT-{annee.libelle}-{collectivite.pk:04d}"
+    return f"{reference}-{commune.code_insee}" if commune else reference
+
+
+@transaction.atomic
+def creer_convention(
+    annee: AnneeScolaire, collectivite: Collectivite, commune: Commune | None = None, ecoles=(), user=None
+) -> Convention:
+    """A new draft convention, the representative copied from the collectivité as it stands today."""
+    convention = Convention(
+        annee=annee,
+        collectivite=collectivite,
+        commune=commune,
+        reference=reference_for(annee, collectivite, commune),
+        representant_civilite=collectivite.representant_civilite,
+        representant_prenom=collectivite.representant_prenom,
+        representant_nom=collectivite.representant_nom,
+        representant_qualite=collectivite.representant_qualite,
+    )
+    _save(convention, "Création", user)
+    if ecoles:
+        choisir_ecoles(convention, ecoles, user=user)
+    return convention
+
+
+@transaction.atomic
+def choisir_ecoles(convention: Convention, ecoles, user=None) -> Convention:
+    """Sets Annexe 1 to exactly these schools. Only a draft can change; new schools must be open and public."""
+    _require_etat(convention, Convention.Etat.BROUILLON, action="modifier les écoles de")
+    wanted = {ecole.pk: ecole for ecole in ecoles}
+    current = set(convention.inscriptions.values_list("ecole_id", flat=True))
+    added = [wanted[pk] for pk in wanted.keys() - current]
+    refused = [e for e in added if e.etat != Ecole.Etat.OUVERTE or e.secteur != Ecole.Secteur.PUBLIC]
+    if refused:
+        raise TransitionInterdite(
+            "Ces écoles ne peuvent pas être inscrites (fermée, à fermer ou privée) : "
+            + ", ".join(str(e) for e in refused)
+        )
+    convention.inscriptions.filter(ecole_id__in=current - wanted.keys()).delete()
+    for ecole in added:
+        Inscription(convention=convention, ecole=ecole).save()
+    return _save(convention, "Choix des écoles", user)
+
+
+@transaction.atomic
+def revenir_en_brouillon(convention: Convention, motif: str, user=None) -> Convention:
+    """A recorded decision: the frozen PDF is discarded so that the convention can be corrected and sent again."""
+    _require_etat(convention, Convention.Etat.ENVOYEE, action="remettre en brouillon")
+    if not motif.strip():
+        raise TransitionInterdite("Le motif du retour en brouillon est obligatoire.")
+    convention.document.delete(save=False)
+    return _save(
+        convention,
+        f"Retour en brouillon : {motif}",
+        user,
+        etat=Convention.Etat.BROUILLON,
+        document="",
+        document_sha256="",
+        date_envoi=None,
+    )
+
+
+@transaction.atomic
+def enregistrer_signature(convention: Convention, date_signature, lieu_signature: str, user=None) -> Convention:
+    """Both parties signed: the rectorat records the date and the place (the seed: "A Montpellier, le 13/09/2021")."""
+    _require_etat(convention, Convention.Etat.ENVOYEE, action="enregistrer la signature de")
+    if date_signature > timezone.localdate():
+        raise TransitionInterdite("La date de signature ne peut pas être dans le futur.")
+    return _save(
+        convention,
+        "Signature",
+        user,
+        etat=Convention.Etat.SIGNEE,
+        date_signature=date_signature,
+        lieu_signature=lieu_signature,
+    )
+
+
+@transaction.atomic
+def resilier(convention: Convention, date_resiliation, motif: str, user=None) -> Convention:
+    """Article 8: after a failed conciliation, a signed convention may be terminated; nothing is refunded."""
+    _require_etat(convention, Convention.Etat.SIGNEE, action="résilier")
+    if not motif.strip():
+        raise TransitionInterdite("Le motif de la résiliation est obligatoire (article 8).")
+    return _save(
+        convention,
+        f"Résiliation : {motif}",
+        user,
+        etat=Convention.Etat.RESILIEE,
+        date_resiliation=date_resiliation,
+        motif_resiliation=motif,
+    )

@@ -1,0 +1,76 @@
+import re
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from collectivites.models import Commune
+
+from .validators import validate_uai
+
+# The generic part of a school's official name, before its own name ("ECOLE PRIMAIRE PUBLIQUE JEAN MOULIN").
+GENERIC_NAME_RE = re.compile(
+    r"^\s*(?:ECOLE|ÉCOLE)(?:\s+(?:MATERNELLE|ELEMENTAIRE|ÉLÉMENTAIRE|PRIMAIRE|DE NIVEAU ELEMENTAIRE))?"
+    r"(?:\s+(?:PUBLIQUE|PRIVEE|PRIVÉE))?\s*",
+    re.IGNORECASE,
+)
+
+
+class EcoleQuerySet(models.QuerySet):
+    def ouvertes(self):
+        return self.filter(etat=Ecole.Etat.OUVERTE)
+
+    def publiques(self):
+        return self.filter(secteur=Ecole.Secteur.PUBLIC)
+
+    def inscriptibles(self):
+        """Schools that may join a new convention: open public schools (a school A FERMER or closed may not)."""
+        return self.ouvertes().publiques()
+
+
+class Ecole(models.Model):
+    class Nature(models.TextChoices):
+        MATERNELLE = "maternelle", "École maternelle"
+        ELEMENTAIRE = "elementaire", "École élémentaire"
+        PRIMAIRE = "primaire", "École primaire"
+
+    class Secteur(models.TextChoices):
+        PUBLIC = "public", "Public"
+        PRIVE = "prive", "Privé"
+
+    class Etat(models.TextChoices):
+        OUVERTE = "ouverte", "Ouverte"
+        A_FERMER = "a_fermer", "À fermer"
+        FERMEE = "fermee", "Fermée"
+
+    uai = models.CharField("UAI", max_length=8, unique=True, validators=[validate_uai])
+    nom = models.CharField("nom officiel", max_length=200)
+    nature = models.CharField("nature", max_length=20, choices=Nature.choices)
+    secteur = models.CharField("secteur", max_length=10, choices=Secteur.choices, default=Secteur.PUBLIC)
+    etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.OUVERTE)
+    commune = models.ForeignKey(Commune, verbose_name="commune", on_delete=models.PROTECT, related_name="ecoles")
+    adresse = models.CharField("adresse", max_length=250, blank=True)
+    code_postal = models.CharField("code postal", max_length=5, blank=True)
+    siret = models.CharField("SIRET de la commune gestionnaire", max_length=14, blank=True)
+    history = HistoricalRecords()
+
+    objects = EcoleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "école"
+        verbose_name_plural = "écoles"
+        ordering = ["uai"]
+
+    def __str__(self):
+        return f"{self.uai} – {self.nom}"
+
+    @property
+    def libelle_nature_secteur(self) -> str:
+        """ "ECOLE PRIMAIRE PUBLIQUE", as Annexe 1 of the convention writes it."""
+        nature = {"maternelle": "MATERNELLE", "elementaire": "ELEMENTAIRE", "primaire": "PRIMAIRE"}[self.nature]
+        secteur = "PUBLIQUE" if self.secteur == self.Secteur.PUBLIC else "PRIVEE"
+        return f"ECOLE {nature} {secteur}"
+
+    @property
+    def patronyme(self) -> str:
+        """The school's own name, without its nature: "CELINE PINAUD" for "ECOLE ELEMENTAIRE CELINE PINAUD"."""
+        return GENERIC_NAME_RE.sub("", self.nom, count=1).strip()

@@ -1,0 +1,41 @@
+"""Personas shared by every test: a rectorat agent, a finance officer, representatives of collectivités A and B."""
+
+import pytest
+
+from collectivites.models import User
+
+from .factories import CollectiviteFactory, UserFactory
+
+PASSWORD = "mot-de-passe-de-test-solide"
+
+
+@pytest.fixture
+def agent_gestion(db):
+    """A rectorat agent of the "Gestion ENT" group (staff, admin access)."""
+    return UserFactory(email="agent@ac-montpellier.fr", is_staff=True, groups=["Gestion ENT"])
+
+
+@pytest.fixture
+def agent_finances(db):
+    """A finance officer of the "Finances" group."""
+    return UserFactory(email="finances@ac-montpellier.fr", is_staff=True, groups=["Finances"])
+
+
+@pytest.fixture
+def collectivite_a(db):
+    return CollectiviteFactory(nom="Commune A")
+
+
+@pytest.fixture
+def collectivite_b(db):
+    return CollectiviteFactory(nom="Commune B")
+
+
+@pytest.fixture
+def representant_a(collectivite_a):
+    return UserFactory(email="maire@commune-a.fr", collectivite=collectivite_a, role=User.Role.REPRESENTANT)
+
+
+@pytest.fixture
+def representant_b(collectivite_b):
+    return UserFactory(email="maire@commune-b.fr", collectivite=collectivite_b, role=User.Role.REPRESENTANT)
