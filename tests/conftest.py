@@ -39,3 +39,10 @@ def representant_a(collectivite_a):
 @pytest.fixture
 def representant_b(collectivite_b):
     return UserFactory(email="maire@commune-b.fr", collectivite=collectivite_b, role=User.Role.REPRESENTANT)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Each test writes its files (frozen PDFs, uploads) in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
