@@ -5,6 +5,7 @@ defaults run the application locally: SQLite, console e-mail, tasks run in-proce
 refuses to start with the development secret key.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -26,7 +27,25 @@ def _env(reader, name, **kwargs):
         raise ImproperlyConfigured(f"Variable d'environnement {name} invalide : {exc}") from exc
 
 
-DEBUG = _env(env.bool, "DEBUG", default=False)
+def _strict_bool(name, default):
+    """django-environ reads any unknown word as False; a typo in DEBUG must not pass silently."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
+        raise ImproperlyConfigured(f"Variable d'environnement {name} invalide : « {raw} » n'est pas un booléen.")
+    return raw in {"true", "1", "yes", "on"}
+
+
+def _db_url(name, default):
+    config = _env(env.db_url, name, default=default)
+    if config["ENGINE"] not in environ.Env.DB_SCHEMES.values():
+        raise ImproperlyConfigured(
+            f"Variable d'environnement {name} invalide : moteur « {config['ENGINE']} » inconnu "
+            "(postgres://… ou sqlite:///… attendu)."
+        )
+    return config
+
+
+DEBUG = _strict_bool("DEBUG", default=False)
 SECRET_KEY = _env(env.str, "SECRET_KEY", default=DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
@@ -47,6 +66,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "widget_tweaks",
+    "dsfr",
+    "csp",
+    "axes",
     "collectivites",
     "ecoles",
     "conventions",
@@ -55,14 +78,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "collectivites.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout signalled during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -85,7 +112,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _env(env.db_url, "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": _db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = _env(env.int, "CONN_MAX_AGE", default=60)
@@ -98,7 +125,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The collectivités' portal (/espace/): log in by e-mail; the admin keeps its own login page.
+LOGIN_URL = "collectivites:connexion"
+LOGIN_REDIRECT_URL = "facturation:tableau_de_bord"
+LOGOUT_REDIRECT_URL = "collectivites:connexion"
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out account+address is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute force: 5 failures for one account from one address lock that pair out for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "collectivites.views.axes_username"
+AXES_LOCKOUT_TEMPLATE = "registration/verrouillage.html"
+AXES_RESET_ON_SUCCESS = True
+# Invitation links and password reset links expire (days / seconds).
+INVITATION_VALIDITE_JOURS = _env(env.int, "INVITATION_VALIDITE_JOURS", default=7)
+PASSWORD_RESET_TIMEOUT = _env(env.int, "PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+# django-dsfr: forms mark optional fields rather than required ones (the DSFR's current advice).
+DSFR_MARK_OPTIONAL_FIELDS = True
+# The signed convention a collectivité uploads (checked to be a PDF).
+EXEMPLAIRE_SIGNE_TAILLE_MAX = 10 * 1024 * 1024
 
 LANGUAGE_CODE = "fr-fr"
 TIME_ZONE = "Europe/Paris"
@@ -120,7 +169,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = _env(env.bool, "SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = _env(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -128,10 +177,77 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): no inline script anywhere; DSFR's script and ours are static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": _env(env.str, "LOG_LEVEL", default="INFO")},
+}
+
+# Background work (Celery, config/celery.py). Several workers on several machines share one Redis broker; progress
+# lives in the database, so no result backend is needed. Without CELERY_BROKER_URL, tasks run in-process.
+CELERY_BROKER_URL = _env(env.str, "CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = _env(env.bool, "CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged once done, so that a worker lost mid-task (machine stopped) has it redelivered to another;
+# the tasks are idempotent, which makes the redelivery harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = _env(env.int, "CELERY_WORKER_PREFETCH_MULTIPLIER", default=1)
+# Rendering PDFs grows a process's memory a little with each document: a child is replaced past this size (kB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env(env.int, "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300_000)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = _env(env.str, "CELERY_TASK_DEFAULT_QUEUE", default="ent-conventions")
+CELERY_TIMEZONE = TIME_ZONE
+# The campaign: how many days after sending a convention for signature its return is reminded (once).
+RELANCE_RETOUR_JOURS = _env(env.int, "RELANCE_RETOUR_JOURS", default=30)
+
+# Files (frozen PDFs, signed copies) shared by every web process and worker: a local folder by default (MEDIA_ROOT,
+# a network mount when there are several machines), or an S3-compatible bucket through django-storages (boto3).
+STORAGE_BACKEND = _env(env.str, "STORAGE_BACKEND", default="local")
+if STORAGE_BACKEND == "local":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _env(env.str, "AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": _env(env.str, "AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": _env(env.str, "AWS_S3_REGION_NAME", default=None),
+            "access_key": _env(env.str, "AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": _env(env.str, "AWS_SECRET_ACCESS_KEY", default=None),
+            "location": _env(env.str, "AWS_LOCATION", default=""),
+            # Conventions are personal data: private objects, reached only through short-lived signed links.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # A frozen PDF is never overwritten: a second file with the same name gets another name.
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(
+        f"Variable d'environnement STORAGE_BACKEND invalide : « {STORAGE_BACKEND} » (« local » ou « s3 » attendu)."
+    )
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

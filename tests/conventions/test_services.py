@@ -1,0 +1,65 @@
+import datetime
+
+import pytest
+
+from conventions.models import Convention
+from conventions.services import (
+    TransitionInterdite,
+    choisir_ecoles,
+    creer_convention,
+    enregistrer_signature,
+    resilier,
+)
+from tests.factories import AnneeScolaireFactory, CollectiviteFactory, ConventionFactory, EcoleFactory
+
+
+def test_creer_convention_copies_the_representative_and_records_history(db):
+    """A new convention names the representative as the collectivité has them today, and its creation is recorded."""
+    collectivite = CollectiviteFactory(representant_prenom="André", representant_nom="Hernandez")
+    convention = creer_convention(AnneeScolaireFactory(), collectivite)
+    assert convention.representant == f"{collectivite.representant_civilite} André HERNANDEZ"
+    assert convention.etat == Convention.Etat.BROUILLON
+    assert convention.history.first().history_change_reason == "Création"
+
+
+def test_choisir_ecoles_refuses_closed_and_private_schools(db):
+    """Only open public schools can join a new convention; the message names the refused school."""
+    convention = ConventionFactory()
+    fermee = EcoleFactory(fermee=True)
+    with pytest.raises(TransitionInterdite, match=fermee.uai):
+        choisir_ecoles(convention, [EcoleFactory(), fermee])
+    assert convention.inscriptions.count() == 0
+
+
+def test_choisir_ecoles_sets_annexe_1_exactly(db):
+    """Choosing schools adds the new ones and removes the ones no longer chosen."""
+    first, second, third = EcoleFactory.create_batch(3)
+    convention = ConventionFactory(ecoles=[first, second])
+    choisir_ecoles(convention, [second, third])
+    assert set(convention.inscriptions.values_list("ecole__uai", flat=True)) == {second.uai, third.uai}
+
+
+def test_only_a_draft_can_change_its_schools(db):
+    """A convention sent for signature keeps its Annexe 1."""
+    convention = ConventionFactory(envoyee=True, ecoles=1)
+    with pytest.raises(TransitionInterdite, match="Envoyée pour signature"):
+        choisir_ecoles(convention, [])
+
+
+def test_signature_then_resiliation(db):
+    """A sent convention is signed with date and place, then terminated with a reason (Article 8)."""
+    convention = ConventionFactory(envoyee=True, ecoles=1)
+    enregistrer_signature(convention, datetime.date(2021, 9, 13), "Montpellier")
+    assert convention.etat == Convention.Etat.SIGNEE
+    with pytest.raises(TransitionInterdite, match="motif"):
+        resilier(convention, datetime.date(2022, 3, 1), "  ")
+    resilier(convention, datetime.date(2022, 3, 1), "Engagements non respectés")
+    convention.refresh_from_db()
+    assert convention.etat == Convention.Etat.RESILIEE
+    assert convention.history.first().history_change_reason == "Résiliation : Engagements non respectés"
+
+
+def test_a_draft_cannot_be_signed(db):
+    """Signing skips no step: a draft must be sent first."""
+    with pytest.raises(TransitionInterdite):
+        enregistrer_signature(ConventionFactory(), datetime.date(2021, 9, 13), "Montpellier")
