@@ -2,6 +2,7 @@ import datetime
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -273,3 +274,127 @@ class Inscription(models.Model):
     def save(self, *args, **kwargs):
         self.annee_id = self.convention.annee_id
         super().save(*args, **kwargs)
+
+
+class TraitementQuerySet(models.QuerySet):
+    def with_compteurs(self):
+        """Progress counters of each batch, in the same query (the changelist shows them per row)."""
+        elements = "elements__etat"
+        return self.annotate(
+            nb_total=models.Count("elements"),
+            nb_faits=models.Count("elements", filter=models.Q(**{elements: ElementTraitement.Etat.FAIT})),
+            nb_echecs=models.Count("elements", filter=models.Q(**{elements: ElementTraitement.Etat.ECHEC})),
+        )
+
+
+class Traitement(models.Model):
+    """A batch of background work on many conventions of a year, run item by item on the Celery workers.
+
+    Progress is read from the items (done, failed with the reason, still to do), so that any number of workers can
+    work on one batch without counters to keep in step, and without a Celery result backend.
+    """
+
+    class Type(models.TextChoices):
+        PREPARATION = "preparation", "Préparation de l'année"
+        ENVOI = "envoi", "Envoi pour signature"
+        RELANCE = "relance", "Relance des conventions non retournées"
+        TITRES = "titres", "Émission des titres de perception"
+
+    type = models.CharField("type", max_length=20, choices=Type.choices)
+    annee = models.ForeignKey(
+        AnneeScolaire, verbose_name="année scolaire", on_delete=models.PROTECT, related_name="traitements"
+    )
+    # The Celery task run for each item, by its import path: facturation's task is named without being imported.
+    tache = models.CharField("tâche", max_length=200, editable=False)
+    lance_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="lancé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    lance_le = models.DateTimeField("lancé le", auto_now_add=True)
+    termine_le = models.DateTimeField("terminé le", null=True, blank=True, editable=False)
+
+    objects = TraitementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "traitement en arrière-plan"
+        verbose_name_plural = "traitements en arrière-plan"
+        ordering = ["-lance_le"]
+
+    def __str__(self):
+        return f"{self.get_type_display()} – {self.annee} (n° {self.pk})"
+
+    def compteurs(self) -> dict:
+        """{"total", "faits", "echecs", "restants"} in one query."""
+        counts = dict(self.elements.values_list("etat").annotate(n=models.Count("pk")).order_by())
+        faits = counts.get(ElementTraitement.Etat.FAIT, 0)
+        echecs = counts.get(ElementTraitement.Etat.ECHEC, 0)
+        restants = counts.get(ElementTraitement.Etat.A_FAIRE, 0)
+        return {"total": faits + echecs + restants, "faits": faits, "echecs": echecs, "restants": restants}
+
+
+class ElementTraitement(models.Model):
+    """One convention of a batch: done, failed (with the reason, for the agent), or still to do."""
+
+    class Etat(models.TextChoices):
+        A_FAIRE = "a_faire", "À faire"
+        FAIT = "fait", "Fait"
+        ECHEC = "echec", "Échec"
+
+    traitement = models.ForeignKey(Traitement, on_delete=models.CASCADE, related_name="elements")
+    # For a preparation, the convention of the previous year that is renewed; otherwise the one worked on.
+    convention = models.ForeignKey(
+        Convention, verbose_name="convention", on_delete=models.CASCADE, related_name="elements_traitement"
+    )
+    etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.A_FAIRE)
+    message = models.TextField("compte rendu", blank=True, help_text="Ce qui a été fait, ou la raison de l'échec.")
+    detail = models.JSONField("détail", default=dict, blank=True)
+    tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
+    maj_le = models.DateTimeField("mis à jour le", auto_now=True)
+
+    class Meta:
+        verbose_name = "élément de traitement"
+        verbose_name_plural = "éléments de traitement"
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["traitement", "convention"], name="element_unique_par_traitement"),
+        ]
+        indexes = [models.Index(fields=["traitement", "etat"], name="element_traitement_etat")]
+
+    def __str__(self):
+        return f"{self.convention.reference} : {self.get_etat_display()}"
+
+
+class Notification(models.Model):
+    """An e-mail sent about a convention. The unique key makes it impossible to send the same one twice."""
+
+    class Type(models.TextChoices):
+        CONVENTION_PRETE = "convention_prete", "Convention prête à signer"
+        RELANCE_RETOUR = "relance_retour", "Relance : convention à retourner"
+        TITRE_EMIS = "titre_emis", "Titre de perception émis"
+
+    convention = models.ForeignKey(
+        Convention, verbose_name="convention", on_delete=models.CASCADE, related_name="notifications"
+    )
+    type = models.CharField("type", max_length=20, choices=Type.choices)
+    # What the e-mail is about within the convention: the frozen PDF's SHA-256 (a convention sent again after a
+    # correction is announced again), or the titre's number.
+    cle = models.CharField("objet", max_length=64, blank=True)
+    destinataires = models.TextField("destinataires")
+    sujet = models.CharField("sujet", max_length=250)
+    envoyee_le = models.DateTimeField("envoyée le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "notification envoyée"
+        verbose_name_plural = "notifications envoyées"
+        ordering = ["-envoyee_le"]
+        constraints = [
+            models.UniqueConstraint(fields=["convention", "type", "cle"], name="notification_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} – {self.convention.reference}"
