@@ -1,0 +1,65 @@
+"""Every admin changelist opens for a "Gestion ENT" agent and fetches its related rows in bounded queries."""
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from collectivites.models import Collectivite, Commune, User
+from conventions.models import Academie, AnneeScolaire, Convention
+from ecoles.models import Ecole
+from tests.factories import (
+    AcademieFactory,
+    AnneeScolaireFactory,
+    CollectiviteFactory,
+    CommuneFactory,
+    ConventionFactory,
+    EcoleFactory,
+    UserFactory,
+)
+
+PROJECT_APPS = {"collectivites", "ecoles", "conventions", "facturation"}
+
+
+def make_rows(model, count, offset):
+    """Creates `count` rows of `model`, each with the related rows its changelist shows."""
+    builders = {
+        Collectivite: lambda i: CollectiviteFactory(),
+        Commune: lambda i: CommuneFactory(groupement=CollectiviteFactory(groupement=True)),
+        User: lambda i: UserFactory(collectivite=CollectiviteFactory(), role=User.Role.REFERENT),
+        Ecole: lambda i: EcoleFactory(),
+        Academie: lambda i: AcademieFactory(code=f"{i:02d}"),
+        AnneeScolaire: lambda i: AnneeScolaireFactory(libelle=f"{2000 + i}-{2001 + i}"),
+        Convention: lambda i: ConventionFactory(ecoles=2),
+    }
+    assert model in builders, f"Ajoutez à tests/test_admin.py de quoi créer des {model.__name__} pour ce test."
+    for i in range(offset, offset + count):
+        builders[model](i)
+
+
+def project_admins():
+    return [
+        pytest.param(model, id=model._meta.label)
+        for model in admin.site._registry
+        if model._meta.app_label in PROJECT_APPS
+    ]
+
+
+def changelist_queries(client, model):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, f"{url} → {response.status_code}"
+    return len(queries)
+
+
+@pytest.mark.parametrize("model", project_admins())
+def test_changelist_opens_with_bounded_queries(client, agent_gestion, model):
+    """The changelist answers 200 and costs the same number of queries for 5 rows and for 50."""
+    client.force_login(agent_gestion)
+    make_rows(model, 5, offset=10)
+    with_5 = changelist_queries(client, model)
+    make_rows(model, 45, offset=20)
+    assert model.objects.count() >= 50
+    assert changelist_queries(client, model) == with_5
