@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ecoles.models import Ecole
 
+from .admin_campagne import emettre_titres_en_arriere_plan, envoyer_en_arriere_plan, preparer_annee
 from .formats import euros
 from .models import Academie, AnneeScolaire, Convention, Inscription
 from .services import reference_for
@@ -18,6 +19,7 @@ class AcademieAdmin(SimpleHistoryAdmin):
 
 @admin.register(AnneeScolaire)
 class AnneeScolaireAdmin(SimpleHistoryAdmin):
+    actions = [preparer_annee]
     list_display = ["libelle", "academie", "tarif", "signataire", "date_fin"]
     list_select_related = ["academie"]
     search_fields = ["libelle"]
@@ -99,6 +101,7 @@ class DepartementFilter(admin.SimpleListFilter):
 
 @admin.register(Convention)
 class ConventionAdmin(SimpleHistoryAdmin):
+    actions = [envoyer_en_arriere_plan, emettre_titres_en_arriere_plan]
     list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
     list_filter = ["annee", "etat", DepartementFilter, "collectivite__type"]
     search_fields = [

@@ -1,0 +1,212 @@
+"""The campaign in the admin: the actions that start batches, their progress page, and the follow-up of a year.
+
+The progress page refreshes itself with `<meta http-equiv="refresh">` (no script: the CSP forbids inline ones).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, When
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from .annees import CHAMPS_ANNEE, PreparationImpossible
+from .campaign import (
+    conventions_non_retournees,
+    lancer_emission,
+    lancer_envoi,
+    lancer_preparation,
+    reessayer,
+    tableau_de_bord,
+)
+from .formats import pluriel
+from .models import AnneeScolaire, ElementTraitement, Notification, Traitement
+
+# Seconds between two refreshes of the progress page while the batch runs.
+RAFRAICHISSEMENT = 3
+
+
+def _vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRedirect | None:
+    if not traitements:
+        messages.warning(request, "Aucune convention de la sélection n'est concernée : aucun traitement lancé.")
+        return None
+    total = sum(t.elements.count() for t in traitements)
+    messages.success(
+        request,
+        f"{pluriel(len(traitements), 'traitement lancé', 'traitements lancés')} "
+        f"({pluriel(total, 'convention', 'conventions')}). Suivez l'avancement sur cette page.",
+    )
+    if len(traitements) == 1:
+        return HttpResponseRedirect(reverse("admin:conventions_traitement_change", args=[traitements[0].pk]))
+    return HttpResponseRedirect(reverse("admin:conventions_traitement_changelist"))
+
+
+# --- Actions on conventions ---
+
+
+@admin.action(description="Envoyer pour signature en arrière-plan (PDF figé et e-mail)", permissions=["change"])
+def envoyer_en_arriere_plan(modeladmin, request, queryset):
+    return _vers_traitements(request, lancer_envoi(queryset, user=request.user))
+
+
+@admin.action(description="Émettre les titres de perception en arrière-plan (conventions signées)")
+def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
+    # Named, not imported: facturation depends on conventions, not the other way round.
+    if not request.user.has_perm("facturation.emettre_titre"):
+        raise PermissionDenied
+    return _vers_traitements(request, lancer_emission(queryset, user=request.user))
+
+
+# --- « Préparer l'année » on school years ---
+
+
+class PreparationForm(forms.Form):
+    libelle = forms.CharField(label="Année à préparer", max_length=9, help_text="Par exemple 2022-2023")
+    tarif_par_ecole = forms.DecimalField(label="Participation par école (€ TTC)", max_digits=8, decimal_places=2)
+    signataire_prenom = forms.CharField(label="Prénom du signataire de l'académie", max_length=100)
+    signataire_nom = forms.CharField(label="Nom du signataire de l'académie", max_length=100)
+    signataire_titre = forms.CharField(label="Titre du signataire", widget=forms.Textarea(attrs={"rows": 3}))
+
+    @classmethod
+    def initial_from(cls, precedente: AnneeScolaire) -> dict:
+        suivante = f"{precedente.premiere_annee + 1}-{precedente.premiere_annee + 2}"
+        return {"libelle": suivante, **{name: getattr(precedente, name) for name in CHAMPS_ANNEE}}
+
+
+@admin.action(description="Préparer l'année suivante à partir de cette année", permissions=["add"])
+def preparer_annee(modeladmin, request, queryset):
+    if queryset.count() != 1:
+        messages.error(request, "Choisissez une seule année scolaire : celle dont les conventions sont reprises.")
+        return None
+    precedente = queryset.get()
+    form = PreparationForm(request.POST if "confirmer" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        valeurs = {name: form.cleaned_data[name] for name in CHAMPS_ANNEE}
+        try:
+            traitement = lancer_preparation(form.cleaned_data["libelle"], precedente, user=request.user, **valeurs)
+        except PreparationImpossible as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _vers_traitements(request, [traitement])
+    if not form.is_bound:
+        form = PreparationForm(initial=PreparationForm.initial_from(precedente))
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Préparer l'année suivante à partir de {precedente}",
+        "opts": modeladmin.model._meta,
+        "precedente": precedente,
+        "nb_conventions": precedente.conventions.signees().count(),
+        "form": form,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/conventions/campaign/preparer_annee.html", context)
+
+
+# --- The batches: list, progress, retry, and the follow-up of a year ---
+
+
+@admin.register(Traitement)
+class TraitementAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "type", "annee", "lance_le", "lance_par", "avancement", "nb_echecs", "termine_le"]
+    list_filter = ["type", "annee"]
+    list_select_related = ["annee", "lance_par"]
+    change_list_template = "admin/conventions/campaign/traitement_changelist.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_compteurs()
+
+    @admin.display(description="avancement")
+    def avancement(self, obj):
+        return f"{obj.nb_faits + obj.nb_echecs} / {obj.nb_total}"
+
+    @admin.display(description="échecs", ordering="nb_echecs")
+    def nb_echecs(self, obj):
+        return obj.nb_echecs
+
+    def has_add_permission(self, request):
+        return False  # a batch is started by an action, never typed in
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("suivi/", view(self.suivi_view), name="conventions_traitement_suivi"),
+            path("<int:pk>/reessayer/", view(self.reessayer_view), name="conventions_traitement_reessayer"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The progress page: counters, the failures with their reason, and the report of every item."""
+        traitement = get_object_or_404(Traitement.objects.select_related("annee", "lance_par"), pk=object_id)
+        if not self.has_view_or_change_permission(request, traitement):
+            raise PermissionDenied
+        compteurs = traitement.compteurs()
+        # Failures first (they need the agent), then the rest in the batch's order.
+        echecs_d_abord = Case(When(etat=ElementTraitement.Etat.ECHEC, then=0), default=1)
+        elements = traitement.elements.select_related("convention__collectivite").order_by(echecs_d_abord, "pk")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(traitement),
+            "opts": self.model._meta,
+            "traitement": traitement,
+            "compteurs": compteurs,
+            "traites": compteurs["faits"] + compteurs["echecs"],
+            "elements": elements,
+            "rafraichissement": RAFRAICHISSEMENT if traitement.termine_le is None else None,
+            "peut_reessayer": self.has_change_permission(request, traitement),
+        }
+        return TemplateResponse(request, "admin/conventions/campaign/traitement.html", context)
+
+    def reessayer_view(self, request, pk):
+        traitement = get_object_or_404(Traitement, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, traitement):
+            raise PermissionDenied
+        element = request.POST.get("element")
+        element_ids = [int(element)] if element and element.isdigit() else None
+        n = reessayer(traitement, element_ids)
+        if n:
+            messages.success(request, f"{pluriel(n, 'élément remis', 'éléments remis')} en file d'attente.")
+        else:
+            messages.info(request, "Aucun élément à réessayer.")
+        return HttpResponseRedirect(reverse("admin:conventions_traitement_change", args=[traitement.pk]))
+
+    def suivi_view(self, request):
+        """Follow-up of a year, per département, and the collectivités that have not returned their convention."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        annees = list(AnneeScolaire.objects.order_by("-libelle"))
+        annee = next((a for a in annees if str(a.pk) == request.GET.get("annee")), annees[0] if annees else None)
+        departement = request.GET.get("departement", "")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Suivi de campagne",
+            "opts": self.model._meta,
+            "annees": annees,
+            "annee": annee,
+            "departement": departement,
+        }
+        if annee is not None:
+            context["tableau"] = tableau_de_bord(annee)
+            context["non_retournees"] = conventions_non_retournees(annee, departement or None)
+        return TemplateResponse(request, "admin/conventions/campaign/suivi.html", context)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The e-mails sent: a record to read, never to edit."""
+
+    list_display = ["envoyee_le", "type", "convention", "destinataires", "sujet"]
+    list_filter = ["type", "convention__annee"]
+    list_select_related = ["convention"]
+    search_fields = ["convention__reference", "destinataires", "sujet"]
+    date_hierarchy = "envoyee_le"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

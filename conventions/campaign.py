@@ -1,0 +1,195 @@
+"""The yearly campaign: starting batches of background work, retrying their failures, and following the year.
+
+A batch (`Traitement`) lists its conventions as items, then one Celery task per item is queued once the batch is
+committed (a worker must find it). Without a broker the tasks run right here, one after the other.
+"""
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from celery.utils.imports import symbol_by_name
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from ecoles.models import Ecole
+
+from .annees import conventions_a_reconduire, creer_annee
+from .models import AnneeScolaire, Convention, ElementTraitement, Inscription, Notification, Traitement
+
+# The task run for each item, by import path: facturation's is named here, never imported (it depends on us).
+TACHES = {
+    Traitement.Type.PREPARATION: "conventions.tasks.preparer_convention",
+    Traitement.Type.ENVOI: "conventions.tasks.envoyer_convention",
+    Traitement.Type.RELANCE: "conventions.tasks.relancer_convention",
+    Traitement.Type.TITRES: "facturation.tasks.emettre_titre_element",
+}
+
+
+def mettre_en_file(traitement: Traitement, element_ids=None) -> int:
+    """Queues one task per item still to do (or per given item). Queuing an item twice is harmless."""
+    if element_ids is None:
+        element_ids = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE).values_list("pk", flat=True)
+    tache = symbol_by_name(traitement.tache)
+    ids = list(element_ids)
+    for element_id in ids:
+        tache.delay(element_id)
+    return len(ids)
+
+
+@transaction.atomic
+def lancer_traitement(type_: str, annee: AnneeScolaire, conventions, user=None) -> Traitement:
+    """A batch over `conventions` (a queryset), queued after commit."""
+    traitement = Traitement.objects.create(type=type_, annee=annee, tache=TACHES[type_], lance_par=user)
+    ids = conventions.order_by().values_list("pk", flat=True).distinct()
+    ElementTraitement.objects.bulk_create(
+        [ElementTraitement(traitement=traitement, convention_id=pk) for pk in sorted(ids)], batch_size=1000
+    )
+    if not traitement.elements.exists():
+        traitement.termine_le = timezone.now()
+        traitement.save(update_fields=["termine_le"])
+    transaction.on_commit(lambda: mettre_en_file(traitement))
+    return traitement
+
+
+def lancer_preparation(libelle: str, precedente: AnneeScolaire, user=None, **valeurs) -> Traitement:
+    """The admin's « préparer l'année »: the year now, its conventions in the background."""
+    with transaction.atomic():
+        annee, _ = creer_annee(libelle, precedente, **valeurs)
+        return lancer_traitement(Traitement.Type.PREPARATION, annee, conventions_a_reconduire(precedente), user)
+
+
+def _par_annee(type_: str, conventions, user) -> list[Traitement]:
+    annees = AnneeScolaire.objects.filter(pk__in=conventions.values("annee")).order_by("libelle")
+    return [lancer_traitement(type_, annee, conventions.filter(annee=annee), user) for annee in annees]
+
+
+def lancer_envoi(conventions, user=None) -> list[Traitement]:
+    """« Envoyer pour signature en arrière-plan »: drafts are rendered and sent; for conventions already sent, only
+    a missing e-mail goes. One batch per school year of the selection."""
+    a_envoyer = conventions.filter(etat__in=[Convention.Etat.BROUILLON, Convention.Etat.ENVOYEE])
+    return _par_annee(Traitement.Type.ENVOI, a_envoyer, user)
+
+
+def lancer_emission(conventions, user=None) -> list[Traitement]:
+    """Titres de perception in bulk for the signed conventions of the selection (facturation's task does the work;
+    a convention that already has its titre gets no second one)."""
+    return _par_annee(Traitement.Type.TITRES, conventions.filter(etat=Convention.Etat.SIGNEE), user)
+
+
+def conventions_a_relancer(annee: AnneeScolaire | None = None, now: datetime.datetime | None = None):
+    """Sent for signature more than RELANCE_RETOUR_JOURS days ago, no signed copy back, not reminded yet."""
+    limite = (now or timezone.now()) - datetime.timedelta(days=settings.RELANCE_RETOUR_JOURS)
+    deja = Notification.objects.filter(
+        convention=OuterRef("pk"), type=Notification.Type.RELANCE_RETOUR, cle=OuterRef("document_sha256")
+    )
+    conventions = Convention.objects.envoyees().filter(date_envoi__lte=limite, exemplaire_signe="")
+    if annee is not None:
+        conventions = conventions.for_annee(annee)
+    return conventions.exclude(Exists(deja))
+
+
+def lancer_relances(annee: AnneeScolaire | None = None, user=None) -> list[Traitement]:
+    return _par_annee(Traitement.Type.RELANCE, conventions_a_relancer(annee), user)
+
+
+@transaction.atomic
+def reessayer(traitement: Traitement, element_ids=None) -> int:
+    """Puts failed items (all, or the given ones) back in the queue; also requeues items still waiting, in case
+    their message was lost with a broker. Returns how many items were queued."""
+    echecs = traitement.elements.filter(etat=ElementTraitement.Etat.ECHEC)
+    attente = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE)
+    if element_ids is not None:
+        echecs, attente = echecs.filter(pk__in=element_ids), attente.filter(pk__in=element_ids)
+    ids = sorted(set(echecs.values_list("pk", flat=True)) | set(attente.values_list("pk", flat=True)))
+    if not ids:
+        return 0
+    echecs.update(etat=ElementTraitement.Etat.A_FAIRE)
+    Traitement.objects.filter(pk=traitement.pk).update(termine_le=None)
+    transaction.on_commit(lambda: mettre_en_file(traitement, ids))
+    return len(ids)
+
+
+# --- Follow-up of a year (the admin's « suivi de campagne ») ---
+
+ETATS = [etat for etat, _ in Convention.Etat.choices]
+
+
+def tableau_de_bord(annee: AnneeScolaire) -> dict:
+    """Per département: conventions per state, schools covered out of the open public schools, amounts.
+
+    A handful of grouped queries, whatever the number of conventions. Amounts come from facturation's titres
+    through the reverse relations (`titres`, `titres__paiements`): conventions does not import facturation.
+    """
+    conventions = Convention.objects.for_annee(annee)
+    lignes = defaultdict(_ligne_vide)
+
+    for dep, etat, n in conventions.values_list("collectivite__departement", "etat").annotate(n=Count("pk")):
+        lignes[dep]["etats"][etat] = n
+    for dep, n in Ecole.objects.inscriptibles().values_list("commune__departement").annotate(n=Count("pk")):
+        lignes[dep]["ecoles_ouvertes"] = n
+    inscrites = Inscription.objects.filter(annee=annee, ecole__in=Ecole.objects.inscriptibles()).exclude(
+        convention__etat=Convention.Etat.RESILIEE
+    )
+    for dep, n in inscrites.values_list("ecole__commune__departement").annotate(n=Count("pk")):
+        lignes[dep]["ecoles_inscrites"] = n
+    signees = inscrites.filter(convention__etat=Convention.Etat.SIGNEE)
+    for dep, n in signees.values_list("ecole__commune__departement").annotate(n=Count("pk")):
+        lignes[dep]["ecoles_couvertes"] = n
+    # Two queries, not one: joining titres and their payments at once would count each titre once per payment.
+    for dep, total in conventions.values_list("collectivite__departement").annotate(s=Sum("titres__montant")):
+        lignes[dep]["emis"] = total or Decimal("0")
+    for dep, total in conventions.values_list("collectivite__departement").annotate(
+        s=Sum("titres__paiements__montant")
+    ):
+        lignes[dep]["paye"] = total or Decimal("0")
+
+    rows = [_finir(dep, ligne) for dep, ligne in sorted(lignes.items())]
+    total = _ligne_vide()
+    for row in rows:
+        for etat in ETATS:
+            total["etats"][etat] += row["etats"][etat]
+        for key in ("ecoles_ouvertes", "ecoles_inscrites", "ecoles_couvertes", "emis", "paye"):
+            total[key] += row[key]
+    return {"annee": annee, "departements": rows, "total": _finir("Total", total), "etats": Convention.Etat.choices}
+
+
+def _ligne_vide() -> dict:
+    return {
+        "etats": dict.fromkeys(ETATS, 0),
+        "ecoles_ouvertes": 0,
+        "ecoles_inscrites": 0,
+        "ecoles_couvertes": 0,
+        "emis": Decimal("0"),
+        "paye": Decimal("0"),
+    }
+
+
+def _finir(dep: str, ligne: dict) -> dict:
+    ligne = dict(ligne, departement=dep)
+    ligne["nb_conventions"] = sum(ligne["etats"].values())
+    ligne["etats_liste"] = [ligne["etats"][etat] for etat in ETATS]
+    ligne["reste"] = max(ligne["emis"] - ligne["paye"], Decimal("0"))
+    ouvertes = ligne["ecoles_ouvertes"]
+    ligne["taux_couverture"] = round(100 * ligne["ecoles_couvertes"] / ouvertes) if ouvertes else None
+    return ligne
+
+
+def conventions_non_retournees(annee: AnneeScolaire, departement: str | None = None):
+    """Sent for signature and not come back signed: whom to chase, the oldest first."""
+    derniere_relance = Notification.objects.filter(
+        convention=OuterRef("pk"), type=Notification.Type.RELANCE_RETOUR
+    ).order_by("-envoyee_le")
+    conventions = (
+        Convention.objects.for_annee(annee)
+        .envoyees()
+        .filter(exemplaire_signe="")
+        .select_related("collectivite", "commune")
+        .annotate(derniere_relance=Subquery(derniere_relance.values("envoyee_le")[:1]))
+        .order_by("date_envoi", "reference")
+    )
+    if departement:
+        conventions = conventions.filter(collectivite__departement=departement)
+    return conventions

@@ -1,0 +1,45 @@
+"""`python manage.py send_reminders`: reminds the collectivités that have not returned their convention in time.
+
+Meant to run daily (cron, or Celery beat with `conventions.tasks.relancer_retours`); each convention is reminded once.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from conventions.campaign import conventions_a_relancer, lancer_relances
+from conventions.formats import pluriel
+from conventions.models import AnneeScolaire
+
+
+class Command(BaseCommand):
+    help = (
+        "Relance les collectivités qui n'ont pas retourné leur convention signée "
+        "RELANCE_RETOUR_JOURS jours après son envoi (une seule relance par convention)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--annee", help="seulement cette année scolaire, par exemple 2022-2023")
+        parser.add_argument("--dry-run", action="store_true", help="affiche les conventions à relancer sans envoyer")
+
+    def handle(self, *args, **options):
+        annee = None
+        if options["annee"]:
+            annee = AnneeScolaire.objects.filter(libelle=options["annee"]).first()
+            if annee is None:
+                raise CommandError(f"L'année scolaire {options['annee']} n'existe pas.")
+        conventions = conventions_a_relancer(annee).select_related("collectivite").order_by("reference")
+        self.stdout.write(
+            f"{pluriel(conventions.count(), 'convention à relancer', 'conventions à relancer')} "
+            f"(envoyées depuis plus de {settings.RELANCE_RETOUR_JOURS} jours, non retournées)."
+        )
+        for convention in conventions:
+            self.stdout.write(f"- {convention.reference} : {convention.collectivite}")
+        if options["dry_run"]:
+            return
+        for traitement in lancer_relances(annee):
+            compteurs = traitement.compteurs()
+            self.stdout.write(
+                f"Traitement n° {traitement.pk} ({traitement.annee}) : "
+                f"{pluriel(compteurs['faits'], 'élément traité', 'éléments traités')}, "
+                f"{pluriel(compteurs['echecs'], 'échec')}, {compteurs['restants']} en file d'attente."
+            )

@@ -1,0 +1,123 @@
+"""The campaign's e-mails to the collectivités, through Django's e-mail backend, each recorded so none goes twice.
+
+The `Notification` row is written in the same transaction as the sending: its unique key (convention, type, object)
+is the claim, so a second worker that would send the same e-mail waits on it and then finds it sent.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from collectivites.models import User
+
+from .formats import date_longue, euros, pluriel
+from .models import Convention, Notification
+
+# The portal's page of a convention, once the portal names it; "/espace/" (the portal's home) until then.
+PORTAIL_CONVENTION_URL_NAMES = ("conventions:detail", "conventions:convention")
+PORTAIL_CHEMIN = "/espace/"
+
+
+class NotificationImpossible(Exception):
+    """The e-mail cannot be sent (no address to send it to). The message is for users."""
+
+
+def lien_portail(convention: Convention) -> str:
+    """The absolute address of the convention on the portal (e-mails have no request to build it from)."""
+    for name in PORTAIL_CONVENTION_URL_NAMES:
+        try:
+            return settings.SITE_URL + reverse(name, kwargs={"pk": convention.pk})
+        except NoReverseMatch:
+            continue
+    return settings.SITE_URL + PORTAIL_CHEMIN
+
+
+def destinataires(convention: Convention) -> list[str]:
+    """The collectivité's contact address and its representatives' portal accounts, each once."""
+    collectivite = convention.collectivite
+    comptes = User.objects.filter(collectivite=collectivite, role=User.Role.REPRESENTANT, is_active=True)
+    adresses = [collectivite.email, *comptes.order_by("email").values_list("email", flat=True)]
+    uniques = {}
+    for adresse in adresses:
+        if adresse:
+            uniques.setdefault(adresse.strip().lower(), adresse.strip())
+    return list(uniques.values())
+
+
+def formule_appel(convention: Convention) -> str:
+    """ "Madame la Maire", "Monsieur le Président": the representative as named in the convention."""
+    article = "la" if convention.representant_civilite == "Madame" else "le"
+    return f"{convention.representant_civilite} {article} {convention.representant_qualite}"
+
+
+def _contexte(convention: Convention, **extra) -> dict:
+    nb_ecoles = convention.nb_ecoles
+    return {
+        "convention": convention,
+        "collectivite": convention.collectivite,
+        "annee": convention.annee,
+        "academie": convention.annee.academie,
+        "formule_appel": formule_appel(convention),
+        "ecoles": pluriel(nb_ecoles, "école inscrite", "écoles inscrites"),
+        "participation": euros(convention.participation),
+        "lien": lien_portail(convention),
+        **extra,
+    }
+
+
+def _date_envoi(convention: Convention) -> datetime.date:
+    return timezone.localdate(convention.date_envoi) if convention.date_envoi else timezone.localdate()
+
+
+def _envoyer(convention: Convention, type_: str, cle: str, contexte: dict) -> Notification | None:
+    """Sends the e-mail of `type_` unless it was sent already; returns the record, or None when it had been sent."""
+    with transaction.atomic():
+        if Notification.objects.filter(convention=convention, type=type_, cle=cle).exists():
+            return None
+        adresses = destinataires(convention)
+        if not adresses:
+            raise NotificationImpossible(
+                f"La collectivité « {convention.collectivite} » n'a aucune adresse e-mail : renseignez son e-mail "
+                "de contact pour qu'elle reçoive les messages de la campagne."
+            )
+        gabarit = f"conventions/emails/{type_}"
+        sujet = " ".join(render_to_string(f"{gabarit}_sujet.txt", contexte).split())
+        notification = Notification.objects.create(
+            convention=convention, type=type_, cle=cle, destinataires=", ".join(adresses), sujet=sujet
+        )
+        message = EmailMultiAlternatives(sujet, render_to_string(f"{gabarit}.txt", contexte), to=adresses)
+        message.attach_alternative(render_to_string(f"{gabarit}.html", contexte), "text/html")
+        message.send()
+        return notification
+
+
+def notifier_convention_prete(convention: Convention) -> Notification | None:
+    """ "Your convention is ready": once per frozen PDF (a convention corrected and sent again is announced again)."""
+    contexte = _contexte(convention, date_envoi=date_longue(_date_envoi(convention)))
+    return _envoyer(convention, Notification.Type.CONVENTION_PRETE, convention.document_sha256, contexte)
+
+
+def notifier_relance(convention: Convention) -> Notification | None:
+    """The reminder to return the signed convention: once per frozen PDF."""
+    contexte = _contexte(convention, date_envoi=date_longue(_date_envoi(convention)))
+    return _envoyer(convention, Notification.Type.RELANCE_RETOUR, convention.document_sha256, contexte)
+
+
+def notifier_titre_emis(
+    convention: Convention, *, numero: str, montant: Decimal, date_echeance: datetime.date | None = None
+) -> Notification | None:
+    """The titre de perception issued for the convention: once per titre. Facturation calls it with the titre's
+    values, so that conventions needs no knowledge of facturation's models."""
+    contexte = _contexte(
+        convention,
+        numero_titre=numero,
+        montant_titre=euros(montant),
+        date_echeance=date_longue(date_echeance) if date_echeance else "",
+    )
+    return _envoyer(convention, Notification.Type.TITRE_EMIS, str(numero), contexte)

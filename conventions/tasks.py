@@ -1,0 +1,144 @@
+"""The campaign's Celery tasks: one task per item of a batch (`Traitement`), each safe to run twice or concurrently.
+
+Two guards make them idempotent, whatever the number of workers and however often a message is delivered:
+- the item's row is claimed with `SELECT … FOR UPDATE SKIP LOCKED` for the whole work, so two workers never work on
+  the same item at once, and an item already done is not done again;
+- the work itself checks the convention's state under its row lock (a convention already sent is not rendered
+  again) and the e-mails are recorded under a unique key (`notifications`).
+"""
+
+import logging
+from collections.abc import Callable
+
+from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import notifications
+from .annees import PreparationImpossible, reconduire_convention
+from .models import Convention, ElementTraitement, Traitement
+from .services import TransitionInterdite
+
+logger = logging.getLogger(__name__)
+
+# Errors whose message is written for the agents; any other one is reported with its kind.
+ERREURS_METIER = (TransitionInterdite, PreparationImpossible, notifications.NotificationImpossible)
+
+
+def raison_echec(exc: Exception, erreurs_metier: tuple = ERREURS_METIER) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    if isinstance(exc, erreurs_metier):
+        return str(exc)
+    return f"Erreur inattendue ({type(exc).__name__}) : {exc}"
+
+
+def executer_element(
+    element_id: int, action: Callable[[ElementTraitement], str], erreurs_metier: tuple = ()
+) -> ElementTraitement | None:
+    """Runs `action` on one item unless it is done or being done elsewhere; records what it did or why it failed.
+
+    `erreurs_metier` are the caller's exceptions whose message is written for the agents. Returns the item, or None
+    when there was nothing to do here.
+    """
+    erreurs_metier = ERREURS_METIER + tuple(erreurs_metier)
+    with transaction.atomic():
+        element = (
+            ElementTraitement.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("traitement__lance_par", "traitement__annee", "convention")
+            .exclude(etat=ElementTraitement.Etat.FAIT)
+            .filter(pk=element_id)
+            .first()
+        )
+        if element is None:
+            return None
+        element.tentatives += 1
+        try:
+            with transaction.atomic():
+                element.message = action(element)
+        except Exception as exc:
+            # One item's failure must not stop the batch: the agent sees the reason and retries that item.
+            if not isinstance(exc, erreurs_metier):
+                logger.exception("Échec de l'élément %s du traitement %s", element.pk, element.traitement_id)
+            element.etat = ElementTraitement.Etat.ECHEC
+            element.message = raison_echec(exc, erreurs_metier)
+        else:
+            element.etat = ElementTraitement.Etat.FAIT
+        element.save()
+    _terminer_si_fini(element.traitement_id)
+    return element
+
+
+def _terminer_si_fini(traitement_id: int) -> None:
+    # Read after this item's commit: the last worker to finish sees no item left to do.
+    if not ElementTraitement.objects.filter(traitement_id=traitement_id, etat=ElementTraitement.Etat.A_FAIRE).exists():
+        Traitement.objects.filter(pk=traitement_id, termine_le__isnull=True).update(termine_le=timezone.now())
+
+
+def _convention_verrouillee(element: ElementTraitement) -> Convention:
+    # Another batch may hold the same convention: its row lock puts the two one after the other.
+    return (
+        Convention.objects.select_for_update(of=("self",))
+        .select_related("annee__academie", "collectivite")
+        .get(pk=element.convention_id)
+    )
+
+
+def _preparer(element: ElementTraitement) -> str:
+    reconduction = reconduire_convention(
+        element.convention, element.traitement.annee, user=element.traitement.lance_par
+    )
+    element.detail = reconduction.as_dict()
+    return reconduction.resume()
+
+
+def _envoyer(element: ElementTraitement) -> str:
+    """Freezes and sends the PDF of a draft, then tells the collectivité: each step only if not done yet."""
+    from .services import envoyer_pour_signature
+
+    convention = _convention_verrouillee(element)
+    faits = []
+    if convention.etat == Convention.Etat.BROUILLON:
+        envoyer_pour_signature(convention, user=element.traitement.lance_par)
+        convention.refresh_from_db()
+        faits.append("PDF figé et envoyé pour signature")
+    elif convention.etat == Convention.Etat.ENVOYEE:
+        faits.append("déjà envoyée (PDF inchangé)")
+    else:
+        return f"Rien à envoyer : la convention est à l'état « {convention.get_etat_display()} »."
+    notification = notifications.notifier_convention_prete(convention)
+    faits.append(f"e-mail envoyé à {notification.destinataires}" if notification else "e-mail déjà envoyé")
+    texte = " ; ".join(faits)
+    return texte[0].upper() + texte[1:] + "."
+
+
+def _relancer(element: ElementTraitement) -> str:
+    convention = _convention_verrouillee(element)
+    if convention.etat != Convention.Etat.ENVOYEE:
+        return f"Pas de relance : la convention est à l'état « {convention.get_etat_display()} »."
+    notification = notifications.notifier_relance(convention)
+    return f"Relance envoyée à {notification.destinataires}." if notification else "Relance déjà envoyée."
+
+
+@shared_task
+def preparer_convention(element_id: int) -> None:
+    executer_element(element_id, _preparer)
+
+
+@shared_task
+def envoyer_convention(element_id: int) -> None:
+    executer_element(element_id, _envoyer)
+
+
+@shared_task
+def relancer_convention(element_id: int) -> None:
+    executer_element(element_id, _relancer)
+
+
+@shared_task
+def relancer_retours() -> list[int]:
+    """Daily (Celery beat or cron): a reminder batch for each year with conventions not returned in time."""
+    from .campaign import lancer_relances
+
+    return [traitement.pk for traitement in lancer_relances()]
