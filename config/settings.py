@@ -198,6 +198,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": _env(env.str, "LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs each step of each PDF at INFO: seven lines per document, thousands in a campaign.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Background work (Celery, config/celery.py). Several workers on several machines share one Redis broker; progress

@@ -1,6 +1,7 @@
 """French formatting that users check: amounts, dates, dates in words, plurals. Used by pages and documents."""
 
 import datetime
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 from num2words import num2words
@@ -63,3 +64,10 @@ def date_en_lettres(value: datetime.date) -> str:
 def pluriel(count: int, singulier: str, pluriel: str | None = None) -> str:
     """ "1 école", "3 écoles", "0 école" (French takes the singular below 2)."""
     return f"{count} {singulier if abs(count) < 2 else (pluriel or singulier + 's')}"
+
+
+def majuscules(text: str) -> str:
+    """ "Académie de Montpellier" → "ACADEMIE DE MONTPELLIER": capitals without accents, as the convention writes
+    its headings and the names of communes and signatories ("L'ACADEMIE", "Sophie BEJEAN", "MOUTHOUMET")."""
+    decomposed = unicodedata.normalize("NFD", text.upper())
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))

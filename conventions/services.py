@@ -3,6 +3,7 @@
 brouillon → envoyee (PDF frozen) → signee → resiliee; envoyee → brouillon discards the frozen PDF on purpose.
 """
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from collectivites.models import Collectivite, Commune
 from ecoles.models import Ecole
 
 from .models import AnneeScolaire, Convention, Inscription
+from .pdf import document_fige
 
 
 class TransitionInterdite(Exception):
@@ -78,6 +80,36 @@ def choisir_ecoles(convention: Convention, ecoles, user=None) -> Convention:
     for ecole in added:
         Inscription(convention=convention, ecole=ecole).save()
     return _save(convention, "Choix des écoles", user)
+
+
+@transaction.atomic
+def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
+    """brouillon → envoyee: the PDF is rendered once and frozen (bytes and SHA-256); every later download returns
+    exactly these bytes, whatever changes afterwards in the data or the template."""
+    # Locked so that two clicks (or two agents) cannot freeze two different PDFs.
+    Convention.objects.select_for_update().filter(pk=convention.pk).first()
+    convention.refresh_from_db()
+    _require_etat(convention, Convention.Etat.BROUILLON, action="envoyer pour signature")
+    if not convention.inscriptions.exists():
+        raise TransitionInterdite(
+            f"Impossible d'envoyer la convention {convention.reference} pour signature : aucune école n'est inscrite "
+            "à l'annexe 1."
+        )
+    filename, pdf, sha256 = document_fige(convention)
+    convention.document.save(filename, ContentFile(pdf), save=False)
+    try:
+        return _save(
+            convention,
+            "Envoi pour signature",
+            user,
+            etat=Convention.Etat.ENVOYEE,
+            document_sha256=sha256,
+            date_envoi=timezone.now(),
+        )
+    except Exception:
+        # The transaction rolls back: do not leave a frozen file that no convention points to.
+        convention.document.delete(save=False)
+        raise
 
 
 @transaction.atomic
