@@ -33,6 +33,7 @@ TAILLE_LOT = 2000
 # Kept in full up to these numbers; beyond, only counted, so that a national file cannot fill the memory.
 MAX_REJETS_DETAILLES = 1000
 MAX_MODIFICATIONS_DETAILLEES = 500
+ABSENTES_AFFICHEES = 30
 PLACEHOLDER = "À compléter"
 
 
@@ -332,7 +333,8 @@ def departement_insee(cle: str, valeur: str, chiffres: int) -> str:
         return corse[valeur]
     if re.fullmatch(r"9[78]\d", valeur):
         return valeur
-    if re.fullmatch(r"0?(0[1-9]|[1-8]\d|9[0-5])", valeur):
+    # 20 is not a département since 1976 (2A and 2B), as validate_code_insee knows.
+    if re.fullmatch(r"0?(0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5])", valeur):
         return valeur[-2:]
     raise ErreurChamp(cle, valeur, "code de département inconnu.")
 
@@ -411,7 +413,7 @@ class RapportImport:
     def statut(self) -> str:
         if self.annule:
             return (
-                f"Import annulé : {self.lignes_rejetees} ligne(s) rejetée(s), rien n'a été enregistré. Corrigez le "
+                "Import annulé : le fichier contient des lignes rejetées, rien n'a été enregistré. Corrigez le "
                 "fichier, ou importez seulement les lignes valides (option « ignorer les lignes invalides »)."
             )
         if self.simulation:
@@ -450,9 +452,9 @@ class RapportImport:
                 out.append(f"  … et d'autres erreurs (les {MAX_REJETS_DETAILLES} premières sont listées).")
         if self.absentes:
             out.append(f"{self.objet.capitalize()} absentes du fichier, conservées (à vérifier) :")
-            out += [f"  {uai}" for uai in self.absentes]
-            if self.nb_absentes > len(self.absentes):
-                out.append(f"  … et {self.nb_absentes - len(self.absentes)} autres.")
+            out += [f"  {code}" for code in self.absentes[:ABSENTES_AFFICHEES]]
+            if self.nb_absentes > ABSENTES_AFFICHEES:
+                out.append(f"  … et d'autres : {self.nb_absentes} en tout.")
         out.append(self.statut)
         return out
 
@@ -507,6 +509,8 @@ def executer(traitement: Callable[[], None], rapport: RapportImport) -> RapportI
         traitement()
         if not rapport.applique:
             transaction.set_rollback(True)
+    # Duplicates are found lot by lot, after the other checks: the report lists the rows in the file's order.
+    rapport.rejets.sort(key=lambda rejet: rejet.ligne)
     return rapport
 
 

@@ -50,7 +50,7 @@ COLONNES = [
     Colonne(
         "nom",
         "nom de l'école",
-        ("nom_etablissement", "appellation_officielle", "nom_de_l_etablissement", "nom_de_l_etablissment"),
+        ("nom_etablissement", "appellation_officielle", "nom_de_l_etablissement", "nom_de_l_etablissment", "nom"),
     ),
     Colonne("denomination", "dénomination", ("denomination_principale",)),
     Colonne("type", "type d'établissement", ("type_etablissement",)),
@@ -158,6 +158,7 @@ def code_academie(valeur: str) -> str:
 def importer_ecoles(
     chemin_ou_fichier,
     *,
+    nom_fichier: str = "",
     academie: str = "",
     departement: str = "",
     simulation: bool = False,
@@ -166,7 +167,8 @@ def importer_ecoles(
     progression: Callable[[int, int, int], None] | None = None,
 ) -> RapportImport:
     """Imports a file of schools; returns the report. Raises FichierIllisible when the file cannot be read at all."""
-    binaire, nom_fichier, a_fermer = ouvrir(chemin_ou_fichier)
+    binaire, nom_lu, a_fermer = ouvrir(chemin_ou_fichier)
+    nom_fichier = nom_fichier or nom_lu
     try:
         lecteur = LecteurCsv(binaire, nom_fichier, COLONNES)
         lecteur.exiger(COLONNES, OBLIGATOIRES, "les écoles (Annuaire de l'éducation, géolocalisation, IPS)")
