@@ -1,6 +1,8 @@
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
@@ -185,7 +187,118 @@ class User(AbstractUser):
                 condition=models.Q(collectivite__isnull=True) | ~models.Q(role=""),
                 name="user_role_with_collectivite",
             ),
+            # A portal account never opens the admin: staff belong to the rectorat, not to a collectivité.
+            models.CheckConstraint(
+                condition=models.Q(collectivite__isnull=True) | models.Q(is_staff=False, is_superuser=False),
+                name="user_portail_pas_staff",
+                violation_error_message="Un compte de collectivité ne peut pas accéder à l'administration.",
+            ),
         ]
 
     def __str__(self):
         return self.get_full_name() or self.email
+
+
+class InvitationQuerySet(models.QuerySet):
+    def en_attente(self):
+        return self.filter(acceptee_le__isnull=True, expire_le__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A person invited by the rectorat to open a portal account for a collectivité.
+
+    Only the SHA-256 of the link's token is stored: a copy of the database does not let anyone accept an invitation.
+    """
+
+    collectivite = models.ForeignKey(
+        Collectivite, verbose_name="collectivité", on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField("adresse e-mail")
+    prenom = models.CharField("prénom", max_length=150)
+    nom = models.CharField("nom", max_length=150)
+    role = models.CharField("rôle", max_length=20, choices=User.Role.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    invitee_par = models.ForeignKey(
+        User, verbose_name="invitée par", on_delete=models.SET_NULL, null=True, related_name="+", editable=False
+    )
+    creee_le = models.DateTimeField("créée le", default=timezone.now, editable=False)
+    expire_le = models.DateTimeField("expire le", editable=False)
+    acceptee_le = models.DateTimeField("acceptée le", null=True, blank=True, editable=False)
+    compte = models.ForeignKey(
+        User,
+        verbose_name="compte créé",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_acceptees",
+        editable=False,
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "invitation"
+        verbose_name_plural = "invitations"
+        ordering = ["-creee_le"]
+
+    def __str__(self):
+        return f"{self.prenom} {self.nom} <{self.email}> – {self.collectivite}"
+
+    @property
+    def est_acceptee(self) -> bool:
+        return self.acceptee_le is not None
+
+    @property
+    def est_expiree(self) -> bool:
+        return not self.est_acceptee and timezone.now() >= self.expire_le
+
+
+class ContactQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(collectivite__in=Collectivite.objects.for_user(user))
+
+
+class Contact(models.Model):
+    """Article 2.7: the town's agents who publish in the ENT, a "référent ville" and "contributeurs".
+
+    Kept by the representative on the portal; the rectorat exports them to open the ENT accounts.
+    """
+
+    class Role(models.TextChoices):
+        REFERENT = "referent", "Référent ville"
+        CONTRIBUTEUR = "contributeur", "Contributeur"
+
+    collectivite = models.ForeignKey(
+        Collectivite, verbose_name="collectivité", on_delete=models.CASCADE, related_name="contacts"
+    )
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    prenom = models.CharField("prénom", max_length=150)
+    nom = models.CharField("nom", max_length=150)
+    email = models.EmailField("adresse e-mail")
+    fonction = models.CharField("fonction", max_length=150, blank=True, help_text="Par exemple : secrétaire de mairie")
+    modifie_le = models.DateTimeField("modifié le", auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "contact (article 2.7)"
+        verbose_name_plural = "contacts (article 2.7)"
+        ordering = ["collectivite__nom", "role", "nom", "prenom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collectivite"],
+                condition=models.Q(role="referent"),
+                name="contact_un_referent_par_collectivite",
+                violation_error_message="Cette collectivité a déjà un référent ville.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                "collectivite",
+                name="contact_email_unique_par_collectivite",
+                violation_error_message="Cette adresse e-mail figure déjà parmi les contacts de la collectivité.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.prenom} {self.nom} ({self.get_role_display()})"

@@ -1,13 +1,22 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
 
 admin.site.site_header = "ENT-école — conventions de partenariat"
 admin.site.site_title = "ENT-école conventions"
 admin.site.index_title = "Gestion des conventions"
 
+# The collectivités' portal: every page of every app under /espace/ (the isolation test walks this prefix).
+PORTAIL_PREFIX = "espace/"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", login_not_required(RedirectView.as_view(pattern_name="facturation:tableau_de_bord")), name="accueil"),
+    path(PORTAIL_PREFIX, include("facturation.urls")),
+    path(PORTAIL_PREFIX, include("collectivites.urls")),
+    path(PORTAIL_PREFIX + "conventions/", include("conventions.urls")),
 ]
 
 if settings.DEBUG:

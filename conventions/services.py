@@ -3,8 +3,11 @@
 brouillon → envoyee (PDF frozen) → signee → resiliee; envoyee → brouillon discards the frozen PDF on purpose.
 """
 
+import hashlib
+import secrets
+
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from collectivites.models import Collectivite, Commune
@@ -159,4 +162,57 @@ def resilier(convention: Convention, date_resiliation, motif: str, user=None) ->
         etat=Convention.Etat.RESILIEE,
         date_resiliation=date_resiliation,
         motif_resiliation=motif,
+    )
+
+
+@transaction.atomic
+def choisir_ecoles_par_collectivite(convention: Convention, ecoles, user) -> Convention:
+    """The collectivité's choice on the portal: only schools it may register, and not once the rectorat locked it."""
+    # Locked so that the rectorat's lock and the collectivité's choice cannot cross.
+    convention = Convention.objects.select_for_update().get(pk=convention.pk)
+    _require_etat(convention, Convention.Etat.BROUILLON, action="modifier les écoles de")
+    if convention.choix_ecoles_verrouille:
+        raise TransitionInterdite(
+            f"Le rectorat a verrouillé le choix des écoles de la convention {convention.reference} : contactez-le "
+            "pour le modifier."
+        )
+    proposables = set(convention.ecoles_proposables().values_list("pk", flat=True))
+    refused = [e for e in ecoles if e.pk not in proposables]
+    if refused:
+        raise TransitionInterdite(
+            "Ces écoles ne peuvent pas être inscrites dans cette convention : " + ", ".join(str(e) for e in refused)
+        )
+    try:
+        with transaction.atomic():
+            return choisir_ecoles(convention, ecoles, user=user)
+    except IntegrityError as exc:
+        # Another convention of the year registered one of these schools since the page was shown.
+        raise TransitionInterdite(
+            "Une de ces écoles vient d'être inscrite dans une autre convention de l'année : rechargez la page et "
+            "choisissez à nouveau."
+        ) from exc
+
+
+@transaction.atomic
+def deposer_exemplaire_signe(convention: Convention, fichier, user=None) -> Convention:
+    """The copy signed by the collectivité, stored under an unguessable name with its SHA-256.
+
+    The file must already be checked to be a PDF (the portal's form does it). The rectorat then confirms the
+    signature (`enregistrer_signature`). A second upload replaces the first; the first file is kept, and its name
+    stays in the history.
+    """
+    convention = Convention.objects.select_for_update().get(pk=convention.pk)
+    _require_etat(convention, Convention.Etat.ENVOYEE, action="déposer l'exemplaire signé de")
+    digest = hashlib.sha256()
+    for chunk in fichier.chunks():
+        digest.update(chunk)
+    fichier.seek(0)
+    # The name is random (192 bits): it reveals neither the collectivité nor the convention and cannot be guessed.
+    convention.exemplaire_signe.save(f"{secrets.token_urlsafe(24)}.pdf", fichier, save=False)
+    return _save(
+        convention,
+        "Dépôt de l'exemplaire signé",
+        user,
+        exemplaire_signe_sha256=digest.hexdigest(),
+        date_retour=timezone.now(),
     )

@@ -1,0 +1,91 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from dsfr.forms import DsfrBaseForm
+
+from . import services
+from .models import Contact, Invitation
+
+
+class DsfrForm(DsfrBaseForm):
+    """A form drawn with the State design system; optional fields are marked (settings.DSFR_MARK_OPTIONAL_FIELDS)."""
+
+    def get_context(self):
+        # DsfrBaseForm.get_context only adds that flag and a transitional warning; the tests turn warnings into errors.
+        context = super(DsfrBaseForm, self).get_context()
+        context["DSFR_MARK_OPTIONAL_FIELDS"] = True
+        return context
+
+
+class ConnexionForm(DsfrForm, AuthenticationForm):
+    error_messages = {
+        "invalid_login": "Adresse e-mail ou mot de passe incorrect. Après 5 essais, le compte est bloqué 15 minutes "
+        "depuis cette adresse.",
+        "inactive": "Ce compte est désactivé. Contactez le rectorat.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Adresse e-mail"
+        self.fields["username"].widget = forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        self.fields["password"].label = "Mot de passe"
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class MotDePasseOublieForm(DsfrForm, PasswordResetForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Adresse e-mail de votre compte"
+
+
+class ChoixMotDePasseForm(DsfrForm, SetPasswordForm):
+    """The password chosen from an invitation or a reset link: 12 characters at least (AUTH_PASSWORD_VALIDATORS)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "Mot de passe"
+        self.fields[
+            "new_password1"
+        ].help_text = (
+            "Au moins 12 caractères ; évitez un mot de passe courant ou proche de votre nom ou de votre adresse."
+        )
+        self.fields["new_password2"].label = "Confirmation du mot de passe"
+
+
+class InvitationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["collectivite", "role", "prenom", "nom", "email"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if services.compte_existe(email):
+            raise forms.ValidationError(f"Un compte existe déjà pour l'adresse {email}.")
+        return email
+
+
+class ContactForm(DsfrForm, forms.ModelForm):
+    """A contact of Article 2.7; the view sets the collectivité on the instance before validation."""
+
+    class Meta:
+        model = Contact
+        fields = ["role", "prenom", "nom", "email", "fonction"]
+        widgets = {"role": forms.RadioSelect}
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database guarantees both rules; these messages say which field to correct and why.
+        others = Contact.objects.filter(collectivite=self.instance.collectivite_id).exclude(pk=self.instance.pk)
+        referent = others.filter(role=Contact.Role.REFERENT).first()
+        if cleaned.get("role") == Contact.Role.REFERENT and referent:
+            self.add_error(
+                "role",
+                f"La collectivité a déjà un référent ville : {referent.prenom} {referent.nom}. Modifiez-le, ou "
+                "enregistrez cette personne comme contributeur.",
+            )
+        email = cleaned.get("email")
+        if email and others.filter(email__iexact=email).exists():
+            self.add_error("email", f"L'adresse {email} figure déjà parmi les contacts de la collectivité.")
+        return cleaned

@@ -1,0 +1,198 @@
+"""The collectivités' portal: accounts (log in, invitation, forgotten password), contacts, and the legal pages.
+
+The access rule of every portal view: `compte_portail` (an account of a collectivité), `representant` (the person
+who signs and pays; référents and contributeurs only read); objects always come from a `.for_user()` queryset, so
+another collectivité's object is a 404 by construction.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from django.views.generic import TemplateView
+
+from . import services
+from .forms import ChoixMotDePasseForm, ConnexionForm, ContactForm, MotDePasseOublieForm
+from .models import Contact, User
+
+COMPTE_PORTAIL_REQUIS = (
+    "Cet espace est réservé aux comptes des collectivités. Les agents du rectorat travaillent dans l'administration."
+)
+REPRESENTANT_REQUIS = "Seul le représentant de la collectivité peut {action}."
+
+
+def compte_portail(view):
+    """The portal is for the accounts of a collectivité; rectorat staff work in the admin."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.collectivite_id is None:
+            raise PermissionDenied(COMPTE_PORTAIL_REQUIS)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def est_representant(user) -> bool:
+    return user.collectivite_id is not None and user.role == User.Role.REPRESENTANT
+
+
+def representant(action: str):
+    """Only the representative acts; référents and contributeurs see the same pages read-only."""
+
+    def decorator(view):
+        @wraps(view)
+        @compte_portail
+        def wrapper(request, *args, **kwargs):
+            if not est_representant(request.user):
+                raise PermissionDenied(REPRESENTANT_REQUIS.format(action=action))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def axes_username(request, credentials) -> str:
+    """django-axes counts failures per account: the same e-mail typed in capitals is the same account."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return username.strip().lower()
+
+
+# Accounts ---------------------------------------------------------------------------------------------------------
+
+connexion = auth_views.LoginView.as_view(
+    form_class=ConnexionForm,
+    template_name="registration/connexion.html",
+    redirect_authenticated_user=True,
+    extra_context={"title": "Connexion"},
+)
+deconnexion = auth_views.LogoutView.as_view()
+mot_de_passe_oublie = auth_views.PasswordResetView.as_view(
+    form_class=MotDePasseOublieForm,
+    template_name="registration/mot_de_passe_oublie.html",
+    subject_template_name="registration/email/mot_de_passe_sujet.txt",
+    email_template_name="registration/email/mot_de_passe.txt",
+    success_url=reverse_lazy("collectivites:mot_de_passe_envoye"),
+    # The link is built from SITE_URL, never from the request's Host header.
+    extra_email_context={"site_url": settings.SITE_URL},
+    title="Mot de passe oublié",
+)
+mot_de_passe_envoye = auth_views.PasswordResetDoneView.as_view(
+    template_name="registration/mot_de_passe_envoye.html", title="Lien envoyé"
+)
+mot_de_passe_nouveau = auth_views.PasswordResetConfirmView.as_view(
+    form_class=ChoixMotDePasseForm,
+    template_name="registration/mot_de_passe_nouveau.html",
+    success_url=reverse_lazy("collectivites:mot_de_passe_termine"),
+    title="Nouveau mot de passe",
+)
+mot_de_passe_termine = auth_views.PasswordResetCompleteView.as_view(
+    template_name="registration/mot_de_passe_termine.html", title="Mot de passe enregistré"
+)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    """The link of the invitation e-mail: the person chooses a password and their account is created."""
+    invitation = services.invitation_pour(token)
+    try:
+        services.verifier(invitation)
+    except services.InvitationInvalide as exc:
+        return render(
+            request, "registration/invitation_invalide.html", {"message": str(exc), "title": "Invitation"}, status=410
+        )
+    futur_compte = User(email=invitation.email, first_name=invitation.prenom, last_name=invitation.nom)
+    form = ChoixMotDePasseForm(futur_compte, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.accepter(invitation, form.cleaned_data["new_password1"])
+        except services.InvitationInvalide as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Votre compte est créé. Bienvenue dans l'espace des collectivités.")
+            return redirect("facturation:tableau_de_bord")
+    return render(
+        request,
+        "registration/invitation.html",
+        {"form": form, "invitation": invitation, "title": "Créer votre compte"},
+    )
+
+
+# Contacts of Article 2.7 ------------------------------------------------------------------------------------------
+
+
+@representant("gérer les contacts")
+def contacts(request):
+    contacts = Contact.objects.for_user(request.user).order_by("role", "nom", "prenom")
+    referents = [c for c in contacts if c.role == Contact.Role.REFERENT]
+    return render(
+        request,
+        "collectivites/contacts.html",
+        {
+            "referent": referents[0] if referents else None,
+            "contributeurs": [c for c in contacts if c.role == Contact.Role.CONTRIBUTEUR],
+            "title": "Contacts de la collectivité",
+        },
+    )
+
+
+def _contact_form(request, contact: Contact, title: str):
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        contact = form.save()
+        messages.success(request, f"Le contact {contact.prenom} {contact.nom} est enregistré.")
+        return redirect("collectivites:contacts")
+    return render(request, "collectivites/contact_form.html", {"form": form, "contact": contact, "title": title})
+
+
+@representant("gérer les contacts")
+@require_http_methods(["GET", "POST"])
+def contact_ajouter(request):
+    return _contact_form(request, Contact(collectivite=request.user.collectivite), "Ajouter un contact")
+
+
+@representant("gérer les contacts")
+@require_http_methods(["GET", "POST"])
+def contact_modifier(request, pk):
+    contact = get_object_or_404(Contact.objects.for_user(request.user), pk=pk)
+    return _contact_form(request, contact, f"Modifier le contact {contact.prenom} {contact.nom}")
+
+
+@representant("gérer les contacts")
+@require_http_methods(["GET", "POST"])
+def contact_supprimer(request, pk):
+    contact = get_object_or_404(Contact.objects.for_user(request.user), pk=pk)
+    if request.method == "POST":
+        contact.delete()
+        messages.success(request, f"Le contact {contact.prenom} {contact.nom} est retiré de la liste.")
+        return redirect("collectivites:contacts")
+    return render(
+        request,
+        "collectivites/contact_supprimer.html",
+        {"contact": contact, "title": f"Retirer le contact {contact.prenom} {contact.nom}"},
+    )
+
+
+# Legal pages, open to everyone ------------------------------------------------------------------------------------
+
+
+def page_publique(template: str, title: str):
+    return login_not_required(TemplateView.as_view(template_name=template, extra_context={"title": title}))
+
+
+mentions_legales = page_publique("portail/mentions_legales.html", "Mentions légales")
+donnees_personnelles = page_publique("portail/donnees_personnelles.html", "Données personnelles")
+accessibilite = page_publique("portail/accessibilite.html", "Déclaration d'accessibilité")
+plan_du_site = page_publique("portail/plan_du_site.html", "Plan du site")

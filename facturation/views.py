@@ -1,0 +1,67 @@
+"""The collectivité's dashboard and its titres de perception.
+
+The dashboard lives here, at the top of the dependency chain, because it shows conventions with their titres.
+Titres come from `TitreDePerception.objects.for_user(user)`: another collectivité's is a 404 by construction.
+"""
+
+from decimal import Decimal
+from itertools import groupby
+
+from django.db.models import Prefetch
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, render
+
+from collectivites.views import compte_portail
+from conventions.models import Convention
+
+from .models import TitreDePerception
+
+
+@compte_portail
+def tableau_de_bord(request):
+    """Conventions per school year, each with its state, schools, amount, titres and what is left to pay."""
+    titres = TitreDePerception.objects.titres().avec_paiements().order_by("emis_le")
+    conventions = (
+        Convention.objects.for_user(request.user)
+        .with_nb_ecoles()
+        .select_related("annee", "commune")
+        .prefetch_related(Prefetch("titres", queryset=titres, to_attr="titres_portail"))
+        .order_by("-annee__libelle", "reference")
+    )
+    lignes = [
+        {
+            "convention": convention,
+            "titres": convention.titres_portail,
+            "reste_a_payer": sum((t.reste_a_payer for t in convention.titres_portail), Decimal("0")),
+        }
+        for convention in conventions
+    ]
+    annees = [
+        {"libelle": libelle, "lignes": list(group)}
+        for libelle, group in groupby(lignes, key=lambda ligne: ligne["convention"].annee.libelle)
+    ]
+    return render(
+        request,
+        "facturation/portail/tableau_de_bord.html",
+        {"annees": annees, "collectivite": request.user.collectivite, "title": "Tableau de bord"},
+    )
+
+
+@compte_portail
+def titres(request):
+    titres = (
+        TitreDePerception.objects.for_user(request.user)
+        .avec_paiements()
+        .select_related("convention", "annule")
+        .order_by("-date_emission", "-numero")
+    )
+    return render(request, "facturation/portail/titres.html", {"titres": titres, "title": "Titres de perception"})
+
+
+@compte_portail
+def titre_pdf(request, pk):
+    """The titre exactly as issued: the stored bytes."""
+    titre = get_object_or_404(TitreDePerception.objects.for_user(request.user), pk=pk)
+    return FileResponse(
+        titre.pdf.open("rb"), as_attachment=True, filename=titre.nom_fichier, content_type="application/pdf"
+    )
