@@ -1,0 +1,46 @@
+"""python manage.py issue_titres --annee 2021-2022: a titre for each signed convention of the year that has none.
+
+Each convention is issued in its own transaction: one refused (no SIREN...) does not stop the others, and running the
+command again only issues what is still missing.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from conventions.formats import pluriel
+from conventions.models import AnneeScolaire, Convention
+from facturation.models import TitreDePerception
+from facturation.services import FacturationError, emettre_titre, notifier_emission
+
+
+class Command(BaseCommand):
+    help = "Émet les titres de perception des conventions signées d'une année scolaire qui n'en ont pas encore."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--annee", required=True, help="Année scolaire, par exemple 2021-2022.")
+        parser.add_argument(
+            "--sans-email", action="store_true", help="Ne pas annoncer les titres aux collectivités par e-mail."
+        )
+
+    def handle(self, *args, annee, sans_email=False, **options):
+        try:
+            annee_scolaire = AnneeScolaire.objects.get(libelle=annee)
+        except AnneeScolaire.DoesNotExist:
+            raise CommandError(f"Année scolaire « {annee} » inconnue (format attendu : 2021-2022).") from None
+        deja = TitreDePerception.objects.vivants().values("convention")
+        conventions = Convention.objects.for_annee(annee_scolaire).signees().exclude(pk__in=deja).order_by("reference")
+        emis, refus = [], []
+        for convention in conventions:
+            try:
+                titre = emettre_titre(convention)
+            except FacturationError as exc:
+                refus.append(str(exc))
+                continue
+            emis.append(titre)
+            self.stdout.write(f"Titre n° {titre.numero} – {convention.reference} – {titre.debiteur_nom}")
+            if not sans_email and (avertissement := notifier_emission(titre)):
+                self.stderr.write(avertissement)
+        self.stdout.write(f"{pluriel(len(emis), 'titre émis', 'titres émis')} pour l'année scolaire {annee}.")
+        for message in refus:
+            self.stderr.write(message)
+        if refus:
+            raise CommandError(f"{pluriel(len(refus), 'convention non facturée', 'conventions non facturées')}.")

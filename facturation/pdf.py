@@ -1,0 +1,213 @@
+"""The titre de perception document: the shared renderer's PDF/A-3 with the Factur-X XML (EN 16931) embedded.
+
+Everything printed or put in the XML is read from the titre's frozen copies, never from the convention or the
+collectivité as they are today: rendering a titre again gives the same statements.
+The XML follows Factur-X EN 16931 so that the file can be deposited on Chorus Pro: the seller is the rectorat
+(identified by its SIRET), the buyer the collectivité (SIRET if known, else SIREN), the buyer reference its Chorus
+service code, the order reference its engagement number; one line per school of Annexe 1. A cancelling titre is a
+credit note (type 381) whose amounts are positive, as EN 16931 wants, and which refers to the cancelled titre.
+"""
+
+import datetime
+import hashlib
+from decimal import Decimal
+
+from facturx import generate_from_binary, generate_xml
+
+from conventions.formats import date_longue, euros, pluriel
+from conventions.pdf import CONTENT_TYPE, PdfDocument, render
+
+from .models import TitreDePerception
+
+FACTURX_LEVEL = "en16931"
+TYPE_FACTURE = "380"
+TYPE_AVOIR = "381"
+# Scheme identifiers (ISO 6523 ICD): 0009 = SIRET, 0002 = SIREN.
+SCHEME_SIRET = "0009"
+SCHEME_SIREN = "0002"
+# The participation is not subject to VAT: a public body's administrative activity (article 256 B of the CGI).
+TVA_CATEGORIE = "O"
+TVA_MOTIF = "Non soumis à la TVA (article 256 B du code général des impôts)"
+TVA_MOTIF_CODE = "VATEX-EU-O"
+VIREMENT = "30"
+
+
+class PdfTitreAltere(Exception):
+    """The stored PDF no longer matches the SHA-256 recorded at issue. The message is for users."""
+
+
+def _montant(value: Decimal) -> str:
+    return f"{abs(value):.2f}"
+
+
+def titre_context(titre: TitreDePerception) -> dict:
+    montant = abs(titre.montant)
+    return {
+        "titre": titre,
+        "annule": titre.annule,
+        "ecoles": titre.ecoles,
+        "montant": euros(titre.montant),
+        "montant_absolu": euros(montant),
+        "tarif": euros(titre.tarif_par_ecole),
+        "liquidation": f"{pluriel(titre.nb_ecoles, 'école')} × {euros(titre.tarif_par_ecole)} = {euros(montant)}",
+        "date_emission": date_longue(titre.date_emission),
+        "date_echeance": date_longue(titre.date_echeance) if titre.date_echeance else "",
+        "date_signature": (
+            date_longue(titre.convention_date_signature) if titre.convention_date_signature else "non renseignée"
+        ),
+        "annule_date": date_longue(titre.annule.date_emission) if titre.annule_id else "",
+        "tva_motif": TVA_MOTIF,
+        "comptable_adresse": ", ".join(line.strip() for line in titre.comptable_adresse.splitlines() if line.strip()),
+    }
+
+
+def titre_document(titre: TitreDePerception) -> PdfDocument:
+    nature = "Titre d'annulation" if titre.est_annulation else "Titre de perception"
+    return PdfDocument(
+        template_name="pdf/titre.html",
+        context=titre_context(titre),
+        filename=titre.nom_fichier,
+        title=f"{nature} n° {titre.numero} – {titre.debiteur_nom}",
+        subject=f"{nature} n° {titre.numero} : {titre.objet} (convention {titre.convention_reference})",
+        author=titre.emetteur_nom,
+        footer_reference=f"{nature} n° {titre.numero}",
+        keywords=("ENT-école", "titre de perception", titre.numero, "Factur-X"),
+        created=titre.emis_le,
+    )
+
+
+def _vendeur(titre: TitreDePerception) -> dict:
+    return {
+        "name": titre.emetteur_nom,
+        "legal_identifier": titre.emetteur_siret,
+        "legal_identifier_schemeid": SCHEME_SIRET,
+        "addr_l1": titre.emetteur_adresse,
+        "postcode": titre.emetteur_code_postal.replace(" ", ""),
+        "city": titre.emetteur_ville,
+        "country_code": "FR",
+    }
+
+
+def _acheteur(titre: TitreDePerception) -> dict:
+    identifiant, scheme = (
+        (titre.debiteur_siret, SCHEME_SIRET) if titre.debiteur_siret else (titre.debiteur_siren, SCHEME_SIREN)
+    )
+    return {
+        "name": titre.debiteur_nom,
+        "legal_identifier": identifiant,
+        "legal_identifier_schemeid": scheme,
+        "addr_l1": titre.debiteur_adresse,
+        "postcode": titre.debiteur_code_postal,
+        "city": titre.debiteur_ville,
+        "country_code": "FR",
+    }
+
+
+def _lignes(titre: TitreDePerception) -> list[dict]:
+    return [
+        {
+            "BT-126": str(index),
+            "BT-129": "1",
+            "BT-130": "C62",  # one unit
+            "BT-131": _montant(titre.tarif_par_ecole),
+            "BT-146": _montant(titre.tarif_par_ecole),
+            "BT-151": TVA_CATEGORIE,
+            "BT-153": f"Participation ENT-école {titre.annee_scolaire}",
+            "BT-154": f"École {ecole['uai']} – {ecole['nom']}",
+            "BT-155": ecole["uai"],
+        }
+        for index, ecole in enumerate(titre.ecoles, start=1)
+    ]
+
+
+def facturx_data(titre: TitreDePerception) -> dict:
+    """The EN 16931 data of the titre, keyed by business term (BT/BG) as the factur-x library expects."""
+    total = _montant(titre.montant)
+    data = {
+        "BT-1": titre.numero,
+        "BT-2": titre.date_emission,
+        "BT-3": TYPE_AVOIR if titre.est_annulation else TYPE_FACTURE,
+        "BT-5": "EUR",
+        "BT-12": titre.convention_reference,
+        "BG-1": [{"BT-21": "AAI", "BT-22": titre.objet}],
+        "BG-4": _vendeur(titre),
+        "BG-7": _acheteur(titre),
+        # The service starts at signature (the delivery date) and runs to 1 September (Article 3).
+        "BT-72": titre.convention_date_signature or titre.date_emission,
+        "BG-23": [
+            {
+                "BT-116": total,
+                "BT-117": "0.00",
+                "BT-118": TVA_CATEGORIE,
+                "BT-120": TVA_MOTIF,
+                "BT-121": TVA_MOTIF_CODE,
+            }
+        ],
+        "BG-25": _lignes(titre),
+        "BT-106": total,
+        "BT-109": total,
+        "BT-110": "0.00",
+        "BT-112": total,
+        "BT-115": "0.00" if titre.est_annulation else total,
+    }
+    debut, fin = data["BT-72"], datetime.date(int(titre.annee_scolaire[5:]), 9, 1)
+    if debut <= fin:  # a convention signed after its end date has no period to state
+        data.update({"BT-73": debut, "BT-74": fin})
+    if titre.debiteur_code_service_chorus:
+        data["BT-10"] = titre.debiteur_code_service_chorus
+    if titre.debiteur_numero_engagement:
+        data["BT-13"] = titre.debiteur_numero_engagement
+    if titre.est_annulation:
+        data["BG-1"].append({"BT-21": "AAI", "BT-22": f"Annulation : {titre.motif_annulation}"})
+        data["BG-3"] = [{"BT-25": titre.annule.numero, "BT-26": titre.annule.date_emission}]
+    else:
+        data.update(
+            {
+                "BT-9": titre.date_echeance,
+                "BT-20": f"À payer avant le {date_longue(titre.date_echeance)} au comptable assignataire : "
+                f"{titre.comptable_nom}.",
+                "BT-81": VIREMENT,
+                "BT-83": titre.numero,
+                "BT-84": titre.iban,
+                "BT-85": titre.titulaire_compte,
+                "BT-86": titre.bic,
+            }
+        )
+    return data
+
+
+def facturx_xml(titre: TitreDePerception) -> bytes:
+    """The CII XML, checked against the Factur-X EN 16931 XSD by the library (the schematron needs a Saxon server)."""
+    return generate_xml(facturx_data(titre), flavor="factur-x", level=FACTURX_LEVEL, check_schematron=False)
+
+
+def pdf_titre(titre: TitreDePerception) -> bytes:
+    """The titre as issued: the printed document, with its Factur-X XML attached (PDF/A-3)."""
+    document = titre_document(titre)
+    _, _, pdf = render(document)
+    return generate_from_binary(
+        pdf,
+        facturx_xml(titre),
+        flavor="factur-x",
+        level=FACTURX_LEVEL,
+        check_xsd=False,  # generate_xml already checked it
+        pdf_metadata={
+            "author": document.author,
+            "keywords": ", ".join(document.keywords),
+            "title": document.title,
+            "subject": document.subject,
+        },
+        lang="fr-FR",
+    )
+
+
+def pdf_stocke(titre: TitreDePerception) -> tuple[str, str, bytes]:
+    """What a download returns: the bytes stored at issue, after checking they still match their SHA-256."""
+    with titre.pdf.open("rb") as stored:
+        content = stored.read()
+    if hashlib.sha256(content).hexdigest() != titre.pdf_sha256:
+        raise PdfTitreAltere(
+            f"Le PDF du titre n° {titre.numero} ne correspond plus à l'empreinte enregistrée à son émission : "
+            "il a été altéré. Prévenez l'administrateur."
+        )
+    return titre.nom_fichier, CONTENT_TYPE, content

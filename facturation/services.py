@@ -1,0 +1,348 @@
+"""Issuing, cancelling and collecting titres de perception. Each step is one checked, atomic function.
+
+Numbering: a titre's number is taken from the counter row of its budget year, locked with SELECT ... FOR UPDATE
+inside the issuing transaction. If that transaction fails, the counter rolls back with it: no gap. Two issuings of
+the same year wait for each other; issuings of different years do not.
+
+The PDF is rendered inside the issuing transaction, after the number is taken and before the row is written. It
+holds the counter lock for the rendering time (about half a second per titre, issuings are serialised anyway), and
+in exchange a titre never exists without its document: the row, its PDF and its SHA-256 are written together or
+not at all, and the row never needs the UPDATE that immutability forbids (see migrations/0002_titre_immuable.py).
+Issuing is idempotent per convention (a convention with a live titre is refused), so a task may retry it.
+"""
+
+import datetime
+import hashlib
+import logging
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from conventions.formats import euros, euros_en_lettres
+from conventions.models import Convention
+from conventions.notifications import NotificationImpossible, notifier_titre_emis
+
+from .models import CompteurTitres, Paiement, ParametresFacturation, Relance, TitreDePerception
+
+logger = logging.getLogger(__name__)
+
+
+class FacturationError(Exception):
+    """A billing step that the data does not allow. The message is for users."""
+
+
+class EmissionImpossible(FacturationError):
+    pass
+
+
+class AnnulationImpossible(FacturationError):
+    pass
+
+
+class PaiementRefuse(FacturationError):
+    pass
+
+
+class RelanceImpossible(FacturationError):
+    pass
+
+
+def numero_titre(annee_budgetaire: int, sequence: int) -> str:
+    return f"{annee_budgetaire}-{sequence:06d}"
+
+
+def _prendre_numero(annee_budgetaire: int) -> int:
+    """The next number of the year; the counter row stays locked until the caller's transaction ends."""
+    # ON CONFLICT DO NOTHING: the first titre of a year creates the row without racing another first titre.
+    CompteurTitres.objects.bulk_create([CompteurTitres(annee_budgetaire=annee_budgetaire)], ignore_conflicts=True)
+    compteur = CompteurTitres.objects.select_for_update().get(annee_budgetaire=annee_budgetaire)
+    compteur.dernier_numero += 1
+    compteur.save(update_fields=["dernier_numero"])
+    return compteur.dernier_numero
+
+
+def _parametres(convention: Convention) -> ParametresFacturation:
+    academie = convention.annee.academie
+    try:
+        return academie.parametres_facturation
+    except ParametresFacturation.DoesNotExist:
+        raise EmissionImpossible(
+            f"Les paramètres de facturation de l'{academie.nom.lower()} (ordonnateur, comptable assignataire, IBAN, "
+            "délai de paiement) ne sont pas renseignés : complétez-les dans l'administration avant d'émettre."
+        ) from None
+
+
+def _verifier_emission(convention: Convention) -> None:
+    if convention.etat != Convention.Etat.SIGNEE:
+        raise EmissionImpossible(
+            f"La convention {convention.reference} n'est pas signée (état « {convention.get_etat_display()} ») : "
+            "aucun titre de perception ne peut être émis."
+        )
+    vivant = convention.titres.vivants().first()
+    if vivant is not None:
+        raise EmissionImpossible(
+            f"La convention {convention.reference} a déjà un titre de perception en cours (n° {vivant.numero}) : "
+            "annulez-le avant d'en émettre un nouveau."
+        )
+    collectivite = convention.collectivite
+    if not collectivite.siren:
+        raise EmissionImpossible(
+            f"La collectivité « {collectivite.nom} » n'a pas de SIREN : il est obligatoire sur un titre de "
+            "perception. Renseignez-le dans la fiche de la collectivité."
+        )
+    if convention.nb_ecoles == 0:
+        raise EmissionImpossible(
+            f"La convention {convention.reference} n'a aucune école inscrite : il n'y a rien à facturer."
+        )
+
+
+def _copie_emetteur(parametres: ParametresFacturation) -> dict:
+    academie = parametres.academie
+    return {
+        "emetteur_nom": academie.nom,
+        "emetteur_adresse": academie.adresse,
+        "emetteur_code_postal": academie.code_postal,
+        "emetteur_ville": academie.ville,
+        "lieu_emission": academie.ville_signature,
+        "emetteur_siret": parametres.siret,
+        "ordonnateur_nom": parametres.ordonnateur_nom,
+        "ordonnateur_titre": parametres.ordonnateur_titre,
+        "comptable_nom": parametres.comptable_nom,
+        "comptable_adresse": parametres.comptable_adresse,
+        "titulaire_compte": parametres.titulaire_compte,
+        "iban": parametres.iban,
+        "bic": parametres.bic,
+    }
+
+
+def _copie_debiteur(convention: Convention) -> dict:
+    collectivite = convention.collectivite
+    return {
+        "debiteur_nom": collectivite.nom,
+        "debiteur_commune": convention.commune.nom if convention.commune_id else "",
+        "debiteur_adresse": collectivite.adresse,
+        "debiteur_code_postal": collectivite.code_postal,
+        "debiteur_ville": collectivite.ville,
+        "debiteur_departement": collectivite.departement,
+        "debiteur_siren": collectivite.siren,
+        "debiteur_siret": collectivite.siret,
+        "debiteur_code_service_chorus": collectivite.code_service_chorus,
+        "debiteur_numero_engagement": collectivite.numero_engagement,
+    }
+
+
+def _copie_liquidation(convention: Convention) -> dict:
+    """The bases of liquidation: the convention, the schools of Annexe 1 and the year's rate (Article 7)."""
+    ecoles = [
+        {"uai": uai, "nom": nom}
+        for uai, nom in convention.inscriptions.order_by("ecole__uai").values_list("ecole__uai", "ecole__nom")
+    ]
+    annee = convention.annee
+    montant = len(ecoles) * annee.tarif_par_ecole
+    return {
+        "objet": f"Participation financière à l'ENT-école – année scolaire {annee.libelle}",
+        "convention_reference": convention.reference,
+        "convention_date_signature": convention.date_signature,
+        "annee_scolaire": annee.libelle,
+        "tarif_par_ecole": annee.tarif_par_ecole,
+        "nb_ecoles": len(ecoles),
+        "ecoles": ecoles,
+        "montant": montant,
+        "montant_en_lettres": euros_en_lettres(montant),
+    }
+
+
+def _joindre_pdf_et_enregistrer(titre: TitreDePerception) -> TitreDePerception:
+    """Renders the document of a numbered, unsaved titre, stores it, then writes the row (one INSERT, never updated)."""
+    from .pdf import pdf_titre  # the renderer is heavy to import; only issuing needs it
+
+    content = pdf_titre(titre)
+    titre.pdf_sha256 = hashlib.sha256(content).hexdigest()
+    titre.pdf.save(titre.nom_fichier, ContentFile(content), save=False)
+    try:
+        titre.save()
+    except BaseException:
+        # The row was refused: the file would be an orphan that no titre points to.
+        titre.pdf.storage.delete(titre.pdf.name)
+        raise
+    return titre
+
+
+@transaction.atomic
+def emettre_titre(convention: Convention, user=None, date_emission: datetime.date | None = None) -> TitreDePerception:
+    """Issues the titre of a signed convention: frozen copies, a gapless number of the budget year, the PDF."""
+    # Locking the convention makes two concurrent issuings for it wait, then the second sees the first's titre.
+    convention = Convention.objects.select_for_update().get(pk=convention.pk)
+    _verifier_emission(convention)
+    parametres = _parametres(convention)
+    date_emission = date_emission or timezone.localdate()
+    # The budget year (exercice) of the State is the calendar year of issue.
+    annee_budgetaire = date_emission.year
+    sequence = _prendre_numero(annee_budgetaire)
+    titre = TitreDePerception(
+        convention=convention,
+        numero=numero_titre(annee_budgetaire, sequence),
+        annee_budgetaire=annee_budgetaire,
+        sequence=sequence,
+        date_emission=date_emission,
+        date_echeance=date_emission + datetime.timedelta(days=parametres.delai_paiement_jours),
+        emis_par=user if user is not None and user.is_authenticated else None,
+        **_copie_emetteur(parametres),
+        **_copie_debiteur(convention),
+        **_copie_liquidation(convention),
+    )
+    return _joindre_pdf_et_enregistrer(titre)
+
+
+# Everything a cancelling titre copies from the titre it cancels: it states the same debtor and bases.
+CHAMPS_COPIES = [
+    field.name
+    for field in TitreDePerception._meta.concrete_fields
+    if field.name.startswith(("emetteur_", "ordonnateur_", "debiteur_", "comptable_", "convention_"))
+] + [
+    "lieu_emission",
+    "objet",
+    "annee_scolaire",
+    "tarif_par_ecole",
+    "nb_ecoles",
+    "ecoles",
+    "titulaire_compte",
+    "iban",
+    "bic",
+]
+
+
+@transaction.atomic
+def annuler_titre(
+    titre: TitreDePerception, motif: str, user=None, date_emission: datetime.date | None = None
+) -> TitreDePerception:
+    """Issues the cancelling titre (negative amount, its own number); the convention may then get a new titre."""
+    # Same lock order as emettre_titre (convention, then counter): no deadlock between the two.
+    Convention.objects.select_for_update().get(pk=titre.convention_id)
+    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    if titre.est_annulation:
+        raise AnnulationImpossible(f"Le titre n° {titre.numero} est lui-même un titre d'annulation.")
+    if titre.est_annule:
+        raise AnnulationImpossible(f"Le titre n° {titre.numero} est déjà annulé.")
+    if not (motif or "").strip():
+        raise AnnulationImpossible(f"Le motif de l'annulation du titre n° {titre.numero} est obligatoire.")
+    if titre.montant_paye > 0:
+        raise AnnulationImpossible(
+            f"Le titre n° {titre.numero} a déjà reçu {euros(titre.montant_paye)} de paiements : il ne peut pas être "
+            "annulé. Voyez le comptable pour un remboursement."
+        )
+    date_emission = date_emission or timezone.localdate()
+    annee_budgetaire = date_emission.year
+    sequence = _prendre_numero(annee_budgetaire)
+    annulation = TitreDePerception(
+        convention_id=titre.convention_id,
+        numero=numero_titre(annee_budgetaire, sequence),
+        annee_budgetaire=annee_budgetaire,
+        sequence=sequence,
+        annule=titre,
+        motif_annulation=motif.strip(),
+        date_emission=date_emission,
+        date_echeance=None,
+        montant=-titre.montant,
+        montant_en_lettres=euros_en_lettres(titre.montant),
+        emis_par=user if user is not None and user.is_authenticated else None,
+        **{name: getattr(titre, name) for name in CHAMPS_COPIES},
+    )
+    return _joindre_pdf_et_enregistrer(annulation)
+
+
+def verifier_paiement(titre: TitreDePerception, date: datetime.date, montant: Decimal, reference: str) -> None:
+    """Raises PaiementRefuse with the reason when this payment cannot be recorded on the titre as it stands."""
+    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    montant = Decimal(montant)
+    if titre.est_annulation:
+        raise PaiementRefuse(f"Le titre n° {titre.numero} est un titre d'annulation : il ne se paie pas.")
+    if titre.est_annule:
+        raise PaiementRefuse(f"Le titre n° {titre.numero} est annulé : aucun paiement ne peut y être enregistré.")
+    if montant <= 0:
+        raise PaiementRefuse("Le montant du paiement doit être positif.")
+    if montant != montant.quantize(Decimal("0.01")):
+        raise PaiementRefuse(f"Le montant {montant} a plus de deux décimales.")
+    if date > timezone.localdate():
+        raise PaiementRefuse(f"La date du paiement ({date:%d/%m/%Y}) est dans le futur.")
+    if date < titre.date_emission:
+        raise PaiementRefuse(
+            f"La date du paiement ({date:%d/%m/%Y}) précède l'émission du titre n° {titre.numero} "
+            f"({titre.date_emission:%d/%m/%Y})."
+        )
+    if montant > titre.reste_a_payer:
+        raise PaiementRefuse(
+            f"Le paiement de {euros(montant)} dépasse le reste à payer du titre n° {titre.numero} "
+            f"({euros(titre.reste_a_payer)} sur {euros(titre.montant)}) : il est refusé."
+        )
+    if not (reference or "").strip():
+        raise PaiementRefuse("La référence du paiement (virement, n° de chèque…) est obligatoire.")
+
+
+@transaction.atomic
+def enregistrer_paiement(
+    titre: TitreDePerception, date: datetime.date, montant: Decimal, moyen: str, reference: str, user=None
+) -> Paiement:
+    """Records money received; refuses what would pay more than is owed."""
+    # The titre row lock serialises two payments of one titre, so both cannot pass the overpayment check.
+    titre = TitreDePerception.objects.select_for_update(no_key=True).get(pk=titre.pk)
+    verifier_paiement(titre, date, montant, reference)
+    if moyen not in Paiement.Moyen.values:
+        raise PaiementRefuse(f"Moyen de paiement inconnu « {moyen} ».")
+    paiement = Paiement(
+        titre=titre,
+        date=date,
+        montant=Decimal(montant),
+        moyen=moyen,
+        reference=reference.strip(),
+        enregistre_par=user if user is not None and user.is_authenticated else None,
+    )
+    paiement._change_reason = "Enregistrement"
+    paiement.save()
+    return paiement
+
+
+def notifier_emission(titre: TitreDePerception) -> str:
+    """Tells the collectivité its titre was issued (once per titre, see conventions.notifications).
+
+    Returns a warning for the user when the e-mail could not go (no address): the titre stays issued regardless.
+    """
+    try:
+        notifier_titre_emis(
+            titre.convention, numero=titre.numero, montant=titre.montant, date_echeance=titre.date_echeance
+        )
+    except NotificationImpossible as exc:
+        return f"Titre n° {titre.numero} émis, mais non annoncé par e-mail : {exc}"
+    return ""
+
+
+def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | None = None) -> Relance:
+    """E-mails the collectivité's contact a reminder with the titre attached, and records it on the titre."""
+    titre = TitreDePerception.objects.avec_paiements().select_related("convention__collectivite").get(pk=titre.pk)
+    if not titre.est_en_retard(today):
+        raise RelanceImpossible(f"Le titre n° {titre.numero} n'est pas en retard de paiement : pas de relance.")
+    destinataire = titre.convention.collectivite.email
+    if not destinataire:
+        raise RelanceImpossible(
+            f"La collectivité « {titre.debiteur_nom} » n'a pas d'adresse e-mail de contact : relance impossible."
+        )
+    context = {"titre": titre, "reste_a_payer": euros(titre.reste_a_payer), "montant": euros(titre.montant)}
+    message = EmailMessage(
+        subject=render_to_string("facturation/emails/relance_objet.txt", context).strip(),
+        body=render_to_string("facturation/emails/relance.txt", context),
+        to=[destinataire],
+    )
+    with titre.pdf.open("rb") as document:
+        message.attach(titre.nom_fichier, document.read(), "application/pdf")
+    # Recorded only once the mail left: a failed send leaves no trace of a reminder that nobody received.
+    message.send()
+    return Relance.objects.create(
+        titre=titre,
+        destinataire=destinataire,
+        reste_a_payer=titre.reste_a_payer,
+        envoyee_par=user if user is not None and user.is_authenticated else None,
+    )
