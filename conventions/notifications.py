@@ -87,7 +87,8 @@ def _envoyer(convention: Convention, type_: str, cle: str, contexte: dict) -> No
                 "de contact pour qu'elle reçoive les messages de la campagne."
             )
         gabarit = f"conventions/emails/{type_}"
-        sujet = " ".join(render_to_string(f"{gabarit}_sujet.txt", contexte).split())
+        # One line (a header), keeping the non-breaking spaces of the amounts (str.split() would not).
+        sujet = render_to_string(f"{gabarit}_sujet.txt", contexte).replace("\n", " ").strip()
         notification = Notification.objects.create(
             convention=convention, type=type_, cle=cle, destinataires=", ".join(adresses), sujet=sujet
         )
