@@ -400,6 +400,11 @@ class RapportImport:
     def nb_ignorees(self) -> int:
         return sum(self.ignorees.values())
 
+    @property
+    def raisons_ignorees(self) -> list[tuple[str, int]]:
+        """The skipped rows by reason, most frequent first (a Counter cannot be iterated from a template)."""
+        return sorted(self.ignorees.items(), key=lambda item: (-item[1], item[0]))
+
     def rejeter(self, numero: int, colonne: str, valeur: str, motif: str) -> None:
         if len(self.rejets) < MAX_REJETS_DETAILLES:
             self.rejets.append(Rejet(numero, colonne, valeur, motif))
@@ -443,7 +448,7 @@ class RapportImport:
         """The report as text lines, for the console."""
         out = [f"Fichier : {self.fichier}" + (f" ({self.format})" if self.format else "")]
         out += [f"  {label} : {count}" for label, count in self.compteurs()]
-        for motif, count in sorted(self.ignorees.items()):
+        for motif, count in self.raisons_ignorees:
             out.append(f"    ignorées — {motif} : {count}")
         if self.rejets:
             out.append("Lignes rejetées :")

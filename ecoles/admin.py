@@ -83,9 +83,17 @@ class EcoleAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
+    def _peut_importer(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
     def _exiger_droits(self, request) -> None:
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+        if not self._peut_importer(request):
             raise PermissionDenied
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "peut_importer": self._peut_importer(request)}
+        )
 
     def _contexte(self, request, **extra):
         contexte = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Importer des écoles"}
