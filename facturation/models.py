@@ -188,7 +188,9 @@ class TitreQuerySet(models.QuerySet):
 
 
 def titre_upload_to(titre: "TitreDePerception", filename: str) -> str:
-    return f"titres/{titre.annee_budgetaire}/{titre.numero}.pdf"
+    # The fingerprint in the name: a file left behind by a rolled-back issuing never collides with the titre that
+    # later gets the same number.
+    return f"titres/{titre.annee_budgetaire}/{titre.numero}-{titre.pdf_sha256[:12]}.pdf"
 
 
 class TitreDePerception(models.Model):

@@ -1,0 +1,82 @@
+"""Gapless numbering on PostgreSQL: concurrent issuings, and a failed transaction that had taken a number."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from facturation.models import CompteurTitres, TitreDePerception
+from facturation.services import EmissionImpossible, emettre_titre
+
+from .factories import convention_a_facturer
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+JOUR = datetime.date(2022, 3, 1)
+
+
+def _en_parallele(fonction, arguments: list) -> tuple[list, list]:
+    """Runs fonction(argument) in one thread per argument, all released at once; returns (results, errors)."""
+    barrier = threading.Barrier(len(arguments))
+    results, errors = [], []
+
+    def worker(argument):
+        try:
+            barrier.wait(timeout=30)
+            results.append(fonction(argument))
+        except Exception as exc:  # collected and asserted on by the caller
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "un fil d'émission est resté bloqué"
+    return results, errors
+
+
+def test_eight_concurrent_issuings_get_numbers_one_to_eight():
+    """8 threads issue 8 titres of a new year at once: numbers 1..8, no gap, no duplicate, counter at 8."""
+    conventions = [convention_a_facturer() for _ in range(8)]
+
+    titres, errors = _en_parallele(lambda c: emettre_titre(c, date_emission=JOUR), conventions)
+
+    assert errors == []
+    assert sorted(t.numero for t in titres) == [f"2022-{n:06d}" for n in range(1, 9)]
+    assert sorted(TitreDePerception.objects.values_list("sequence", flat=True)) == list(range(1, 9))
+    assert CompteurTitres.objects.get(annee_budgetaire=2022).dernier_numero == 8
+    assert {t.convention_id for t in titres} == {c.pk for c in conventions}
+
+
+def test_concurrent_issuings_of_one_convention_give_one_titre():
+    """4 threads issue the same convention: one titre, three clear refusals, and no number lost."""
+    convention = convention_a_facturer()
+
+    titres, errors = _en_parallele(lambda c: emettre_titre(c, date_emission=JOUR), [convention] * 4)
+
+    assert [t.numero for t in titres] == ["2022-000001"]
+    assert len(errors) == 3
+    assert all(isinstance(e, EmissionImpossible) and "déjà un titre" in str(e) for e in errors)
+    assert CompteurTitres.objects.get(annee_budgetaire=2022).dernier_numero == 1
+
+
+def test_a_transaction_failing_after_taking_a_number_leaves_no_gap():
+    """The issuing rolls back with its caller's failed transaction: the next titre takes the same number."""
+    premiere, seconde = convention_a_facturer(), convention_a_facturer()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        emettre_titre(premiere, date_emission=JOUR)
+        assert CompteurTitres.objects.get(annee_budgetaire=2022).dernier_numero == 1
+        raise RuntimeError("échec après la prise du numéro")
+
+    assert not TitreDePerception.objects.exists()
+    titre = emettre_titre(seconde, date_emission=JOUR)
+    assert titre.numero == "2022-000001"
+    assert emettre_titre(premiere, date_emission=JOUR).numero == "2022-000002"
