@@ -428,18 +428,22 @@ class RapportImport:
     def compteurs(self) -> list[tuple[str, int]]:
         """Labels stay valid for any count ("Écoles créées : 1"), so no plural to get wrong."""
         objet = self.objet.capitalize()
+        # What a dry run or a refused file would have done is not what was done: the labels say which.
+        creees, modifiees, crees = (
+            ("créées", "modifiées", "créés") if self.applique else ("à créer", "à modifier", "à créer")
+        )
         lines = [
             ("Lignes lues", self.lues),
-            (f"{objet} créées", self.creees),
-            (f"{objet} modifiées", self.modifiees),
+            (f"{objet} {creees}", self.creees),
+            (f"{objet} {modifiees}", self.modifiees),
             (f"{objet} inchangées", self.inchangees),
             ("Lignes ignorées", self.nb_ignorees),
             ("Lignes rejetées", self.lignes_rejetees),
         ]
         if self.communes_creees and self.objet != "communes":
-            lines.append(("Communes créées", self.communes_creees))
+            lines.append((f"Communes {creees}", self.communes_creees))
         if self.groupements_crees:
-            lines.append(("Groupements créés", self.groupements_crees))
+            lines.append((f"Groupements {crees}", self.groupements_crees))
         if self.nb_absentes:
             lines.append((f"{objet} absentes du fichier (conservées)", self.nb_absentes))
         return lines

@@ -62,7 +62,7 @@ def test_apercu_puis_confirmation(client, agent):
     assert apercu.status_code == 200
     page = apercu.content.decode()
     assert "Aperçu : rien n'est encore enregistré" in page
-    assert '<th scope="row">Écoles créées</th><td>229</td>' in page
+    assert '<th scope="row">Écoles à créer</th><td>229</td>' in page
     assert "Confirmer l'import" in page
     assert not Ecole.objects.exists()
     confirmation = apercu.context["confirmation"]
@@ -75,6 +75,7 @@ def test_apercu_puis_confirmation(client, agent):
     historique = Ecole.objects.get(uai="0110422Z").history.first()
     assert historique.history_user == agent
     assert historique.history_change_reason == "Import IPS des écoles (ips-ecoles-aude-2021-2022.csv)"
+    assert '<th scope="row">Écoles créées</th><td>229</td>' in rapport.content.decode()
     assert "Import terminé" in rapport.content.decode()
     assert fichiers_en_attente() == []
 

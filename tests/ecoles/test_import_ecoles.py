@@ -394,7 +394,7 @@ def test_commande_options(tmp_path):
     out = StringIO()
     call_command("import_ecoles", str(ABIMEES), "--skip-invalid", "--dry-run", "--departement", "971", stdout=out)
 
-    assert "Écoles créées : 1" in out.getvalue()
+    assert "Écoles à créer : 1" in out.getvalue()
     assert "Simulation : rien n'a été enregistré." in out.getvalue()
     assert not Ecole.objects.exists()
 
