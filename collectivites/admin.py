@@ -1,8 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Collectivite, Commune, User
+from . import services
+from .forms import InvitationAdminForm
+from .models import Collectivite, Commune, Contact, Invitation, User
 
 
 class CommuneInline(admin.TabularInline):
@@ -19,8 +24,43 @@ class CommuneInline(admin.TabularInline):
         return False
 
 
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["role", "prenom", "nom", "email", "fonction"]
+    extra = 0
+    verbose_name_plural = "contacts de l'article 2.7 (référent ville, contributeurs)"
+
+
+class CompteInline(admin.TabularInline):
+    """The portal accounts of the collectivité, for information: they are created by invitation."""
+
+    model = User
+    fields = ["email", "first_name", "last_name", "role", "is_active", "last_login"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "comptes du portail"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Inviter une personne de cette collectivité sur le portail")
+def inviter_une_personne(modeladmin, request, queryset):
+    """Opens the invitation form with the collectivité already chosen."""
+    if queryset.count() != 1:
+        modeladmin.message_user(
+            request, "Choisissez une seule collectivité pour inviter une personne.", messages.WARNING
+        )
+        return None
+    url = reverse("admin:collectivites_invitation_add")
+    return HttpResponseRedirect(f"{url}?collectivite={queryset.get().pk}")
+
+
 @admin.register(Collectivite)
 class CollectiviteAdmin(SimpleHistoryAdmin):
+    actions = [inviter_une_personne]
     list_display = ["nom", "type", "siren", "departement", "representant", "email"]
     list_filter = ["type", "departement", "conventions_par_commune"]
     search_fields = ["nom", "siren", "commune__code_insee", "commune__nom", "ville"]
@@ -36,7 +76,7 @@ class CollectiviteAdmin(SimpleHistoryAdmin):
         ),
         ("Notes", {"fields": ["notes"]}),
     ]
-    inlines = [CommuneInline]
+    inlines = [CommuneInline, ContactInline, CompteInline]
 
 
 @admin.register(Commune)
@@ -64,3 +104,90 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+class EtatInvitationFilter(admin.SimpleListFilter):
+    title = "état"
+    parameter_name = "etat"
+
+    def lookups(self, request, model_admin):
+        return [("attente", "en attente"), ("acceptee", "acceptée"), ("expiree", "expirée")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "attente":
+            return queryset.filter(acceptee_le__isnull=True, expire_le__gt=now)
+        if self.value() == "acceptee":
+            return queryset.filter(acceptee_le__isnull=False)
+        if self.value() == "expiree":
+            return queryset.filter(acceptee_le__isnull=True, expire_le__lte=now)
+        return queryset
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """The rectorat invites a person of a collectivité, with a role; the e-mail leaves when the form is saved."""
+
+    form = InvitationAdminForm
+    list_display = ["email", "prenom", "nom", "collectivite", "role", "etat", "creee_le", "expire_le", "invitee_par"]
+    list_filter = [EtatInvitationFilter, "role"]
+    search_fields = ["email", "nom", "prenom", "collectivite__nom"]
+    list_select_related = ["collectivite", "invitee_par"]
+    autocomplete_fields = ["collectivite"]
+    actions = ["renvoyer"]
+    SUIVI = ["creee_le", "expire_le", "acceptee_le", "compte", "invitee_par"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["collectivite", "role", "prenom", "nom", "email"]
+        return fields if obj is None else fields + self.SUIVI
+
+    def get_readonly_fields(self, request, obj=None):
+        # An invitation that left is a record: to correct it, delete it (the link stops working) and invite again.
+        return [] if obj is None else self.get_fields(request, obj)
+
+    @admin.display(description="état")
+    def etat(self, obj):
+        if obj.est_acceptee:
+            return f"acceptée le {timezone.localtime(obj.acceptee_le):%d/%m/%Y}"
+        return "expirée" if obj.est_expiree else "en attente"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            services.inviter(obj, par=request.user)
+            self.message_user(
+                request,
+                f"L'invitation est envoyée à {obj.email} ; le lien expire le "
+                f"{timezone.localtime(obj.expire_le):%d/%m/%Y à %H:%M}.",
+            )
+
+    @admin.action(description="Renvoyer l'invitation (nouveau lien, nouvelle échéance)", permissions=["change"])
+    def renvoyer(self, request, queryset):
+        envoyees = 0
+        for invitation in queryset.select_related("collectivite"):
+            try:
+                services.renouveler(invitation, par=request.user)
+            except services.InvitationInvalide as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                envoyees += 1
+        if envoyees:
+            texte = "1 invitation renvoyée" if envoyees == 1 else f"{envoyees} invitations renvoyées"
+            self.message_user(request, f"{texte}.", messages.SUCCESS)
+
+
+@admin.action(description="Exporter en CSV (ouverture des comptes ENT)", permissions=["view"])
+def exporter_contacts(modeladmin, request, queryset):
+    filename = f"contacts-ent-{timezone.localdate():%Y-%m-%d}.csv"
+    response = HttpResponse(services.contacts_csv(queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = ["nom", "prenom", "email", "role", "fonction", "collectivite", "modifie_le"]
+    list_filter = ["role", "collectivite__departement"]
+    search_fields = ["nom", "prenom", "email", "collectivite__nom"]
+    list_select_related = ["collectivite"]
+    autocomplete_fields = ["collectivite"]
+    actions = [exporter_contacts]

@@ -1,13 +1,27 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from dsfr.forms import DsfrBaseForm
+from dsfr.utils import dsfr_input_class_attr
 
 from . import services
 from .models import Contact, Invitation
 
 
 class DsfrForm(DsfrBaseForm):
-    """A form drawn with the State design system; optional fields are marked (settings.DSFR_MARK_OPTIONAL_FIELDS)."""
+    """A form drawn with the State design system; optional fields are marked (settings.DSFR_MARK_OPTIONAL_FIELDS).
+
+    Subclasses adapt their fields in `preparer_champs()`: DsfrBaseForm caches the bound fields (label, help text)
+    when it adds its CSS classes, so a label changed after __init__ would not show.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super(DsfrBaseForm, self).__init__(*args, **kwargs)
+        self.preparer_champs()
+        for visible in self.visible_fields():
+            dsfr_input_class_attr(visible)
+
+    def preparer_champs(self):
+        pass
 
     def get_context(self):
         # DsfrBaseForm.get_context only adds that flag and a transitional warning; the tests turn warnings into errors.
@@ -23,8 +37,7 @@ class ConnexionForm(DsfrForm, AuthenticationForm):
         "inactive": "Ce compte est désactivé. Contactez le rectorat.",
     }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def preparer_champs(self):
         self.fields["username"].label = "Adresse e-mail"
         self.fields["username"].widget = forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
         self.fields["password"].label = "Mot de passe"
@@ -35,16 +48,14 @@ class ConnexionForm(DsfrForm, AuthenticationForm):
 
 
 class MotDePasseOublieForm(DsfrForm, PasswordResetForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def preparer_champs(self):
         self.fields["email"].label = "Adresse e-mail de votre compte"
 
 
 class ChoixMotDePasseForm(DsfrForm, SetPasswordForm):
     """The password chosen from an invitation or a reset link: 12 characters at least (AUTH_PASSWORD_VALIDATORS)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def preparer_champs(self):
         self.fields["new_password1"].label = "Mot de passe"
         self.fields[
             "new_password1"

@@ -76,16 +76,23 @@ connexion = auth_views.LoginView.as_view(
     extra_context={"title": "Connexion"},
 )
 deconnexion = auth_views.LogoutView.as_view()
-mot_de_passe_oublie = auth_views.PasswordResetView.as_view(
-    form_class=MotDePasseOublieForm,
-    template_name="registration/mot_de_passe_oublie.html",
-    subject_template_name="registration/email/mot_de_passe_sujet.txt",
-    email_template_name="registration/email/mot_de_passe.txt",
-    success_url=reverse_lazy("collectivites:mot_de_passe_envoye"),
-    # The link is built from SITE_URL, never from the request's Host header.
-    extra_email_context={"site_url": settings.SITE_URL},
-    title="Mot de passe oublié",
-)
+
+
+class MotDePasseOublieView(auth_views.PasswordResetView):
+    form_class = MotDePasseOublieForm
+    template_name = "registration/mot_de_passe_oublie.html"
+    subject_template_name = "registration/email/mot_de_passe_sujet.txt"
+    email_template_name = "registration/email/mot_de_passe.txt"
+    success_url = reverse_lazy("collectivites:mot_de_passe_envoye")
+    title = "Mot de passe oublié"
+
+    def form_valid(self, form):
+        # The link is built from SITE_URL, never from the request's Host header.
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)
+
+
+mot_de_passe_oublie = MotDePasseOublieView.as_view()
 mot_de_passe_envoye = auth_views.PasswordResetDoneView.as_view(
     template_name="registration/mot_de_passe_envoye.html", title="Lien envoyé"
 )

@@ -1,6 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from ecoles.models import Ecole
@@ -8,7 +13,7 @@ from ecoles.models import Ecole
 from .admin_campagne import emettre_titres_en_arriere_plan, envoyer_en_arriere_plan, preparer_annee
 from .formats import euros
 from .models import Academie, AnneeScolaire, Convention, Inscription
-from .services import reference_for
+from .services import TransitionInterdite, enregistrer_signature, reference_for
 
 
 @admin.register(Academie)
@@ -99,11 +104,51 @@ class DepartementFilter(admin.SimpleListFilter):
         return queryset.filter(collectivite__departement=self.value()) if self.value() else queryset
 
 
+class RetourFilter(admin.SimpleListFilter):
+    title = "convention signée"
+    parameter_name = "retour"
+
+    def lookups(self, request, model_admin):
+        return [("a_confirmer", "déposée, à confirmer"), ("attendue", "envoyée, pas encore déposée")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "a_confirmer":
+            return queryset.envoyees().exclude(exemplaire_signe="")
+        if self.value() == "attendue":
+            return queryset.envoyees().filter(exemplaire_signe="")
+        return queryset
+
+
+@admin.action(
+    description="Confirmer la signature des conventions signées déposées (date du jour)", permissions=["change"]
+)
+def confirmer_signature(modeladmin, request, queryset):
+    """The rectorat checked the signed copy the collectivité deposited on the portal and signs in its turn today."""
+    today = timezone.localdate()
+    signees = []
+    for convention in queryset.select_related("annee__academie"):
+        if not convention.exemplaire_signe:
+            modeladmin.message_user(
+                request,
+                f"{convention.reference} : la collectivité n'a pas déposé la convention signée.",
+                messages.WARNING,
+            )
+            continue
+        try:
+            enregistrer_signature(convention, today, convention.annee.academie.ville_signature, user=request.user)
+        except TransitionInterdite as exc:
+            modeladmin.message_user(request, str(exc), messages.ERROR)
+        else:
+            signees.append(convention.reference)
+    if signees:
+        modeladmin.message_user(request, f"Signature enregistrée : {', '.join(signees)}.", messages.SUCCESS)
+
+
 @admin.register(Convention)
 class ConventionAdmin(SimpleHistoryAdmin):
-    actions = [envoyer_en_arriere_plan, emettre_titres_en_arriere_plan]
+    actions = [envoyer_en_arriere_plan, emettre_titres_en_arriere_plan, confirmer_signature]
     list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
-    list_filter = ["annee", "etat", DepartementFilter, "collectivite__type"]
+    list_filter = ["annee", "etat", RetourFilter, DepartementFilter, "collectivite__type"]
     search_fields = [
         "reference",
         "collectivite__nom",
@@ -121,7 +166,7 @@ class ConventionAdmin(SimpleHistoryAdmin):
         "document",
         "document_sha256",
         "date_envoi",
-        "exemplaire_signe",
+        "exemplaire_signe_pdf",
         "exemplaire_signe_sha256",
         "date_retour",
     ]
@@ -137,7 +182,7 @@ class ConventionAdmin(SimpleHistoryAdmin):
             "Signature",
             {
                 "fields": [
-                    "exemplaire_signe",
+                    "exemplaire_signe_pdf",
                     "exemplaire_signe_sha256",
                     "date_retour",
                     "date_signature",
@@ -169,6 +214,34 @@ class ConventionAdmin(SimpleHistoryAdmin):
                     "motif_resiliation",
                 ]
         return fields
+
+    @admin.display(description="convention signée déposée (PDF)")
+    def exemplaire_signe_pdf(self, obj):
+        if not obj.exemplaire_signe:
+            return "—"
+        url = reverse("admin:conventions_convention_exemplaire_signe", args=[obj.pk])
+        return format_html('<a href="{}">Télécharger la convention signée déposée</a>', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.telecharger_exemplaire_signe)
+        return [
+            path("<int:pk>/exemplaire-signe/", view, name="conventions_convention_exemplaire_signe"),
+            *super().get_urls(),
+        ]
+
+    def telecharger_exemplaire_signe(self, request, pk):
+        """Media files are not served publicly: the signed copy goes through the admin's permission check."""
+        convention = self.get_object(request, str(pk))
+        if convention is None or not convention.exemplaire_signe:
+            raise Http404("Aucune convention signée déposée.")
+        if not self.has_view_permission(request, convention):
+            raise PermissionDenied
+        return FileResponse(
+            convention.exemplaire_signe.open("rb"),
+            as_attachment=True,
+            filename=f"{convention.reference}-signee.pdf",
+            content_type="application/pdf",
+        )
 
     @admin.display(description="écoles", ordering="nb_ecoles_annot")
     def nb_ecoles(self, obj):

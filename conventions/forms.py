@@ -29,9 +29,12 @@ class ChoixEcolesForm(DsfrForm):
     )
 
     def __init__(self, *args, convention, **kwargs):
+        self.convention = convention
         super().__init__(*args, **kwargs)
+
+    def preparer_champs(self):
         self.fields["ecoles"].queryset = (
-            convention.ecoles_proposables().select_related("commune").order_by("commune__nom", "nom", "uai")
+            self.convention.ecoles_proposables().select_related("commune").order_by("commune__nom", "nom", "uai")
         )
 
 

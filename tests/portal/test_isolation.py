@@ -163,6 +163,5 @@ def test_owner_gets_the_page(client, monde, name):
     response = client.get(_url(name, monde))
     assert response.status_code == PORTAIL[name].owner_status
     if response.streaming:
-        # A download is only complete, and its file closed, once read.
+        # A download is only complete, and its file closed (by the test client), once read.
         assert b"".join(response.streaming_content).startswith(b"%PDF-")
-        response.close()
