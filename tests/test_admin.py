@@ -9,6 +9,7 @@ from django.urls import reverse
 from collectivites.models import Collectivite, Commune, User
 from conventions.models import Academie, AnneeScolaire, Convention
 from ecoles.models import Ecole
+from facturation.models import Paiement, ParametresFacturation, Relance, TitreDePerception
 from tests.factories import (
     AcademieFactory,
     AnneeScolaireFactory,
@@ -17,6 +18,12 @@ from tests.factories import (
     ConventionFactory,
     EcoleFactory,
     UserFactory,
+)
+from tests.facturation.factories import (
+    PaiementFactory,
+    ParametresFacturationFactory,
+    RelanceFactory,
+    TitreDePerceptionFactory,
 )
 
 PROJECT_APPS = {"collectivites", "ecoles", "conventions", "facturation"}
@@ -32,6 +39,10 @@ def make_rows(model, count, offset):
         Academie: lambda i: AcademieFactory(code=f"{i:02d}"),
         AnneeScolaire: lambda i: AnneeScolaireFactory(libelle=f"{2000 + i}-{2001 + i}"),
         Convention: lambda i: ConventionFactory(ecoles=2),
+        TitreDePerception: lambda i: TitreDePerceptionFactory(),
+        Paiement: lambda i: PaiementFactory(),
+        Relance: lambda i: RelanceFactory(),
+        ParametresFacturation: lambda i: ParametresFacturationFactory(academie=AcademieFactory(code=f"{i:02d}")),
     }
     assert model in builders, f"Ajoutez à tests/test_admin.py de quoi créer des {model.__name__} pour ce test."
     for i in range(offset, offset + count):

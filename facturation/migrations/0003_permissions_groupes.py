@@ -1,6 +1,6 @@
 """Facturation rights of the two staff groups created by conventions/0002_groupes.
 
-"Gestion ENT" follows the billing without acting on it: it views titres, payments and reminders.
+"Gestion ENT" follows the billing without acting on it: it views titres, payments, reminders and the settings.
 "Finances" views titres, issues (and cancels) them, exports them, records payments and sends reminders.
 """
 
@@ -11,7 +11,7 @@ GESTION_ENT = "Gestion ENT"
 FINANCES = "Finances"
 
 DROITS = {
-    GESTION_ENT: ["view_titredeperception", "view_paiement", "view_relance"],
+    GESTION_ENT: ["view_titredeperception", "view_paiement", "view_relance", "view_parametresfacturation"],
     FINANCES: [
         "view_titredeperception",
         "emettre_titre",
