@@ -411,3 +411,31 @@ def test_commande_barre_de_progression():
     call_command("import_ecoles", str(IPS), "--progress", stdout=StringIO(), stderr=err)
 
     assert "[" + "#" * 30 + "] 100 % — 229 lignes\n" in err.getvalue()
+
+
+def test_fin_de_ligne_windows_et_retour_a_la_ligne_entre_guillemets(tmp_path):
+    """CRLF line ends and a quoted line break are read; line numbers stay those of the file."""
+    fichier = _ecrire(
+        tmp_path,
+        b'UAI,Nom,Secteur,Code INSEE,Nom de la commune\r\n0110422Z,"ECOLE PRIMAIRE\r\nDE MOUTHOUMET",public,11260,'
+        b"MOUTHOUMET\r\n0110880A,ECOLE ARNAUD BELTRAME,public,11140,FERRALS\r\n",
+    )
+
+    rapport = importer_ecoles(fichier)
+
+    assert rapport.lues == 2
+    assert [(r.ligne, r.colonne) for r in rapport.rejets] == [(4, "UAI")]
+    assert Ecole.objects.count() == 0
+
+
+def test_erreur_d_encodage_apres_un_premier_lot_annule_tout(tmp_path):
+    """A wrong byte found after a first lot was written rolls the whole file back."""
+    lignes = [f"{valid_uai(n)};ECOLE PRIMAIRE N° {n};public;11260;MOUTHOUMET" for n in range(2100)]
+    contenu = "UAI;Nom;Secteur;Code INSEE;Nom de la commune\n" + "\n".join(lignes) + "\n"
+    fichier = _ecrire(tmp_path, contenu.encode() + "0119999N;ÉCOLE;public;11260;MOUTHOUMET\n".encode("cp1252"))
+
+    with pytest.raises(FichierIllisible, match="ligne 2102"):
+        importer_ecoles(fichier)
+
+    assert not Ecole.objects.exists()
+    assert not Commune.objects.exists()
