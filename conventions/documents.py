@@ -90,7 +90,11 @@ def convention_context(convention: Convention) -> dict:
         "collectivite_adresse": collectivite.adresse_complete,
         "communes_libelle": communes_libelle,
         "communes_texte": communes_texte,
-        "representant": convention.representant,
+        # "Monsieur André HERNANDEZ": the family name in capitals without accents, like the signatory's.
+        "representant": (
+            f"{convention.representant_civilite} {convention.representant_prenom} "
+            f"{majuscules(convention.representant_nom)}"
+        ),
         "representant_qualite": convention.representant_qualite,
         "date_fin": date_longue(annee.date_fin, zero_pad=True),
         "tarif": euros(annee.tarif_par_ecole, decimals=False),

@@ -69,7 +69,7 @@ class PdfDocument:
     stylesheets: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     lang: str = "fr"
-    created: object = field(default_factory=timezone.now)
+    created: object = field(default_factory=timezone.localtime)
 
 
 class LocalFetcher(URLFetcher):
@@ -169,6 +169,12 @@ def _signature_boxes(rendered, fields: tuple[SignatureField, ...]) -> list[tuple
     return placed
 
 
+def _without_producer(_document, pdf) -> None:
+    """pyHanko appends its name to the Producer of the document information but writes its name alone in the XMP
+    metadata; PDF/A wants both to agree, so the Producer is left for pyHanko to write in both."""
+    pdf.info.pop("Producer", None)
+
+
 def _add_signature_fields(pdf: bytes, placed) -> bytes:
     """Empty signature fields, each party signing its own in any PDF reader (an incremental update by pyHanko)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
@@ -196,7 +202,7 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
     metadata.lang = document.lang
     metadata.created = metadata.modified = document.created.isoformat(timespec="seconds")
     placed = _signature_boxes(rendered, document.signature_fields)
-    pdf = rendered.write_pdf(**options)
+    pdf = rendered.write_pdf(finisher=_without_producer if placed else None, **options)
     if placed:
         pdf = _add_signature_fields(pdf, placed)
     return document.filename, CONTENT_TYPE, pdf
