@@ -1,0 +1,81 @@
+"""`load_demo`: the seed convention exactly as signed in 2021, a realistic Aude around it, and idempotence."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+
+from collectivites.models import Collectivite
+from conventions.models import Convention
+
+PROJECT_APPS = {"collectivites", "ecoles", "conventions", "facturation"}
+
+
+def counts():
+    return {
+        model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.app_label in PROJECT_APPS
+    }
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", stdout=io.StringIO())
+
+
+def test_load_demo_twice_leaves_the_same_counts(demo):
+    """A second run creates and changes nothing, history rows included."""
+    first = counts()
+    call_command("load_demo", stdout=io.StringIO())
+    assert counts() == first
+
+
+def test_seed_convention_is_there_as_signed(demo):
+    """The 2021-2022 Mouthoumet convention carries the seed's values, with one school and 50,00 €."""
+    convention = Convention.objects.get(annee__libelle="2021-2022", commune__code_insee="11260")
+    academie = convention.academie
+    assert (academie.nom, academie.adresse_complete) == (
+        "Académie de Montpellier",
+        "31, rue de l'Université 34 064 - MONTPELLIER Cedex 2",
+    )
+    assert convention.annee.signataire == "Sophie Béjean"
+    assert convention.annee.signataire_titre.startswith("Rectrice de la région académique Occitanie")
+    assert convention.collectivite.nom == "Communauté de Communes Région Lézignanaise Corbières et Minervois"
+    assert convention.collectivite.adresse_complete == "48 avenue Charles Cros 11200 Lézignan-Corbières"
+    assert convention.representant == "Monsieur André HERNANDEZ"
+    assert convention.representant_qualite == "Président"
+    assert convention.commune.nom == "Mouthoumet"
+    assert [i.ecole.uai for i in convention.inscriptions.all()] == ["0110422Z"]
+    assert convention.participation == Decimal("50.00")
+    assert (convention.etat, convention.date_signature, convention.lieu_signature) == (
+        Convention.Etat.SIGNEE,
+        datetime.date(2021, 9, 13),
+        "Montpellier",
+    )
+
+
+def test_demo_is_realistic(demo):
+    """At least 20 collectivités with two groupings (one per commune), two years, every state, 1 and >15 schools."""
+    assert Collectivite.objects.count() >= 20
+    groupings = Collectivite.objects.exclude(type=Collectivite.Type.COMMUNE)
+    assert groupings.count() >= 2
+    assert groupings.filter(conventions_par_commune=True).exists()
+    assert Convention.objects.values("annee").distinct().count() == 2
+    assert set(Convention.objects.values_list("etat", flat=True)) == set(Convention.Etat.values)
+    schools = set(Convention.objects.with_nb_ecoles().values_list("nb_ecoles_annot", flat=True))
+    assert 1 in schools
+    assert max(schools) > 15
+    generated = Collectivite.objects.filter(notes__contains="SIREN généré")
+    assert generated.count() == Collectivite.objects.count()
+
+
+def test_admin_shows_the_seed_convention(demo, client, agent_gestion):
+    """The admin's change page of the seed convention shows its school and a participation of 50,00 €."""
+    convention = Convention.objects.get(annee__libelle="2021-2022", commune__code_insee="11260")
+    client.force_login(agent_gestion)
+    page = client.get(reverse("admin:conventions_convention_change", args=[convention.pk])).content.decode()
+    assert "0110422Z" in page
+    assert "50,00\u00a0€" in page
