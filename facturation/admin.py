@@ -439,6 +439,8 @@ class PaiementForm(forms.ModelForm):
     class Meta:
         model = Paiement
         fields = ["titre", "date", "montant", "moyen", "reference"]
+        # A French finance officer types "50,00".
+        localized_fields = ["montant"]
 
     def clean(self):
         """Explains, before saving, what enregistrer_paiement refuses (it checks again under lock)."""
