@@ -22,10 +22,15 @@ class ChoixEcolesForm(DsfrForm):
 
     ecoles = EcoleChoiceField(
         queryset=None,
-        required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Écoles inscrites à l'ENT-école",
         help_text="Cochez les écoles publiques de votre territoire qui utiliseront l'ENT-école cette année.",
+        error_messages={
+            "required": "Cochez au moins une école : la convention inscrit des écoles à l'ENT-école. Pour renoncer à "
+            "la convention, contactez le rectorat.",
+            "invalid_choice": "Une des écoles cochées ne peut pas être inscrite dans cette convention : rechargez la "
+            "page et choisissez dans la liste proposée.",
+        },
     )
 
     def __init__(self, *args, convention, **kwargs):

@@ -87,7 +87,7 @@ def test_schools_outside_the_territory_cannot_be_chosen(client, monde):
         assert ecole.uai not in page
         response = client.post(url, {"ecoles": [ecole.pk]})
         assert response.status_code == 200
-        assert "Sélectionnez un choix valide" in response.content.decode()
+        assert "Une des écoles cochées ne peut pas être inscrite dans cette convention" in response.content.decode()
     assert _ecoles_inscrites(monde.brouillon) == avant
 
 
