@@ -130,9 +130,7 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
     list_display = [
         "numero",
         "nature",
-        "debiteur_nom",
-        "debiteur_departement",
-        "convention_reference",
+        "debiteur",
         "date_emission",
         "date_echeance",
         "montant_affiche",
@@ -248,6 +246,10 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
         return request.user.has_perm("facturation.add_relance")
 
     # --- columns ---
+    @admin.display(description="débiteur", ordering="debiteur_nom")
+    def debiteur(self, obj):
+        return f"{obj.debiteur_nom} ({obj.debiteur_commune})" if obj.debiteur_commune else obj.debiteur_nom
+
     @admin.display(description="nature")
     def nature(self, obj):
         return "Annulation" if obj.est_annulation else "Titre"
@@ -371,14 +373,14 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
     def synthese_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        exercices = sorted(
-            set(TitreDePerception.objects.values_list("annee_budgetaire", flat=True)) | {timezone.localdate().year},
-            reverse=True,
-        )
+        avec_titres = set(TitreDePerception.objects.values_list("annee_budgetaire", flat=True).distinct())
+        exercices = sorted(avec_titres | {timezone.localdate().year}, reverse=True)
+        # By default the latest year that has titres, else the current one.
+        defaut = max(avec_titres, default=timezone.localdate().year)
         try:
-            exercice = int(request.GET.get("exercice") or exercices[0])
+            exercice = int(request.GET.get("exercice") or defaut)
         except ValueError:
-            exercice = exercices[0]
+            exercice = defaut
         participations = synthese_participations(request.GET.get("annee") or None)
         context = {
             **self.admin_site.each_context(request),
