@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ecoles.models import Ecole
 
 from .admin_campagne import emettre_titres_en_arriere_plan, envoyer_en_arriere_plan, preparer_annee
+from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
 from .formats import euros
 from .models import Academie, AnneeScolaire, Convention, Inscription
 from .services import TransitionInterdite, enregistrer_signature, reference_for
@@ -145,8 +146,14 @@ def confirmer_signature(modeladmin, request, queryset):
 
 
 @admin.register(Convention)
-class ConventionAdmin(SimpleHistoryAdmin):
-    actions = [envoyer_en_arriere_plan, emettre_titres_en_arriere_plan, confirmer_signature]
+class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
+    actions = [
+        envoyer_pour_signature_maintenant,
+        envoyer_en_arriere_plan,
+        remettre_en_brouillon,
+        emettre_titres_en_arriere_plan,
+        confirmer_signature,
+    ]
     list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
     list_filter = ["annee", "etat", RetourFilter, DepartementFilter, "collectivite__type"]
     search_fields = [
@@ -163,6 +170,7 @@ class ConventionAdmin(SimpleHistoryAdmin):
         "reference",
         "etat",
         "participation_affichee",
+        "pdf_convention",
         "document",
         "document_sha256",
         "date_envoi",
@@ -177,7 +185,7 @@ class ConventionAdmin(SimpleHistoryAdmin):
             {"fields": ["representant_civilite", "representant_prenom", "representant_nom", "representant_qualite"]},
         ),
         ("Choix des écoles", {"fields": ["choix_ecoles_verrouille"]}),
-        ("Envoi", {"fields": ["document", "document_sha256", "date_envoi"]}),
+        ("Envoi", {"fields": ["pdf_convention", "document", "document_sha256", "date_envoi"]}),
         (
             "Signature",
             {

@@ -23,8 +23,9 @@ class TransitionInterdite(Exception):
 
 def _require_etat(convention: Convention, *etats: str, action: str) -> None:
     if convention.etat not in etats:
+        de = "d'" if action[:1] in "aeéèêiouy" else "de "
         raise TransitionInterdite(
-            f"Impossible de {action} la convention {convention.reference} : elle est à l'état "
+            f"Impossible {de}{action} la convention {convention.reference} : elle est à l'état "
             f"« {convention.get_etat_display()} »."
         )
 

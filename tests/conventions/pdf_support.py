@@ -70,3 +70,8 @@ def one_line(text: str) -> str:
     """The text on one line, regular spaces collapsed, non-breaking spaces kept as they are."""
     text = re.sub(r"(?<=\w-)\n", "", text)
     return re.sub(r"[ \n]+", " ", text)
+
+
+def frozen_bytes(convention) -> bytes:
+    with convention.document.open("rb") as stored:
+        return stored.read()

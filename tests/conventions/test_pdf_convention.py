@@ -90,9 +90,7 @@ def test_seed_text_word_for_word(seed):
     _, content_type, pdf = render(convention_document(seed))
     assert content_type == "application/pdf"
     text = without_footers(pages_text(pdf), seed.reference)
-    expected = golden_text(
-        seed.annee.signataire_titre, ["0110422Z - MOUTHOUMET / ECOLE PRIMAIRE PUBLIQUE /"]
-    )
+    expected = golden_text(seed.annee.signataire_titre, ["0110422Z - MOUTHOUMET / ECOLE PRIMAIRE PUBLIQUE /"])
     assert words(text) == words(expected)
 
 

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from conventions.documents import conventions_for_documents
+from conventions.formats import pluriel
 from conventions.models import AnneeScolaire, Convention
 from conventions.pdf import convention_pdf
 
@@ -160,5 +161,5 @@ class Command(BaseCommand):
             )
             self.stdout.write(
                 f"Mémoire du processus {index} : pic {report.peak_mb:.0f} Mo ({checkpoint}"
-                f"{report.rss_end_mb:.0f} Mo après {len(report.seconds)} documents)"
+                f"{report.rss_end_mb:.0f} Mo après {pluriel(len(report.seconds), 'document')})"
             )

@@ -1,0 +1,125 @@
+"""The convention PDF in the admin: preview, download, "envoyer pour signature" now, "remettre en brouillon".
+
+Media files are not served publicly: every PDF goes through the admin's permission check. A draft's PDF is a fresh
+preview marked "PROJET"; a sent convention's is the frozen copy, byte for byte (conventions.pdf.convention_pdf).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .formats import pluriel
+from .pdf import convention_pdf
+from .services import TransitionInterdite, envoyer_pour_signature, revenir_en_brouillon
+
+
+@admin.action(description="Envoyer pour signature maintenant (fige le PDF)", permissions=["change"])
+def envoyer_pour_signature_maintenant(modeladmin, request, queryset):
+    """Renders and freezes each PDF in this request (about 0.2 s each): for a few conventions; the campaign's
+    background action is meant for a whole year."""
+    envoyees = []
+    for convention in queryset.order_by("reference"):
+        try:
+            envoyer_pour_signature(convention, user=request.user)
+        except TransitionInterdite as exc:
+            modeladmin.message_user(request, str(exc), messages.ERROR)
+        else:
+            envoyees.append(convention.reference)
+    if envoyees:
+        modeladmin.message_user(
+            request,
+            f"{pluriel(len(envoyees), 'convention envoyée', 'conventions envoyées')} pour signature, PDF figé : "
+            f"{', '.join(envoyees)}.",
+            messages.SUCCESS,
+        )
+
+
+class MotifForm(forms.Form):
+    motif = forms.CharField(
+        label="Motif du retour en brouillon",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Par exemple : erreur dans la liste des écoles signalée par la collectivité.",
+    )
+
+
+@admin.action(description="Remettre en brouillon (supprime le PDF envoyé, motif obligatoire)", permissions=["change"])
+def remettre_en_brouillon(modeladmin, request, queryset):
+    """A recorded decision: a page asks for the reason, then each convention goes back to draft with it."""
+    form = MotifForm(request.POST if "confirmer" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        remises = []
+        for convention in queryset.order_by("reference"):
+            try:
+                revenir_en_brouillon(convention, form.cleaned_data["motif"], user=request.user)
+            except TransitionInterdite as exc:
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+            else:
+                remises.append(convention.reference)
+        if remises:
+            modeladmin.message_user(
+                request,
+                f"{pluriel(len(remises), 'convention remise', 'conventions remises')} en brouillon : "
+                f"{', '.join(remises)}.",
+                messages.SUCCESS,
+            )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Remettre en brouillon",
+        "opts": modeladmin.model._meta,
+        "conventions": queryset.select_related("collectivite", "commune").order_by("reference"),
+        "form": form,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/conventions/convention/remettre_en_brouillon.html", context)
+
+
+class ConventionPdfAdminMixin:
+    """Adds the PDF views and their links to the convention's admin."""
+
+    def get_urls(self):
+        apercu = self.admin_site.admin_view(self.pdf_apercu)
+        telechargement = self.admin_site.admin_view(self.pdf_telechargement)
+        return [
+            path("<int:pk>/pdf/", apercu, name="conventions_convention_pdf"),
+            path("<int:pk>/pdf/telecharger/", telechargement, name="conventions_convention_pdf_telecharger"),
+            *super().get_urls(),
+        ]
+
+    def _pdf_response(self, request, pk: int, as_attachment: bool) -> HttpResponse:
+        convention = self.get_object(request, str(pk))
+        if convention is None:
+            raise Http404("Convention introuvable.")
+        if not self.has_view_permission(request, convention):
+            raise PermissionDenied
+        filename, content_type, content = convention_pdf(convention)
+        response = HttpResponse(content, content_type=content_type)
+        disposition = "attachment" if as_attachment else "inline"
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+        return response
+
+    def pdf_apercu(self, request, pk):
+        return self._pdf_response(request, pk, as_attachment=False)
+
+    def pdf_telechargement(self, request, pk):
+        return self._pdf_response(request, pk, as_attachment=True)
+
+    @admin.display(description="PDF de la convention")
+    def pdf_convention(self, obj):
+        if obj.pk is None:
+            return "—"
+        apercu = reverse("admin:conventions_convention_pdf", args=[obj.pk])
+        telechargement = reverse("admin:conventions_convention_pdf_telecharger", args=[obj.pk])
+        if obj.document:
+            return format_html(
+                '<a href="{}">Voir le PDF envoyé</a> · <a href="{}">Télécharger</a> (figé le {})',
+                apercu,
+                telechargement,
+                timezone.localtime(obj.date_envoi).strftime("%d/%m/%Y à %H:%M") if obj.date_envoi else "—",
+            )
+        return format_html('<a href="{}">Aperçu (PROJET)</a> · <a href="{}">Télécharger</a>', apercu, telechargement)
