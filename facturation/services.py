@@ -39,6 +39,14 @@ class EmissionImpossible(FacturationError):
     pass
 
 
+class TitreDejaEmis(EmissionImpossible):
+    """The convention already has its live titre: for a retried task, the work is done (`.titre` is that titre)."""
+
+    def __init__(self, message: str, titre: TitreDePerception):
+        super().__init__(message)
+        self.titre = titre
+
+
 class AnnulationImpossible(FacturationError):
     pass
 
@@ -84,9 +92,10 @@ def _verifier_emission(convention: Convention) -> None:
         )
     vivant = convention.titres.vivants().first()
     if vivant is not None:
-        raise EmissionImpossible(
+        raise TitreDejaEmis(
             f"La convention {convention.reference} a déjà un titre de perception en cours (n° {vivant.numero}) : "
-            "annulez-le avant d'en émettre un nouveau."
+            "annulez-le avant d'en émettre un nouveau.",
+            titre=vivant,
         )
     collectivite = convention.collectivite
     if not collectivite.siren:

@@ -23,6 +23,8 @@ from tests.factories import (
 # Valid check digits, not a real account.
 IBAN_TEST = "FR7630001007941234567890185"
 BIC_TEST = "BDFEFRPPCCT"
+# A SIREN with a valid key for the rectorat (generated, not the real one).
+SIREN_RECTORAT = "130021108"
 
 
 def valid_siret(siren: str, establishment: int = 1) -> str:
@@ -38,7 +40,7 @@ class ParametresFacturationFactory(DjangoModelFactory):
     academie = factory.SubFactory(AcademieFactory)
     ordonnateur_nom = "Sophie Béjean"
     ordonnateur_titre = "Rectrice de la région académique Occitanie, rectrice de l'académie de Montpellier"
-    siret = valid_siret("130021104")
+    siret = valid_siret(SIREN_RECTORAT)
     comptable_nom = "Direction régionale des finances publiques d'Occitanie et du département de la Haute-Garonne"
     comptable_adresse = "34, rue des Lois\nCS 60001\n31039 TOULOUSE Cedex 9"
     titulaire_compte = "DRFIP OCCITANIE ET HAUTE-GARONNE"
@@ -112,7 +114,7 @@ class TitreDePerceptionFactory(DjangoModelFactory):
     emetteur_adresse = "31, rue de l'Université"
     emetteur_code_postal = "34 064"
     emetteur_ville = "MONTPELLIER Cedex 2"
-    emetteur_siret = valid_siret("130021104")
+    emetteur_siret = valid_siret(SIREN_RECTORAT)
     lieu_emission = "Montpellier"
     ordonnateur_nom = "Sophie Béjean"
     ordonnateur_titre = "Rectrice de l'académie de Montpellier"

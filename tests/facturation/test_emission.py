@@ -4,15 +4,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from conventions.models import Convention
 from facturation.models import CompteurTitres, TitreDePerception
-from facturation.services import EmissionImpossible, emettre_titre
-from tests.factories import UserFactory
+from facturation.services import EmissionImpossible, TitreDejaEmis, emettre_titre
+from tests.factories import AcademieFactory, UserFactory
 
 from .conftest import DATE_SEED
-from .factories import convention_a_facturer
+from .factories import ParametresFacturationFactory, convention_a_facturer, valid_siret
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_chorus_identifiers_are_copied_when_present():
     """SIRET, Chorus service code and engagement number go onto the titre when the collectivité has them."""
     convention = convention_a_facturer()
     collectivite = convention.collectivite
-    collectivite.siret = collectivite.siren + "00015"
+    collectivite.siret = valid_siret(collectivite.siren)
     collectivite.code_service_chorus = "SERVICE-FIN"
     collectivite.numero_engagement = "EJ-2022-42"
     collectivite.save()
@@ -98,8 +99,9 @@ def test_a_convention_that_is_not_signed_is_refused(etat):
 
 def test_a_second_live_titre_is_refused_and_takes_no_number(titre_seed, convention_seed):
     """Issuing twice is refused (idempotent for a retried task) and the counter does not move."""
-    with pytest.raises(EmissionImpossible, match="a déjà un titre de perception en cours \\(n° 2022-000001\\)"):
+    with pytest.raises(TitreDejaEmis, match="a déjà un titre de perception en cours \\(n° 2022-000001\\)") as refus:
         emettre_titre(convention_seed, date_emission=DATE_SEED)
+    assert refus.value.titre == titre_seed
     assert CompteurTitres.objects.get(annee_budgetaire=2022).dernier_numero == 1
     assert convention_seed.titres.count() == 1
 
@@ -143,3 +145,19 @@ def test_the_issuer_is_recorded():
     titre = emettre_titre(convention_a_facturer(), user=agent)
     assert titre.emis_par == agent
     assert titre.date_emission == timezone.localdate()
+
+
+def test_billing_settings_validate_iban_and_bic():
+    """A wrong IBAN key or BIC is refused with a French message; a valid IBAN typed with spaces is stored compact."""
+    parametres = ParametresFacturationFactory.build(
+        academie=AcademieFactory(), iban="FR76 3000 1007 9412 3456 7890 186"
+    )
+    parametres.bic = "BDF"
+    with pytest.raises(ValidationError) as erreurs:
+        parametres.full_clean()
+    assert "L'IBAN « FR76 3000 1007 9412 3456 7890 186 » est invalide" in str(erreurs.value)
+    assert "Le BIC « BDF » est invalide" in str(erreurs.value)
+    parametres.iban, parametres.bic = "fr76 3000 1007 9412 3456 7890 185", "bdfefrppcct"
+    parametres.full_clean()
+    assert (parametres.iban, parametres.bic) == ("FR7630001007941234567890185", "BDFEFRPPCCT")
+    assert parametres.iban_affiche == "FR76 3000 1007 9412 3456 7890 185"

@@ -14,7 +14,7 @@ from conventions.models import Convention
 from facturation import exports
 from facturation.models import TitreDePerception
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement
-from tests.factories import AnneeScolaireFactory, CollectiviteFactory
+from tests.factories import AnneeScolaireFactory, CollectiviteFactory, valid_siren
 
 from .factories import convention_a_facturer
 
@@ -152,7 +152,7 @@ def test_issue_command_bills_the_signed_conventions_once(capsys):
     assert "n'a pas de SIREN" in sortie.err
     assert {t.convention for t in TitreDePerception.objects.all()} == set(signees)
 
-    sans_siren.collectivite.siren = "200000990"
+    sans_siren.collectivite.siren = valid_siren(9999)
     sans_siren.collectivite.save()
     call_command("issue_titres", "--annee", "2021-2022", "--sans-email")
     assert "1 titre émis" in capsys.readouterr().out

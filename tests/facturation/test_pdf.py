@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from facturation.pdf import PdfTitreAltere, pdf_stocke
 from facturation.services import annuler_titre, emettre_titre
 
-from .factories import convention_a_facturer
+from .factories import convention_a_facturer, valid_siret
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def test_chorus_fields_reach_the_xml():
     """With SIRET, service code and engagement number, the XML identifies the buyer as Chorus Pro expects."""
     convention = convention_a_facturer(nb_ecoles=2)
     collectivite = convention.collectivite
-    collectivite.siret = collectivite.siren + "00015"
+    collectivite.siret = valid_siret(collectivite.siren)
     collectivite.code_service_chorus = "SERVICE-FIN"
     collectivite.numero_engagement = "EJ-2022-42"
     collectivite.save()
