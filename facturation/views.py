@@ -20,11 +20,19 @@ from .models import TitreDePerception
 @compte_portail
 def tableau_de_bord(request):
     """Conventions per school year, each with its state, schools, amount, titres and what is left to pay."""
-    titres = TitreDePerception.objects.titres().avec_paiements().order_by("emis_le")
+    # Only the columns the page shows: a titre has some fifty frozen fields, and building their SELECT for every
+    # request costs more than running it.
+    titres = (
+        TitreDePerception.objects.titres()
+        .avec_paiements()
+        .only("convention_id", "numero", "montant", "annule_id", "emis_le")
+        .order_by("emis_le")
+    )
     conventions = (
         Convention.objects.for_user(request.user)
         .with_nb_ecoles()
         .select_related("annee", "commune")
+        .only("reference", "etat", "annee__libelle", "annee__tarif_par_ecole", "commune__nom")
         .prefetch_related(Prefetch("titres", queryset=titres, to_attr="titres_portail"))
         .order_by("-annee__libelle", "reference")
     )
@@ -52,7 +60,16 @@ def titres(request):
     titres = (
         TitreDePerception.objects.for_user(request.user)
         .avec_paiements()
-        .select_related("convention", "annule")
+        .select_related("annule")
+        .only(
+            "numero",
+            "montant",
+            "date_emission",
+            "date_echeance",
+            "convention_id",
+            "convention_reference",
+            "annule__numero",
+        )
         .order_by("-date_emission", "-numero")
     )
     return render(request, "facturation/portail/titres.html", {"titres": titres, "title": "Titres de perception"})
