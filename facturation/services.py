@@ -230,8 +230,10 @@ def annuler_titre(
     titre: TitreDePerception, motif: str, user=None, date_emission: datetime.date | None = None
 ) -> TitreDePerception:
     """Issues the cancelling titre (negative amount, its own number); the convention may then get a new titre."""
-    # Same lock order as emettre_titre (convention, then counter): no deadlock between the two.
+    # Same lock order as emettre_titre (convention, then counter): no deadlock between the two. The titre's row
+    # lock is the one enregistrer_paiement takes: a payment and a cancellation of one titre never both pass.
     Convention.objects.select_for_update().get(pk=titre.convention_id)
+    TitreDePerception.objects.select_for_update(no_key=True).only("pk").get(pk=titre.pk)
     titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
     if titre.est_annulation:
         raise AnnulationImpossible(f"Le titre n° {titre.numero} est lui-même un titre d'annulation.")

@@ -1,13 +1,21 @@
-"""Gapless numbering on PostgreSQL: concurrent issuings, and a failed transaction that had taken a number."""
+"""Concurrency on PostgreSQL: gapless numbering under parallel issuings, a failed transaction that had taken a
+number, and a payment racing a cancellation."""
 
 import datetime
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
 
 from facturation.models import CompteurTitres, TitreDePerception
-from facturation.services import EmissionImpossible, emettre_titre
+from facturation.services import (
+    EmissionImpossible,
+    FacturationError,
+    annuler_titre,
+    emettre_titre,
+    enregistrer_paiement,
+)
 
 from .factories import convention_a_facturer
 
@@ -80,3 +88,18 @@ def test_a_transaction_failing_after_taking_a_number_leaves_no_gap():
     titre = emettre_titre(seconde, date_emission=JOUR)
     assert titre.numero == "2022-000001"
     assert emettre_titre(premiere, date_emission=JOUR).numero == "2022-000002"
+
+
+def test_a_payment_and_a_cancellation_of_one_titre_never_both_pass():
+    """Paying and cancelling the same titre at once: exactly one succeeds, the other is refused with its reason."""
+    for _ in range(3):
+        titre = emettre_titre(convention_a_facturer(), date_emission=JOUR)
+        actions = [
+            lambda t: enregistrer_paiement(t, JOUR, Decimal("50.00"), "virement", "VIR"),
+            lambda t: annuler_titre(t, "Erreur", date_emission=JOUR),
+        ]
+        results, errors = _en_parallele(lambda action, t=titre: action(t), actions)
+        assert len(results) == 1
+        assert len(errors) == 1 and isinstance(errors[0], FacturationError)
+        titre = TitreDePerception.objects.get(pk=titre.pk)
+        assert titre.etat in ("paye", "annule")
