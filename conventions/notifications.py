@@ -19,8 +19,8 @@ from collectivites.models import User
 from .formats import date_longue, euros, pluriel
 from .models import Convention, Notification
 
-# The portal's page of a convention, once the portal names it; "/espace/" (the portal's home) until then.
-PORTAIL_CONVENTION_URL_NAMES = ("conventions:detail", "conventions:convention")
+# The portal's page of a convention; "/espace/" (the portal's home) if the portal is not installed.
+PORTAIL_CONVENTION_URL_NAMES = ("conventions:detail",)
 PORTAIL_CHEMIN = "/espace/"
 
 

@@ -145,17 +145,20 @@ def start_worker(env: dict, concurrency: int, log_path: Path) -> subprocess.Pope
     return worker
 
 
-def wait_for(traitement, label: str) -> float:
-    debut = time.monotonic()
+def wait_for(traitement, label: str) -> tuple[float, dict]:
+    """Seconds until the batch is finished, and its counters; progress shown on a terminal."""
+    debut, tty = time.monotonic(), sys.stdout.isatty()
     while True:
         traitement.refresh_from_db()
         compteurs = traitement.compteurs()
-        print(f"\r{label} : {compteurs['faits'] + compteurs['echecs']}/{compteurs['total']}", end="", flush=True)
+        if tty:
+            print(f"\r{label} : {compteurs['faits'] + compteurs['echecs']}/{compteurs['total']}", end="", flush=True)
         if traitement.termine_le is not None:
-            print()
-            if compteurs["echecs"]:
-                print(f"  {compteurs['echecs']} échec(s) : {traitement.elements.filter(etat='echec').first().message}")
-            return time.monotonic() - debut
+            duree = time.monotonic() - debut
+            print(f"\r{label} : {compteurs['faits']} faits, {compteurs['echecs']} échecs en {duree:.1f} s")
+            for element in traitement.elements.filter(etat="echec").select_related("convention")[:5]:
+                print(f"  échec {element.convention.reference} : {element.message}")
+            return duree, compteurs
         time.sleep(0.25)
 
 
@@ -189,12 +192,12 @@ def main():
     sampler = MemorySampler(worker.pid)
     sampler.start()
     try:
-        duree_preparation = wait_for(lancer_preparation("2022-2023", jeu.annee), "Préparation")
+        duree_preparation, _ = wait_for(lancer_preparation("2022-2023", jeu.annee), "Préparation")
         conventions = Convention.objects.filter(annee=AnneeScolaire.objects.get(libelle="2022-2023"))
         nb = conventions.count()
         debut_rendu = time.monotonic()
         [envoi] = lancer_envoi(conventions)
-        duree_rendu = wait_for(envoi, "Rendu, gel et envoi")
+        duree_rendu, compteurs = wait_for(envoi, "Rendu, gel et envoi")
         fin_rendu = time.monotonic()
     finally:
         sampler.stopped.set()
@@ -203,8 +206,13 @@ def main():
 
     print()
     print(f"Préparation de l'année ({nb} conventions) : {duree_preparation:.1f} s")
-    print(f"Rendu, gel du PDF et e-mail de {nb} conventions, {args.concurrency} processus : {duree_rendu:.1f} s")
-    print(f"Débit : {nb / duree_rendu:.1f} conventions par seconde")
+    rendues = compteurs["faits"]
+    print(
+        f"Rendu, gel du PDF et e-mail : {duree_rendu:.1f} s pour {nb} conventions ({rendues} rendues, "
+        f"{compteurs['echecs']} refusées), {args.concurrency} processus ; charge de la machine : "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(f"Débit : {rendues / duree_rendu:.2f} conventions par seconde")
     for rang, pid in enumerate(sorted(sampler.peaks), start=1):
         pendant = [rss for moment, rss in sampler.samples[pid] if debut_rendu <= moment <= fin_rendu]
         quartiles = [pendant[min(len(pendant) - 1, int(len(pendant) * q))] // 1024 for q in (0.1, 0.5, 0.9, 1)]
