@@ -214,3 +214,21 @@ def test_progress_page_query_count_does_not_grow_with_the_batch(agent, django_as
         ElementTraitement.objects.create(traitement=traitement, convention=convention, etat="echec", message="x")
     with django_assert_max_num_queries(len(petit.captured_queries)):
         agent.get(_progression(traitement))
+
+
+def test_batch_list_shows_progress_in_a_fixed_number_of_queries(agent, django_assert_max_num_queries):
+    """The list of batches counts each one's items in the same query, and links to the follow-up."""
+    annee = AnneeScolaireFactory()
+    url = reverse("admin:conventions_traitement_changelist")
+    traitement = Traitement.objects.create(type=Traitement.Type.ENVOI, annee=annee, tache="x.y")
+    for etat in ["fait", "fait", "echec", "a_faire"]:
+        ElementTraitement.objects.create(traitement=traitement, convention=ConventionFactory(annee=annee), etat=etat)
+    with django_assert_max_num_queries(20) as petit:
+        page = agent.get(url).content.decode()
+    assert '<td class="field-avancement">3 / 4</td>' in page
+    assert '<td class="field-nb_echecs">1</td>' in page
+    assert reverse("admin:conventions_traitement_suivi") in page
+    for _ in range(5):
+        Traitement.objects.create(type=Traitement.Type.RELANCE, annee=annee, tache="x.y")
+    with django_assert_max_num_queries(len(petit.captured_queries)):
+        agent.get(url)
