@@ -96,7 +96,7 @@ def prepare_users(env: dict, count: int) -> list[dict]:
         key=lambda c: (not c.conventions.exclude(document="").exists(), c.pk),
     )
     for index, collectivite in enumerate(collectivites[:count]):
-        user, _ = User.objects.get_or_create(
+        user, _ = User.objects.update_or_create(
             email=f"bench{index}@portail.demo.ent-ecole.fr",
             defaults={"collectivite": collectivite, "role": User.Role.REPRESENTANT, "first_name": f"Bench {index}"},
         )
