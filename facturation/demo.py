@@ -23,6 +23,8 @@ from conventions.services import (
     resilier,
 )
 from ecoles.importers import importer_ecoles
+from facturation.models import Paiement, ParametresFacturation
+from facturation.services import emettre_titre, enregistrer_paiement
 
 ECOLES_AUDE = Path(__file__).parent / "demo_data" / "ips-ecoles-aude-2021-2022.csv"
 DEMO_PASSWORD = "demo-ent-ecole-2021"
@@ -31,6 +33,18 @@ GENERATED_SIREN_NOTE = (
     "À remplacer par les données réelles."
 )
 SEED_SIGNATURE = datetime.date(2021, 9, 13)
+# Demo billing settings: the comptable assignataire and how to pay. The IBAN is a published test IBAN.
+BILLING = {
+    "ordonnateur_nom": "Sophie Béjean",
+    "ordonnateur_titre": "Rectrice de la région académique Occitanie, rectrice de l'académie de Montpellier",
+    "siret": "13002110800019",  # demo value with a valid key
+    "comptable_nom": "Direction régionale des finances publiques d'Occitanie et du département de la Haute-Garonne",
+    "comptable_adresse": "34, rue des Lois\nCS 60001\n31039 TOULOUSE Cedex 9",
+    "titulaire_compte": "DRFIP OCCITANIE ET HAUTE-GARONNE",
+    "iban": "FR7630001007941234567890185",
+    "bic": "BDFEFRPPCCT",
+    "delai_paiement_jours": 30,
+}
 
 # (INSEE code, official name, postal code)
 COMMUNES = {
@@ -181,6 +195,7 @@ class DemoLoader:
         for index, (insee, plans) in enumerate(COMMUNES_SIGNATAIRES):
             self.conventions(self.commune_signataire(insee, MAIRES[index % len(MAIRES)]), plans)
         self.accounts(lezignanais, Collectivite.objects.get(commune__code_insee="11262"))
+        self.billing()
 
     def name_communes(self):
         """The schools file spells communes its own way ("MOUTHOUMET"); the demo uses the official names."""
@@ -271,6 +286,24 @@ class DemoLoader:
                 datetime.date(convention.annee.premiere_annee + 1, 3, 15),
                 "Conciliation sans accord après mise en demeure (démonstration).",
             )
+
+    def billing(self):
+        """Titres for the signed 2021-2022 conventions, issued on 15 October 2021; most paid, one in part."""
+        ParametresFacturation.objects.get_or_create(academie=self.academie, defaults=BILLING)
+        signees = Convention.objects.signees().filter(annee=self.annees["2021-2022"], titres__isnull=True)
+        for index, convention in enumerate(signees.order_by("reference")):
+            titre = emettre_titre(convention, date_emission=datetime.date(2021, 10, 15))
+            if index % 3 == 2:
+                continue  # left unpaid, hence overdue
+            amount = titre.montant if index % 5 else titre.montant - titre.montant / titre.nb_ecoles
+            if amount > 0:
+                enregistrer_paiement(
+                    titre,
+                    datetime.date(2021, 11, 10),
+                    amount,
+                    Paiement.Moyen.VIREMENT,
+                    f"VIR-{titre.numero}",
+                )
 
     def accounts(self, *collectivites):
         admin, created = User.objects.get_or_create(
