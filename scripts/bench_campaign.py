@@ -93,6 +93,17 @@ class MemorySampler(threading.Thread):
                     pids.append(int(entry.name))
         return pids
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the pool processes (user + system): what the rendering cost, whatever the load."""
+        total = 0
+        for pid in self.children():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
+
     @staticmethod
     def status(pid: int) -> dict[str, int]:
         values = {}
@@ -195,10 +206,10 @@ def main():
         duree_preparation, _ = wait_for(lancer_preparation("2022-2023", jeu.annee), "Préparation")
         conventions = Convention.objects.filter(annee=AnneeScolaire.objects.get(libelle="2022-2023"))
         nb = conventions.count()
-        debut_rendu = time.monotonic()
+        debut_rendu, cpu_avant = time.monotonic(), sampler.cpu_seconds()
         [envoi] = lancer_envoi(conventions)
         duree_rendu, compteurs = wait_for(envoi, "Rendu, gel et envoi")
-        fin_rendu = time.monotonic()
+        fin_rendu, cpu = time.monotonic(), sampler.cpu_seconds() - cpu_avant
     finally:
         sampler.stopped.set()
         worker.terminate()
@@ -213,6 +224,10 @@ def main():
         f"{os.getloadavg()[0]:.1f}"
     )
     print(f"Débit : {rendues / duree_rendu:.2f} conventions par seconde")
+    print(
+        f"Temps processeur des processus du worker : {cpu:.1f} s, soit {cpu / max(rendues, 1):.2f} s par convention "
+        f"(sur une machine libre : environ {cpu / args.concurrency:.0f} s avec {args.concurrency} processus)"
+    )
     for rang, pid in enumerate(sorted(sampler.peaks), start=1):
         pendant = [rss for moment, rss in sampler.samples[pid] if debut_rendu <= moment <= fin_rendu]
         quartiles = [pendant[min(len(pendant) - 1, int(len(pendant) * q))] // 1024 for q in (0.1, 0.5, 0.9, 1)]

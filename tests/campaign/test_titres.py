@@ -1,12 +1,17 @@
 """Titres de perception in bulk (facturation.tasks, run in-process here): one titre and one e-mail per convention."""
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.core import mail
+from django.urls import reverse
 
-from conventions.campaign import lancer_emission
+from conventions.campaign import lancer_emission, tableau_de_bord
 from conventions.formats import euros
 from conventions.models import Convention, ElementTraitement, Notification
 from facturation.models import TitreDePerception
+from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement
 from tests.factories import ConventionFactory
 from tests.facturation.factories import convention_a_facturer
 
@@ -61,3 +66,18 @@ def test_only_signed_conventions_enter_the_batch(django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         [traitement] = lancer_emission(Convention.objects.all())
     assert traitement.compteurs()["total"] == 1
+
+
+def test_follow_up_amounts_issued_paid_and_outstanding(client, agent_gestion):
+    """The follow-up adds up facturation's titres per département: issued (net of cancellations), paid, the rest."""
+    payee = convention_a_facturer(nb_ecoles=3)  # 150 €, 100 € paid
+    annulee = convention_a_facturer(nb_ecoles=2, annee=payee.annee)  # 100 €, cancelled
+    titre = emettre_titre(payee)
+    enregistrer_paiement(titre, datetime.date.today(), Decimal("100.00"), "virement", "VIR-1")
+    annuler_titre(emettre_titre(annulee), "Erreur sur le nombre d'écoles")
+    [ligne] = tableau_de_bord(payee.annee)["departements"]
+    assert (ligne["emis"], ligne["paye"], ligne["reste"]) == (Decimal("150.00"), Decimal("100.00"), Decimal("50.00"))
+
+    client.force_login(agent_gestion)
+    page = client.get(reverse("admin:conventions_traitement_suivi"), {"annee": payee.annee.pk}).content.decode()
+    assert "<td>150,00\u00a0€</td>\n  <td>100,00\u00a0€</td>\n  <td>50,00\u00a0€</td>" in page
