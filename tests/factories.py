@@ -1,12 +1,15 @@
 """One factory per model, with traits for the common shapes, French data."""
 
+import datetime
+import hashlib
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 from stdnum import luhn
 
-from collectivites.models import Collectivite, Commune, User
+from collectivites.models import Collectivite, Commune, Contact, Invitation, User
 from conventions.models import Academie, AnneeScolaire, Convention, Inscription
 from conventions.services import reference_for
 from ecoles.models import Ecole
@@ -169,3 +172,29 @@ class UserFactory(DjangoModelFactory):
             self.groups.set(Group.objects.filter(name__in=extracted))
         if create:
             self.save()
+
+
+class InvitationFactory(DjangoModelFactory):
+    """A pending invitation; its link's token is the sequence number (only its SHA-256 is stored)."""
+
+    class Meta:
+        model = Invitation
+
+    collectivite = factory.SubFactory(CollectiviteFactory)
+    email = factory.Sequence(lambda n: f"invite{n}@example.fr")
+    prenom = factory.Faker("first_name")
+    nom = factory.Faker("last_name")
+    role = User.Role.REFERENT
+    token_sha256 = factory.Sequence(lambda n: hashlib.sha256(f"jeton-{n}".encode()).hexdigest())
+    expire_le = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+
+class ContactFactory(DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    collectivite = factory.SubFactory(CollectiviteFactory)
+    role = Contact.Role.CONTRIBUTEUR
+    prenom = factory.Faker("first_name")
+    nom = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"contact{n}@example.fr")

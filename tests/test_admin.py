@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from collectivites.models import Collectivite, Commune, User
+from collectivites.models import Collectivite, Commune, Contact, Invitation, User
 from conventions.models import Academie, AnneeScolaire, Convention
 from ecoles.models import Ecole
 from facturation.models import Paiement, ParametresFacturation, Relance, TitreDePerception
@@ -15,8 +15,10 @@ from tests.factories import (
     AnneeScolaireFactory,
     CollectiviteFactory,
     CommuneFactory,
+    ContactFactory,
     ConventionFactory,
     EcoleFactory,
+    InvitationFactory,
     UserFactory,
 )
 from tests.facturation.factories import (
@@ -35,6 +37,8 @@ def make_rows(model, count, offset):
         Collectivite: lambda i: CollectiviteFactory(),
         Commune: lambda i: CommuneFactory(groupement=CollectiviteFactory(groupement=True)),
         User: lambda i: UserFactory(collectivite=CollectiviteFactory(), role=User.Role.REFERENT),
+        Invitation: lambda i: InvitationFactory(invitee_par=UserFactory(is_staff=True)),
+        Contact: lambda i: ContactFactory(),
         Ecole: lambda i: EcoleFactory(),
         Academie: lambda i: AcademieFactory(code=f"{i:02d}"),
         AnneeScolaire: lambda i: AnneeScolaireFactory(libelle=f"{2000 + i}-{2001 + i}"),
