@@ -35,7 +35,11 @@ def check_output(directory, drafts, sent, output: str, jobs: int):
         assert "PROJET" in pages_text((directory / f"{draft.reference}.pdf").read_bytes())[0]
     assert f"Documents : 3 (2 rendus, 1 exemplaire figé) dans {directory}" in output
     assert re.search(rf"Durée totale : \d+,\d{{3}} s, soit \d+,\d documents/s \({jobs} processus\)", output)
-    assert re.search(r"Par document : médiane \d+,\d{3} s, 95e centile \d+,\d{3} s", output)
+    assert re.search(
+        r"Par document : médiane \d+,\d{3} s, 95e centile \d+,\d{3} s "
+        r"\(temps processeur : médiane \d+,\d{3} s, 95e centile \d+,\d{3} s\)",
+        output,
+    )
     memory = re.findall(r"Mémoire du processus (\d) : pic (\d+) Mo \((\d+) Mo après (\d+) documents?\)", output)
     assert [m[0] for m in memory] == [str(n) for n in range(1, jobs + 1)]
     assert sum(int(m[3]) for m in memory) == 3

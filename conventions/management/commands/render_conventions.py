@@ -34,6 +34,8 @@ MEMORY_CHECKPOINT = 30
 @dataclass
 class WorkerReport:
     seconds: list[float] = field(default_factory=list)
+    # Processor time of each document: what the machine's load (other processes, a shared host) does not inflate.
+    cpu_seconds: list[float] = field(default_factory=list)
     rendered: int = 0
     frozen: int = 0
     rss_checkpoint_mb: float | None = None
@@ -86,10 +88,11 @@ def render_share(pks: list[int], output_dir: str) -> WorkerReport:
 
 def _render_batch(pks: list[int], directory: Path, report: WorkerReport) -> None:
     for convention in conventions_for_documents(Convention.objects.filter(pk__in=pks)).order_by("reference"):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         filename, _content_type, pdf = convention_pdf(convention)
         _write(directory / filename, pdf)
         report.seconds.append(time.perf_counter() - began)
+        report.cpu_seconds.append(time.process_time() - began_cpu)
         if convention.document:
             report.frozen += 1
         else:
@@ -168,8 +171,10 @@ class Command(BaseCommand):
         rate = f"{count / total if total else 0.0:.1f}".replace(".", ",")
         self.stdout.write(f"Durée totale : {_s(total)} s, soit {rate} documents/s ({jobs} processus)")
         if seconds:
+            cpu = [s for report in reports for s in report.cpu_seconds]
             self.stdout.write(
-                f"Par document : médiane {_s(statistics.median(seconds))} s, 95e centile {_s(_p95(seconds))} s"
+                f"Par document : médiane {_s(statistics.median(seconds))} s, 95e centile {_s(_p95(seconds))} s "
+                f"(temps processeur : médiane {_s(statistics.median(cpu))} s, 95e centile {_s(_p95(cpu))} s)"
             )
         for index, report in enumerate(reports, start=1):
             checkpoint = (
