@@ -97,14 +97,16 @@ def charger_academie(
     ecoles = []
     for i in range(nb_ecoles):
         commune = communes[i % nb_communes]
+        # The first school of each commune stays open, public and registered: every convention can be sent.
+        autre = i >= nb_communes
         ecoles.append(
             Ecole(
                 uai=_uai(commune.departement, i),
                 nom=f"ECOLE PRIMAIRE PUBLIQUE N° {i}",
                 nature=Ecole.Nature.PRIMAIRE,
                 # 1 in 50 closed since last year, 1 in 97 private (never registered).
-                etat=Ecole.Etat.FERMEE if i % 50 == 7 else Ecole.Etat.OUVERTE,
-                secteur=Ecole.Secteur.PRIVE if i % 97 == 5 else Ecole.Secteur.PUBLIC,
+                etat=Ecole.Etat.FERMEE if autre and i % 50 == 7 else Ecole.Etat.OUVERTE,
+                secteur=Ecole.Secteur.PRIVE if autre and i % 97 == 5 else Ecole.Secteur.PUBLIC,
                 commune=commune,
             )
         )
@@ -139,7 +141,7 @@ def charger_academie(
         Inscription(convention=convention_de_commune[ecole.commune_id], ecole=ecole, annee=annee)
         for i, ecole in enumerate(ecoles)
         # Private schools were never registered; 1 public school in 31 was not (the new year proposes it).
-        if ecole.secteur == Ecole.Secteur.PUBLIC and i % 31 != 3
+        if ecole.secteur == Ecole.Secteur.PUBLIC and (i < nb_communes or i % 31 != 3)
     ]
     Inscription.objects.bulk_create(inscriptions, batch_size=2000)
     return JeuAcademie(academie=academie, annee=annee, nb_conventions=len(conventions), nb_ecoles=len(ecoles))
