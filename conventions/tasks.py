@@ -37,7 +37,7 @@ def raison_echec(exc: Exception, erreurs_metier: tuple = ERREURS_METIER) -> str:
 def executer_element(
     element_id: int, action: Callable[[ElementTraitement], str], erreurs_metier: tuple = ()
 ) -> ElementTraitement | None:
-    """Runs `action` on one item unless it is done or being done elsewhere; records what it did or why it failed.
+    """Runs `action` on one item still to do, unless another worker holds it; records what it did or why it failed.
 
     `erreurs_metier` are the caller's exceptions whose message is written for the agents. Returns the item, or None
     when there was nothing to do here.
@@ -47,8 +47,8 @@ def executer_element(
         element = (
             ElementTraitement.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("traitement__lance_par", "traitement__annee", "convention")
-            .exclude(etat=ElementTraitement.Etat.FAIT)
-            .filter(pk=element_id)
+            # Only an item still to do: a failed one waits for the agent's « Réessayer », a done one is never redone.
+            .filter(pk=element_id, etat=ElementTraitement.Etat.A_FAIRE)
             .first()
         )
         if element is None:

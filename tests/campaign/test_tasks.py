@@ -185,3 +185,19 @@ def test_two_workers_never_run_the_same_item_at_once():
     element.refresh_from_db()
     assert appels == [element.pk]
     assert (element.etat, element.tentatives) == (ElementTraitement.Etat.FAIT, 1)
+
+
+def test_a_failed_item_waits_for_the_agents_retry(django_capture_on_commit_callbacks):
+    """A message delivered again for a failed item does not run it: only « Réessayer » puts it back."""
+    vide = ConventionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        [traitement] = lancer_envoi(Convention.objects.all())
+    element = traitement.elements.get()
+    envoyer_convention(element.pk)
+    element.refresh_from_db()
+    assert (element.etat, element.tentatives) == (ElementTraitement.Etat.ECHEC, 1)
+    choisir_ecoles(vide, [EcoleFactory()])
+    with django_capture_on_commit_callbacks(execute=True):
+        reessayer(traitement, [element.pk])
+    element.refresh_from_db()
+    assert (element.etat, element.tentatives) == (ElementTraitement.Etat.FAIT, 2)
