@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 
 from collectivites.models import Collectivite
@@ -21,9 +22,18 @@ def counts():
     }
 
 
+@pytest.fixture(scope="module")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """Loads the demo once for this module (it renders ~30 PDFs), inside a transaction rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=io.StringIO())
+def demo(demo_loaded, db):
+    """Each test runs in a savepoint inside the module's transaction, so what it changes is undone."""
 
 
 def test_load_demo_twice_leaves_the_same_counts(demo):
