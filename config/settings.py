@@ -199,13 +199,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": _env(env.str, "LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each step of each PDF at INFO: seven lines per document, thousands in a campaign.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    # pikepdf and django-axes announce themselves at INFO on every start of every command.
+    "loggers": {name: {"level": "WARNING"} for name in ["weasyprint.progress", "pikepdf", "axes.apps"]},
 }
 
 # Background work (Celery, config/celery.py). Several workers on several machines share one Redis broker; progress
 # lives in the database, so no result backend is needed. Without CELERY_BROKER_URL, tasks run in-process.
 CELERY_BROKER_URL = _env(env.str, "CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = _env(env.bool, "CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = _strict_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
