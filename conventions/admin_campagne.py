@@ -198,7 +198,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     list_display = ["envoyee_le", "type", "convention", "destinataires", "sujet"]
     list_filter = ["type", "convention__annee"]
-    list_select_related = ["convention"]
+    list_select_related = ["convention__collectivite", "convention__commune"]
     search_fields = ["convention__reference", "destinataires", "sujet"]
     date_hierarchy = "envoyee_le"
 

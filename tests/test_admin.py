@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from collectivites.models import Collectivite, Commune, Contact, Invitation, User
-from conventions.models import Academie, AnneeScolaire, Convention
+from conventions.models import Academie, AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
 from ecoles.models import Ecole
 from facturation.models import Paiement, ParametresFacturation, Relance, TitreDePerception
 from tests.factories import (
@@ -31,6 +31,14 @@ from tests.facturation.factories import (
 PROJECT_APPS = {"collectivites", "ecoles", "conventions", "facturation"}
 
 
+def make_traitement(i):
+    annee = AnneeScolaireFactory(libelle=f"{2000 + i}-{2001 + i}")
+    traitement = Traitement.objects.create(
+        type=Traitement.Type.ENVOI, annee=annee, tache="conventions.tasks.envoyer_convention", lance_par=UserFactory()
+    )
+    ElementTraitement.objects.create(traitement=traitement, convention=ConventionFactory(annee=annee))
+
+
 def make_rows(model, count, offset):
     """Creates `count` rows of `model`, each with the related rows its changelist shows."""
     builders = {
@@ -47,6 +55,10 @@ def make_rows(model, count, offset):
         Paiement: lambda i: PaiementFactory(),
         Relance: lambda i: RelanceFactory(),
         ParametresFacturation: lambda i: ParametresFacturationFactory(academie=AcademieFactory(code=f"{i:02d}")),
+        Traitement: make_traitement,
+        Notification: lambda i: Notification.objects.create(
+            convention=ConventionFactory(), type=Notification.Type.CONVENTION_PRETE, destinataires="a@b.fr", sujet="s"
+        ),
     }
     assert model in builders, f"Ajoutez à tests/test_admin.py de quoi créer des {model.__name__} pour ce test."
     for i in range(offset, offset + count):
