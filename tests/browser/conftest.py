@@ -9,11 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-
-# Playwright's sync API runs an event loop in the test's thread; Django refuses ORM calls there unless told it is safe
-# (it is: the loop only drives the browser, the ORM calls stay synchronous).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,14 +30,29 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One Chromium per test module, while Django is told that the ORM may run beside Playwright's event loop.
+
+    Playwright's sync API runs an event loop in the test's thread; Django refuses ORM calls there unless
+    DJANGO_ALLOW_ASYNC_UNSAFE is set (safe here: the loop only drives the browser, ORM calls stay synchronous).
+    Both end with the module, so that no other test runs beside the loop or with the flag (`check --deploy`
+    rejects it).
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium est introuvable en {CHROMIUM} : installez le paquet Debian « chromium ».")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

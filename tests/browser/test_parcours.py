@@ -107,7 +107,8 @@ def test_representative_journey(page, mairie, tmp_path):
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes conventions").click()
     page.get_by_role("link", name=envoyee.reference).click()
     envoye = _telecharger(page, page.get_by_role("link", name="Télécharger la convention (PDF)"))
-    assert envoye == envoyee.document.open("rb").read()
+    with envoyee.document.open("rb") as gele:
+        assert envoye == gele.read()
     page.get_by_role("link", name="Déposer la convention signée").click()
     signe = pdf_bytes(2, "Convention signée par Anne Roux")
     fichier = tmp_path / "convention signée.pdf"
