@@ -254,3 +254,15 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Cache, used by the rate limit of the public verification page (/verifier/). The default, in-process memory, counts
+# per process: with several gunicorn workers or machines set CACHE_URL to the shared Redis (redis://host:6379/1) so
+# that the limit holds for the whole site.
+CACHES = {"default": _env(env.cache_url, "CACHE_URL", default="locmemcache://")}
+
+# Electronic signatures (conventions/signatures.py): the académie's certificate and private key as a PKCS#12 file and
+# its passphrase. Unset, documents are issued without an electronic signature (the admin says so).
+SIGNATURE_PKCS12_PATH = _env(env.str, "SIGNATURE_PKCS12_PATH", default="")
+SIGNATURE_PKCS12_PASSPHRASE = _env(env.str, "SIGNATURE_PKCS12_PASSPHRASE", default="")
+# Public verification page: requests allowed per client address (django-ratelimit's rate syntax, e.g. "20/m").
+VERIFICATION_RATE = _env(env.str, "VERIFICATION_RATE", default="20/m")

@@ -131,6 +131,11 @@ class ConventionQuerySet(models.QuerySet):
         return self.annotate(nb_ecoles_annot=models.Count("inscriptions"))
 
 
+class StatutExemplaire(models.TextChoices):
+    SIGNE_CONFORME = "signe_conforme", "Signé numériquement et conforme"
+    SCAN_A_VERIFIER = "scan_a_verifier", "Scan à vérifier"
+
+
 class Convention(models.Model):
     class Etat(models.TextChoices):
         BROUILLON = "brouillon", "Brouillon"
@@ -174,6 +179,29 @@ class Convention(models.Model):
     exemplaire_signe = models.FileField("exemplaire signé (PDF)", upload_to="conventions/signees/", blank=True)
     exemplaire_signe_sha256 = models.CharField("empreinte de l'exemplaire signé", max_length=64, blank=True)
     date_retour = models.DateTimeField("date de retour", null=True, blank=True)
+    # The check of the returned copy (conventions/signatures.py): digitally signed and conform, or a scan to check.
+    exemplaire_signe_statut = models.CharField(
+        "contrôle de l'exemplaire signé", max_length=20, choices=StatutExemplaire.choices, blank=True, editable=False
+    )
+    exemplaire_signe_signataire = models.CharField(
+        "signataire (signature électronique)", max_length=200, blank=True, editable=False
+    )
+    exemplaire_signe_signe_le = models.DateTimeField("signé électroniquement le", null=True, blank=True, editable=False)
+    # The convention signed by both parties: the returned file (or, for a scan, the sent one) with the académie's
+    # electronic signature added as an incremental update. Empty when no certificate is configured.
+    document_signe = models.FileField(
+        "convention signée par les deux parties (PDF)",
+        upload_to="conventions/contresignees/",
+        blank=True,
+        editable=False,
+    )
+    document_signe_sha256 = models.CharField(
+        "empreinte de la convention signée", max_length=64, blank=True, editable=False
+    )
+    # Printed on the sent PDF with a QR code; /verifier/ finds the convention by it. A new one at each sending.
+    code_verification = models.CharField(
+        "code de vérification", max_length=16, unique=True, null=True, blank=True, editable=False
+    )
     date_signature = models.DateField("date de signature", null=True, blank=True)
     lieu_signature = models.CharField("lieu de signature", max_length=100, blank=True)
     date_resiliation = models.DateField("date de résiliation", null=True, blank=True)

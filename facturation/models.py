@@ -206,6 +206,10 @@ class TitreDePerception(models.Model):
         Convention, verbose_name="convention", on_delete=models.PROTECT, related_name="titres"
     )
     numero = models.CharField("numéro", max_length=12, unique=True, help_text="« 2022-000123 »")
+    # Printed on the PDF with a QR code; /verifier/ finds the titre by it (conventions/verification.py).
+    code_verification = models.CharField(
+        "code de vérification", max_length=16, unique=True, null=True, blank=True, editable=False
+    )
     annee_budgetaire = models.PositiveSmallIntegerField("exercice budgétaire", db_index=True)
     sequence = models.PositiveIntegerField("rang dans l'exercice")
     # A cancelling titre (titre d'annulation) points to the titre it cancels; a titre is cancelled at most once.

@@ -1,0 +1,262 @@
+"""Electronic signatures: the académie signs (PAdES, pyHanko), and the signed conventions that come back are checked.
+
+Signing. The académie's certificate is a PKCS#12 file named by the environment (settings.SIGNATURE_PKCS12_PATH and
+SIGNATURE_PKCS12_PASSPHRASE). Without it, documents are issued unsigned (`certificat_configure()` is False and the
+admin says so). A signature is always an incremental update: the bytes signed before stay byte for byte, so an
+earlier signature (the collectivité's) stays valid and the PDF/A identification in the XMP metadata stays. The
+visible appearance is a small page laid out by WeasyPrint with the embedded fonts of static/fonts/: pyHanko's own text
+stamps use a non-embedded Courier (or need uharfbuzz), which PDF/A forbids.
+
+Checking. A convention returned digitally signed must start with exactly the bytes that were sent (the frozen PDF,
+compared by SHA-256), every later revision may only add signatures or fill form fields (pyHanko's difference
+analysis from the sent revision on), and every signature must be intact and cryptographically valid. The
+collectivités' certificates come from many CAs (ChamberSign, Certinomis, the State's RGS CAs...): their chain is not
+checked against a trust list here (it would need the list and the CRLs/OCSP on the network); the rectorat sees the
+signer's name and can open the file in a PDF reader for the full chain. A PDF without any signature is a scan: it is
+accepted and marked for the rectorat to check by eye.
+"""
+
+import datetime
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509
+from django.conf import settings
+from django.utils import timezone
+from pyhanko.pdf_utils import content, layout
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    FormUpdatingRule,
+    GenericFieldModificationRule,
+    ModificationLevel,
+    SigFieldCreationRule,
+    SigFieldModificationRule,
+    StandardDiffPolicy,
+    SuspiciousModification,
+)
+from pyhanko.sign.diff_analysis.form_rules_api import ACROFORM_EXEMPT_STRICT_COMPARISON
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator import ValidationContext
+
+from .formats import date_longue
+
+logger = logging.getLogger(__name__)
+
+
+class CertificatInvalide(Exception):
+    """The configured PKCS#12 file cannot be used. The message is for the administrator."""
+
+
+class ExemplaireRefuse(Exception):
+    """The uploaded signed convention is not the document sent, or its signature is broken. For users."""
+
+
+# --- Signing with the académie's certificate ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _load_signer(path: str, passphrase: str, _mtime: float) -> signers.SimpleSigner:
+    signer = signers.SimpleSigner.load_pkcs12(path, passphrase=passphrase.encode() or None)
+    if signer is None:
+        # pyHanko logs the cause and returns None for a wrong passphrase or a file that is not PKCS#12.
+        raise CertificatInvalide(
+            f"Le certificat de signature {path} (SIGNATURE_PKCS12_PATH) est illisible : fichier PKCS#12 invalide ou "
+            "phrase de passe (SIGNATURE_PKCS12_PASSPHRASE) incorrecte."
+        )
+    return signer
+
+
+def signataire() -> signers.SimpleSigner | None:
+    """The académie's signer, or None when no certificate is configured (documents are then issued unsigned)."""
+    path = settings.SIGNATURE_PKCS12_PATH
+    if not path:
+        return None
+    try:
+        mtime = Path(path).stat().st_mtime
+    except OSError as exc:
+        raise CertificatInvalide(
+            f"Le certificat de signature {path} (SIGNATURE_PKCS12_PATH) est introuvable ou illisible."
+        ) from exc
+    # Keyed by the file's modification time: a renewed certificate is picked up without a restart.
+    return _load_signer(path, settings.SIGNATURE_PKCS12_PASSPHRASE, mtime)
+
+
+def certificat_configure() -> bool:
+    return bool(settings.SIGNATURE_PKCS12_PATH)
+
+
+def nom_du_certificat(cert: asn1_x509.Certificate) -> str:
+    """The signer's common name ("Sophie Béjean"), or the whole subject when it has none."""
+    subject = cert.subject.native
+    return subject.get("common_name") or cert.subject.human_friendly
+
+
+class _PdfBytesPage(content.PdfContent):
+    """The first page of a PDF given as bytes, imported as a form XObject (ImportedPdfPage wants a file name)."""
+
+    def __init__(self, pdf: bytes):
+        super().__init__()
+        self.pdf = pdf
+
+    def render(self) -> bytes:
+        xobj = self._ensure_writer.import_page_as_xobject(PdfFileReader(io.BytesIO(self.pdf)), page_ix=0)
+        self.resources.xobject["/Apparence"] = xobj
+        x1, y1, x2, y2 = xobj.get_object()["/BBox"]
+        self.box = layout.BoxConstraints(width=abs(x1 - x2), height=abs(y1 - y2))
+        return b"/Apparence Do"
+
+
+def _apparence(nom: str, quand: datetime.datetime, box: tuple[float, float, float, float]) -> StaticStampStyle:
+    """What the signature field shows: "Signé électroniquement par …, le …", in the documents' own fonts."""
+    from .pdf import PdfDocument, render  # pdf imports the heavy renderer; only signing needs it here
+
+    width, height = abs(box[2] - box[0]), abs(box[3] - box[1])
+    quand = timezone.localtime(quand)
+    document = PdfDocument(
+        template_name="pdf/signature_apparence.html",
+        context={"nom": nom, "date": date_longue(quand.date()), "heure": quand, "w": width, "h": height},
+        filename="apparence.pdf",
+        title="Signature électronique",
+        subject="",
+        author="",
+    )
+    return StaticStampStyle(background=_PdfBytesPage(render(document)[2]), border_width=0)
+
+
+def _field_box(pdf: bytes, field_name: str) -> tuple[float, float, float, float]:
+    for name, _value, ref in fields.enumerate_sig_fields(PdfFileReader(io.BytesIO(pdf))):
+        if name == field_name:
+            annot = ref.get_object()
+            widget = annot["/Kids"][0].get_object() if "/Kids" in annot else annot
+            return tuple(float(v) for v in widget["/Rect"])
+    raise CertificatInvalide(f"Le champ de signature « {field_name} » est absent du document.")
+
+
+def signer_pdf(
+    pdf: bytes,
+    field_name: str,
+    reason: str,
+    location: str,
+    new_field: fields.SigFieldSpec | None = None,
+    signer: signers.SimpleSigner | None = None,
+) -> bytes:
+    """`pdf` with the académie's PAdES signature in the field `field_name` (created from `new_field` if given),
+    added as an incremental update. The caller checks that a certificate is configured."""
+    signer = signer or signataire()
+    if signer is None:
+        raise CertificatInvalide("Aucun certificat de signature n'est configuré (SIGNATURE_PKCS12_PATH).")
+    box = new_field.box if new_field is not None else _field_box(pdf, field_name)
+    nom = nom_du_certificat(signer.signing_cert)
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+        name=nom,
+    )
+    pdf_signer = signers.PdfSigner(
+        metadata, signer=signer, stamp_style=_apparence(nom, timezone.now(), box), new_field_spec=new_field
+    )
+    output = io.BytesIO()
+    pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=output)
+    return output.getvalue()
+
+
+# --- Checking a signed copy that comes back -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControleExemplaire:
+    """The result of the check of an uploaded convention: signed and conform, or a scan for the rectorat's eyes."""
+
+    signe_numeriquement: bool
+    signataire: str = ""
+    date_signature: datetime.datetime | None = None
+
+
+# pyHanko's default policy, reviewing from the sent revision rather than from a signed one: there, the first signature
+# turns /SigFlags from 1 (empty signature fields) to 3 (signed, append only), as every signing tool does.
+POLITIQUE_RETOUR = StandardDiffPolicy(
+    global_rules=DEFAULT_DIFF_POLICY.global_rules,
+    form_rule=FormUpdatingRule(
+        field_rules=[SigFieldCreationRule(), SigFieldModificationRule(), GenericFieldModificationRule()],
+        ignored_acroform_keys=ACROFORM_EXEMPT_STRICT_COMPARISON | {"/SigFlags"},
+    ),
+)
+
+
+def _lire(contenu: bytes) -> PdfFileReader | None:
+    try:
+        return PdfFileReader(io.BytesIO(contenu), strict=False)
+    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        logger.info("PDF illisible pour pyHanko : %s", exc)
+        return None
+
+
+def _signatures(reader: PdfFileReader | None) -> list:
+    if reader is None:
+        return []
+    try:
+        return sorted(reader.embedded_regular_signatures, key=lambda sig: sig.signed_revision)
+    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        raise ExemplaireRefuse(
+            "Le fichier contient une signature électronique illisible : déposez le fichier tel que votre logiciel de "
+            "signature l'a produit."
+        ) from exc
+
+
+def _revisions(pdf: bytes) -> int:
+    return PdfFileReader(io.BytesIO(pdf)).xrefs.total_revisions
+
+
+def controler_exemplaire(contenu: bytes, envoye: bytes, reference: str) -> ControleExemplaire:
+    """Checks an uploaded signed convention against the PDF that was sent (`envoye`, the frozen bytes).
+
+    Raises ExemplaireRefuse with the reason when the file is not the document sent or a signature is broken."""
+    signatures = _signatures(_lire(contenu))
+    if not signatures:
+        if hashlib.sha256(contenu).digest() == hashlib.sha256(envoye).digest():
+            raise ExemplaireRefuse(
+                f"Ce fichier est la convention {reference} telle qu'elle a été envoyée, sans aucune signature : "
+                "signez-la (signature électronique, ou signature manuscrite puis numérisation) avant de la déposer."
+            )
+        return ControleExemplaire(signe_numeriquement=False)
+    if contenu[: len(envoye)] != envoye:
+        raise ExemplaireRefuse(
+            f"Le fichier signé n'est pas la convention {reference} envoyée par le rectorat : son contenu a été modifié "
+            "ou réenregistré avant la signature. Signez le fichier téléchargé depuis l'espace, sans le modifier."
+        )
+    base_revision = _revisions(envoye) - 1
+    # Everything added after the sent revision: only signatures and form filling are allowed.
+    diff = POLITIQUE_RETOUR.review_file(signatures[0].reader, base_revision)
+    if isinstance(diff, SuspiciousModification) or diff.modification_level > ModificationLevel.FORM_FILLING:
+        raise ExemplaireRefuse(
+            f"Le fichier signé contient, après la convention {reference} envoyée, des modifications autres que des "
+            "signatures (texte, annotations ou pages) : il est refusé. Signez le fichier téléchargé sans le modifier."
+        )
+    context = ValidationContext(allow_fetching=False)
+    for signature in signatures:
+        if signature.signed_revision <= base_revision:
+            raise ExemplaireRefuse(f"Le fichier contient une signature antérieure à la convention {reference} envoyée.")
+        status = validate_pdf_signature(signature, signer_validation_context=context, skip_diff=True)
+        if not (status.intact and status.valid):
+            raise ExemplaireRefuse(
+                f"La signature électronique « {signature.field_name} » du fichier est invalide : le document a été "
+                "modifié après la signature, ou la signature est endommagée."
+            )
+    first = signatures[0]
+    return ControleExemplaire(
+        signe_numeriquement=True,
+        signataire=nom_du_certificat(first.signer_cert),
+        date_signature=first.self_reported_timestamp,
+    )
