@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from conventions import views_verification
+
 admin.site.site_header = "ENT-école — conventions de partenariat"
 admin.site.site_title = "ENT-école conventions"
 admin.site.index_title = "Gestion des conventions"
@@ -17,6 +19,8 @@ urlpatterns = [
     path(PORTAIL_PREFIX, include("facturation.urls")),
     path(PORTAIL_PREFIX, include("collectivites.urls")),
     path(PORTAIL_PREFIX + "conventions/", include("conventions.urls")),
+    # Public, outside the portal: anyone holding a document checks it there (the QR codes of the PDFs lead there).
+    path("verifier/", views_verification.verifier, name="verification"),
 ]
 
 if settings.DEBUG:

@@ -28,6 +28,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .documents import ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_context, conventions_for_documents
+from .verification import contexte_pdf
 
 CONTENT_TYPE = "application/pdf"
 PDF_VARIANT = "pdf/a-3b"
@@ -217,7 +218,8 @@ CONVENTION_SIGNATURES = (
 
 
 def convention_document(convention, projet: bool = False) -> PdfDocument:
-    context = convention_context(convention)
+    # The verification code and its QR code, once the convention is sent (a draft has none).
+    context = {**convention_context(convention), **contexte_pdf(convention.code_verification)}
     return PdfDocument(
         template_name="pdf/convention.html",
         context=context,
@@ -244,7 +246,11 @@ def _loaded(convention):
 
 
 def convention_pdf(convention) -> tuple[str, str, bytes]:
-    """What anyone downloading the convention gets: the frozen bytes once it was sent, else a "PROJET" preview."""
+    """What anyone downloading the convention gets: the copy signed by both parties, else the frozen bytes once it
+    was sent, else a "PROJET" preview."""
+    if convention.document_signe:
+        with convention.document_signe.open("rb") as stored:
+            return f"{convention.reference}.pdf", CONTENT_TYPE, stored.read()
     if convention.document:
         with convention.document.open("rb") as stored:
             return f"{convention.reference}.pdf", CONTENT_TYPE, stored.read()

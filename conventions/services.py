@@ -13,8 +13,17 @@ from django.utils import timezone
 from collectivites.models import Collectivite, Commune
 from ecoles.models import Ecole
 
-from .models import AnneeScolaire, Convention, Inscription
+from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .pdf import document_fige
+from .signatures import (
+    CertificatInvalide,
+    ControleExemplaire,
+    ExemplaireRefuse,
+    certificat_configure,
+    controler_exemplaire,
+    signer_pdf,
+)
+from .verification import nouveau_code
 
 
 class TransitionInterdite(Exception):
@@ -99,6 +108,9 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
             f"Impossible d'envoyer la convention {convention.reference} pour signature : aucune école n'est inscrite "
             "à l'annexe 1."
         )
+    # The PDF prints its verification code: written first, so that the renderer's fresh fetch of the row sees it.
+    convention.code_verification = nouveau_code()
+    Convention.objects.filter(pk=convention.pk).update(code_verification=convention.code_verification)
     filename, pdf, sha256 = document_fige(convention)
     convention.document.save(filename, ContentFile(pdf), save=False)
     try:
@@ -131,6 +143,8 @@ def revenir_en_brouillon(convention: Convention, motif: str, user=None) -> Conve
         document="",
         document_sha256="",
         date_envoi=None,
+        # The withdrawn PDF's code no longer verifies anything; the next sending prints a new one.
+        code_verification=None,
     )
 
 
@@ -140,14 +154,48 @@ def enregistrer_signature(convention: Convention, date_signature, lieu_signature
     _require_etat(convention, Convention.Etat.ENVOYEE, action="enregistrer la signature de")
     if date_signature > timezone.localdate():
         raise TransitionInterdite("La date de signature ne peut pas être dans le futur.")
-    return _save(
-        convention,
-        "Signature",
-        user,
-        etat=Convention.Etat.SIGNEE,
-        date_signature=date_signature,
-        lieu_signature=lieu_signature,
-    )
+    contresigne = _contresigner(convention, lieu_signature)
+    if contresigne is not None:
+        convention.document_signe.save(f"{secrets.token_urlsafe(24)}.pdf", ContentFile(contresigne), save=False)
+    try:
+        return _save(
+            convention,
+            "Signature" + ("" if contresigne is not None else " (sans signature électronique de l'académie)"),
+            user,
+            etat=Convention.Etat.SIGNEE,
+            date_signature=date_signature,
+            lieu_signature=lieu_signature,
+            document_signe_sha256=hashlib.sha256(contresigne).hexdigest() if contresigne is not None else "",
+        )
+    except Exception:
+        if contresigne is not None:
+            convention.document_signe.delete(save=False)
+        raise
+
+
+def _contresigner(convention: Convention, lieu_signature: str) -> bytes | None:
+    """The académie's electronic signature in the field "Signature academie", or None without a certificate.
+
+    A copy signed electronically by the collectivité and found conform is signed again as an incremental update, so
+    that both signatures stay valid in one file. A scan has no electronic signature to keep: the académie then signs
+    the frozen PDF that was sent, and the scan stays beside it as the collectivité's handwritten signature.
+    """
+    if not certificat_configure() or not convention.document:
+        return None
+    source = convention.document
+    if convention.exemplaire_signe and convention.exemplaire_signe_statut == StatutExemplaire.SIGNE_CONFORME:
+        source = convention.exemplaire_signe
+    with source.open("rb") as stored:
+        pdf = stored.read()
+    try:
+        return signer_pdf(
+            pdf,
+            "Signature academie",
+            reason=f"Signature de la convention {convention.reference} par l'académie",
+            location=lieu_signature or convention.annee.academie.ville_signature,
+        )
+    except CertificatInvalide as exc:
+        raise TransitionInterdite(f"Signature électronique impossible : {exc}") from exc
 
 
 @transaction.atomic
@@ -204,16 +252,33 @@ def deposer_exemplaire_signe(convention: Convention, fichier, user=None) -> Conv
     """
     convention = Convention.objects.select_for_update().get(pk=convention.pk)
     _require_etat(convention, Convention.Etat.ENVOYEE, action="déposer l'exemplaire signé de")
-    digest = hashlib.sha256()
-    for chunk in fichier.chunks():
-        digest.update(chunk)
+    contenu = b"".join(fichier.chunks())
     fichier.seek(0)
+    controle = _controler(convention, contenu)
     # The name is random (192 bits): it reveals neither the collectivité nor the convention and cannot be guessed.
     convention.exemplaire_signe.save(f"{secrets.token_urlsafe(24)}.pdf", fichier, save=False)
     return _save(
         convention,
         "Dépôt de l'exemplaire signé",
         user,
-        exemplaire_signe_sha256=digest.hexdigest(),
+        exemplaire_signe_sha256=hashlib.sha256(contenu).hexdigest(),
         date_retour=timezone.now(),
+        exemplaire_signe_statut=(
+            StatutExemplaire.SIGNE_CONFORME if controle.signe_numeriquement else StatutExemplaire.SCAN_A_VERIFIER
+        ),
+        exemplaire_signe_signataire=controle.signataire,
+        exemplaire_signe_signe_le=controle.date_signature,
     )
+
+
+def _controler(convention: Convention, contenu: bytes):
+    """The copy checked against the frozen PDF that was sent; refused with the reason when it is not that PDF."""
+    if not convention.document:
+        # Sent before PDFs were frozen: nothing to compare with, the rectorat checks the copy by eye.
+        return ControleExemplaire(signe_numeriquement=False)
+    with convention.document.open("rb") as stored:
+        envoye = stored.read()
+    try:
+        return controler_exemplaire(contenu, envoye, convention.reference)
+    except ExemplaireRefuse as exc:
+        raise TransitionInterdite(str(exc)) from exc

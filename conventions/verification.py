@@ -1,0 +1,176 @@
+"""Verification codes printed on every issued PDF, and what the public page /verifier/ may say about a document.
+
+A code is 12 random characters of Crockford's base32 (60 bits), printed "K7QM-4XPA-9DZC", stored on the document
+(Convention.code_verification, TitreDePerception.code_verification; unique). Stored rather than derived from an id
+and a secret key: a printed code must keep working for the legal life of the document (ten years and more), whatever
+happens to the keys, and a random code reveals nothing (no id, no count of documents). 60 bits with a rate limit of a
+few requests a minute per address make guessing a code hopeless.
+
+Dependencies flow one way: conventions knows nothing of facturation, so each app registers a `Source` that finds its
+documents by code and by the SHA-256 of a file (facturation does it in its AppConfig.ready()).
+"""
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import segno
+from django.conf import settings
+from django.urls import reverse
+
+from .formats import date_longue
+
+# Crockford's base32: no I, L, O, U, which are read as 1, 1, 0 or mistaken for V when typed from paper.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LONGUEUR = 12
+_LECTURE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def nouveau_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LONGUEUR))
+
+
+def normaliser(saisie: str) -> str | None:
+    """The stored form of a typed code ("k7qm 4xpa-9dzc" → "K7QM4XPA9DZC"), or None if it cannot be one."""
+    code = "".join(ch for ch in (saisie or "").upper() if ch.isalnum()).translate(_LECTURE)
+    if len(code) != LONGUEUR or any(ch not in ALPHABET for ch in code):
+        return None
+    return code
+
+
+def affiche(code: str) -> str:
+    """ "K7QM-4XPA-9DZC": groups of four, as printed and as the QR code's address carries it."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def url_verification(code: str) -> str:
+    return f"{settings.SITE_URL}{reverse('verification')}?code={affiche(code)}"
+
+
+def qr_data_url(url: str) -> str:
+    """An SVG QR code as a data: URL (the PDF renderer fetches nothing but data: URLs and static/ files)."""
+    return segno.make(url, error="m").svg_data_uri(border=0, dark="#000")
+
+
+def contexte_pdf(code: str | None) -> dict:
+    """What pdf/_verification.html prints: the code, the address and its QR code (nothing without a code)."""
+    if not code:
+        return {}
+    url = url_verification(code)
+    return {
+        "verification_code": affiche(code),
+        "verification_url": f"{settings.SITE_URL}{reverse('verification')}",
+        "verification_qr": qr_data_url(url),
+    }
+
+
+# --- What the public page says -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentVerifie:
+    """The whole answer of /verifier/ about an authentic document: nothing about amounts, people or addresses."""
+
+    nature: str  # "Convention de partenariat ENT-école", "Titre de perception", ...
+    reference: str  # the convention's reference or the titre's number
+    emis_le: datetime.date
+    etat: str  # "Signée", "Annulé", "Payé", ...
+    # Which version of the document the uploaded file is ("exemplaire envoyé pour signature"...), when known.
+    version: str = ""
+
+    @property
+    def emis_le_texte(self) -> str:
+        return date_longue(self.emis_le)
+
+
+@dataclass(frozen=True)
+class Source:
+    par_code: Callable[[str], DocumentVerifie | None]
+    par_empreinte: Callable[[str], DocumentVerifie | None]
+
+
+SOURCES: list[Source] = []
+
+
+def enregistrer_source(source: Source) -> None:
+    if source not in SOURCES:
+        SOURCES.append(source)
+
+
+def chercher_par_code(saisie: str) -> DocumentVerifie | None:
+    code = normaliser(saisie)
+    if code is None:
+        return None
+    for source in SOURCES:
+        found = source.par_code(code)
+        if found is not None:
+            return found
+    return None
+
+
+def chercher_par_fichier(contenu: bytes) -> DocumentVerifie | None:
+    """The document whose issued file is byte for byte this one: a single changed byte is not authentic."""
+    empreinte = hashlib.sha256(contenu).hexdigest()
+    for source in SOURCES:
+        found = source.par_empreinte(empreinte)
+        if found is not None:
+            return found
+    return None
+
+
+# --- Conventions -----------------------------------------------------------------------------------------------
+
+
+NATURE_CONVENTION = "Convention de partenariat ENT-école"
+
+
+def _etat_convention(convention) -> str:
+    if convention.est_expiree:
+        return "Signée, arrivée à son terme"
+    return convention.get_etat_display()
+
+
+def _convention_verifiee(convention, version: str = "") -> DocumentVerifie:
+    return DocumentVerifie(
+        nature=f"{NATURE_CONVENTION} – année scolaire {convention.annee.libelle}",
+        reference=convention.reference,
+        emis_le=convention.date_envoi.date(),
+        etat=_etat_convention(convention),
+        version=version,
+    )
+
+
+def _conventions():
+    from .models import Convention
+
+    # A convention back in draft has no code and its PDF was withdrawn: it is no longer an issued document.
+    return Convention.objects.exclude(etat=Convention.Etat.BROUILLON).select_related("annee")
+
+
+def convention_par_code(code: str) -> DocumentVerifie | None:
+    convention = _conventions().filter(code_verification=code).first()
+    return _convention_verifiee(convention) if convention else None
+
+
+def convention_par_empreinte(empreinte: str) -> DocumentVerifie | None:
+    from .models import StatutExemplaire
+
+    versions = (
+        ("document_signe_sha256", {}, "exemplaire signé par les deux parties"),
+        ("document_sha256", {}, "exemplaire envoyé pour signature"),
+        (
+            "exemplaire_signe_sha256",
+            {"exemplaire_signe_statut": StatutExemplaire.SIGNE_CONFORME},
+            "exemplaire signé électroniquement par la collectivité",
+        ),
+    )
+    for field, extra, version in versions:
+        convention = _conventions().filter(**{field: empreinte}, **extra).first()
+        if convention is not None:
+            return _convention_verifiee(convention, version)
+    return None
+
+
+enregistrer_source(Source(par_code=convention_par_code, par_empreinte=convention_par_empreinte))
