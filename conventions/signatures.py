@@ -244,7 +244,8 @@ def controler_exemplaire(contenu: bytes, envoye: bytes, reference: str) -> Contr
             f"Le fichier signé contient, après la convention {reference} envoyée, des modifications autres que des "
             "signatures (texte, annotations ou pages) : il est refusé. Signez le fichier téléchargé sans le modifier."
         )
-    context = ValidationContext(allow_fetching=False)
+    # No trust list (see the module docstring): an empty one, never the operating system's.
+    context = ValidationContext(trust_roots=[], allow_fetching=False)
     for signature in signatures:
         if signature.signed_revision <= base_revision:
             raise ExemplaireRefuse(f"Le fichier contient une signature antérieure à la convention {reference} envoyée.")

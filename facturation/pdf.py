@@ -15,7 +15,9 @@ from decimal import Decimal
 from facturx import generate_from_binary, generate_xml
 
 from conventions.formats import date_longue, euros, pluriel
-from conventions.pdf import CONTENT_TYPE, PdfDocument, render
+from conventions.pdf import CONTENT_TYPE, PdfDocument, SignatureField, render
+from conventions.signatures import certificat_configure, signer_pdf
+from conventions.verification import contexte_pdf
 
 from .models import TitreDePerception
 
@@ -30,6 +32,8 @@ TVA_CATEGORIE = "O"
 TVA_MOTIF = "Non soumis à la TVA (article 256 B du code général des impôts)"
 TVA_MOTIF_CODE = "VATEX-EU-O"
 VIREMENT = "30"
+# The ordonnateur's electronic signature, over the empty area under the signature block of templates/pdf/titre.html.
+SIGNATURE_ORDONNATEUR = SignatureField("Signature ordonnateur", "signature-ordonnateur")
 
 
 class PdfTitreAltere(Exception):
@@ -58,6 +62,8 @@ def titre_context(titre: TitreDePerception) -> dict:
         "annule_date": date_longue(titre.annule.date_emission) if titre.annule_id else "",
         "tva_motif": TVA_MOTIF,
         "comptable_adresse": ", ".join(line.strip() for line in titre.comptable_adresse.splitlines() if line.strip()),
+        "zone_signature": SIGNATURE_ORDONNATEUR.element_id,
+        **contexte_pdf(titre.code_verification),
     }
 
 
@@ -73,6 +79,7 @@ def titre_document(titre: TitreDePerception) -> PdfDocument:
         footer_reference=f"{nature} n° {titre.numero}",
         keywords=("ENT-école", "titre de perception", titre.numero, "Factur-X"),
         created=titre.emis_le,
+        signature_fields=(SIGNATURE_ORDONNATEUR,),
     )
 
 
@@ -182,10 +189,11 @@ def facturx_xml(titre: TitreDePerception) -> bytes:
 
 
 def pdf_titre(titre: TitreDePerception) -> bytes:
-    """The titre as issued: the printed document, with its Factur-X XML attached (PDF/A-3)."""
+    """The titre as issued: the printed document, with its Factur-X XML attached (PDF/A-3), signed by the académie
+    when a certificate is configured (last, as an incremental update: the signature covers the XML too)."""
     document = titre_document(titre)
     _, _, pdf = render(document)
-    return generate_from_binary(
+    pdf = generate_from_binary(
         pdf,
         facturx_xml(titre),
         flavor="factur-x",
@@ -198,6 +206,15 @@ def pdf_titre(titre: TitreDePerception) -> bytes:
             "subject": document.subject,
         },
         lang="fr-FR",
+    )
+    if not certificat_configure():
+        return pdf
+    nature = "Titre d'annulation" if titre.est_annulation else "Titre de perception"
+    return signer_pdf(
+        pdf,
+        SIGNATURE_ORDONNATEUR.name,
+        reason=f"{nature} n° {titre.numero} émis par l'ordonnateur",
+        location=titre.lieu_emission,
     )
 
 

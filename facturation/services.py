@@ -25,6 +25,7 @@ from django.utils import timezone
 from conventions.formats import euros, euros_en_lettres
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible, notifier_titre_emis
+from conventions.verification import nouveau_code
 
 from .models import CompteurTitres, Paiement, ParametresFacturation, Relance, TitreDePerception
 
@@ -197,6 +198,7 @@ def emettre_titre(convention: Convention, user=None, date_emission: datetime.dat
         numero=numero_titre(annee_budgetaire, sequence),
         annee_budgetaire=annee_budgetaire,
         sequence=sequence,
+        code_verification=nouveau_code(),
         date_emission=date_emission,
         date_echeance=date_emission + datetime.timedelta(days=parametres.delai_paiement_jours),
         emis_par=user if user is not None and user.is_authenticated else None,
@@ -256,6 +258,7 @@ def annuler_titre(
         sequence=sequence,
         annule=titre,
         motif_annulation=motif.strip(),
+        code_verification=nouveau_code(),
         date_emission=date_emission,
         date_echeance=None,
         montant=-titre.montant,

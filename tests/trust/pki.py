@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -49,6 +50,11 @@ class Autorite:
             .sign(key, hashes.SHA256())
         )
         return cls(key, cert)
+
+    @property
+    def racine(self) -> asn1_x509.Certificate:
+        """The root as pyHanko's validation takes it."""
+        return asn1_x509.Certificate.load(self.cert.public_bytes(serialization.Encoding.DER))
 
     def signataire(self, nom: str, organisation: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key = ec.generate_private_key(ec.SECP256R1())
