@@ -1,0 +1,138 @@
+"""The public page /verifier/ recognises every issued document by code and by file, and nothing else."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from conventions.services import (
+    deposer_exemplaire_signe,
+    enregistrer_signature,
+    envoyer_pour_signature,
+    revenir_en_brouillon,
+)
+from conventions.verification import affiche, nouveau_code
+from facturation.services import annuler_titre, emettre_titre
+from tests.conventions.pdf_support import pages_text
+from tests.factories import ConventionFactory
+from tests.facturation.factories import convention_du_seed
+
+from .conftest import envoye, signer_comme_collectivite
+
+URL = "/verifier/"
+
+
+def lire(fichier) -> bytes:
+    with fichier.open("rb") as stored:
+        return stored.read()
+
+
+def par_code(client, code: str) -> str:
+    response = client.get(URL, {"code": code})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def par_fichier(client, content: bytes) -> str:
+    response = client.post(URL, {"fichier": SimpleUploadedFile("document.pdf", content)})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.fixture
+def emis(envoyee, certificat_academie, signataire_collectivite):
+    """Every kind of issued document: a convention sent, one signed by both parties, a titre and its cancellation."""
+    signee = convention_du_seed()
+    autre = envoyer_pour_signature(ConventionFactory(ecoles=1))
+    deposer_exemplaire_signe(
+        autre, SimpleUploadedFile("s.pdf", signer_comme_collectivite(envoye(autre), signataire_collectivite))
+    )
+    autre = enregistrer_signature(autre, autre.date_envoi.date(), "Montpellier")
+    titre = emettre_titre(signee)
+    annulation = annuler_titre(titre, "Erreur d'école")
+    return {"envoyee": envoyee, "signee": autre, "titre": titre, "annulation": annulation}
+
+
+def test_the_page_is_open_to_anyone(client):
+    """No login: an anonymous visitor gets the form, not the login page."""
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "Code de vérification" in response.content.decode()
+    assert reverse("verification") == URL
+
+
+def test_every_issued_pdf_prints_its_code_and_address(emis, settings):
+    """The code and the address of the page are on every page of each issued PDF."""
+    documents = {
+        "envoyee": lire(emis["envoyee"].document),
+        "signee": lire(emis["signee"].document_signe),
+        "titre": lire(emis["titre"].pdf),
+        "annulation": lire(emis["annulation"].pdf),
+    }
+    for key, pdf in documents.items():
+        code = affiche(emis[key].code_verification)
+        for page in pages_text(pdf):
+            flat = re.sub(r"\s+", " ", page)
+            assert code in flat, key
+            assert f"{settings.SITE_URL}/verifier/" in flat, key
+
+
+def test_every_issued_document_is_recognised_by_code(client, emis):
+    """Each code names its document, its issue date and its current state."""
+    envoyee = par_code(client, affiche(emis["envoyee"].code_verification))
+    assert "Document authentique" in envoyee and emis["envoyee"].reference in envoyee
+    assert "Envoyée pour signature" in envoyee
+    signee = par_code(client, emis["signee"].code_verification.lower())  # typed in lower case, without dashes
+    assert emis["signee"].reference in signee and "Signée" in signee
+    titre = par_code(client, affiche(emis["titre"].code_verification))
+    assert "Titre de perception" in titre and emis["titre"].numero in titre and "Annulé" in titre
+    annulation = par_code(client, affiche(emis["annulation"].code_verification))
+    assert "Titre d&#x27;annulation" in annulation and emis["annulation"].numero in annulation
+    assert f"annule le titre de perception n° {emis['titre'].numero}" in annulation
+
+
+def test_every_issued_file_is_recognised(client, emis):
+    """The file of each issued document, as issued, is recognised, with the version it is."""
+    files = {
+        "envoyee": (lire(emis["envoyee"].document), "exemplaire envoyé pour signature"),
+        "signee": (lire(emis["signee"].document_signe), "exemplaire signé par les deux parties"),
+        "titre": (lire(emis["titre"].pdf), "titre tel qu&#x27;il a été émis"),
+        "annulation": (lire(emis["annulation"].pdf), "titre tel qu&#x27;il a été émis"),
+    }
+    for key, (content, version) in files.items():
+        page = par_fichier(client, content)
+        assert "Document authentique" in page, key
+        assert version in page, key
+        identifiant = emis[key].reference if key in ("envoyee", "signee") else emis[key].numero
+        assert identifiant in page, key
+
+
+def test_a_modified_copy_is_rejected(client, emis):
+    """One byte changed in an issued titre: not recognised."""
+    content = bytearray(lire(emis["titre"].pdf))
+    content[len(content) // 2] ^= 0x01
+    page = par_fichier(client, bytes(content))
+    assert "Document non reconnu" in page and emis["titre"].numero not in page
+
+
+def test_nothing_is_said_about_documents_never_issued(client, envoyee, emis):
+    """An unknown code, and the code of a convention sent back to draft (its PDF withdrawn), answer nothing."""
+    code = envoyee.code_verification
+    revenir_en_brouillon(envoyee, "Erreur d'école")
+    for unknown in (code, nouveau_code()):
+        page = par_code(client, affiche(unknown))
+        assert "Document non reconnu" in page
+        assert envoyee.reference not in page and "Convention de partenariat" not in page
+    malformed = par_code(client, "pas-un-code")
+    assert "n&#x27;a pas la forme d&#x27;un code" in malformed
+
+
+def test_rate_limited_with_a_french_429(db, client, settings):
+    """Past the allowed number of requests per address, the page answers 429 with an explanation in French."""
+    settings.VERIFICATION_RATE = "3/m"
+    for _ in range(3):
+        assert client.get(URL, {"code": nouveau_code()}).status_code == 200
+    response = client.get(URL, {"code": nouveau_code()})
+    assert response.status_code == 429
+    assert "Trop de demandes" in response.content.decode()
