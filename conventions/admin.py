@@ -13,8 +13,9 @@ from ecoles.models import Ecole
 from .admin_campagne import emettre_titres_en_arriere_plan, envoyer_en_arriere_plan, preparer_annee
 from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
 from .formats import euros
-from .models import Academie, AnneeScolaire, Convention, Inscription
+from .models import Academie, AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .services import TransitionInterdite, enregistrer_signature, reference_for
+from .signatures import certificat_configure
 
 
 @admin.register(Academie)
@@ -177,6 +178,8 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
         "exemplaire_signe_pdf",
         "exemplaire_signe_sha256",
         "date_retour",
+        "controle_exemplaire",
+        "signature_academie",
     ]
     fieldsets = [
         (None, {"fields": ["reference", "annee", "collectivite", "commune", "etat", "participation_affichee"]}),
@@ -193,6 +196,8 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
                     "exemplaire_signe_pdf",
                     "exemplaire_signe_sha256",
                     "date_retour",
+                    "controle_exemplaire",
+                    "signature_academie",
                     "date_signature",
                     "lieu_signature",
                 ]
@@ -222,6 +227,39 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
                     "motif_resiliation",
                 ]
         return fields
+
+    @admin.display(description="contrôle de la convention déposée")
+    def controle_exemplaire(self, obj):
+        """What conventions/signatures.py found: who signed electronically and when, or a scan to check by eye."""
+        if obj.exemplaire_signe_statut == StatutExemplaire.SIGNE_CONFORME:
+            quand = timezone.localtime(obj.exemplaire_signe_signe_le) if obj.exemplaire_signe_signe_le else None
+            return format_html(
+                "{} : signée électroniquement par <strong>{}</strong>{}",
+                obj.get_exemplaire_signe_statut_display(),
+                obj.exemplaire_signe_signataire,
+                f" le {quand:%d/%m/%Y à %H:%M}" if quand else "",
+            )
+        if obj.exemplaire_signe_statut == StatutExemplaire.SCAN_A_VERIFIER:
+            return "Scan à vérifier : aucune signature électronique, contrôlez la signature manuscrite à l'œil."
+        return "—"
+
+    @admin.display(description="signature électronique de l'académie")
+    def signature_academie(self, obj):
+        if obj.document_signe:
+            return "Convention signée électroniquement par l'académie (signature PAdES)."
+        if not certificat_configure():
+            return "Documents émis sans signature électronique : aucun certificat configuré."
+        return "—"
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET" and not certificat_configure():
+            self.message_user(
+                request,
+                "Documents émis sans signature électronique : aucun certificat configuré "
+                "(SIGNATURE_PKCS12_PATH et SIGNATURE_PKCS12_PASSPHRASE).",
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="convention signée déposée (PDF)")
     def exemplaire_signe_pdf(self, obj):

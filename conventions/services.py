@@ -153,7 +153,8 @@ def enregistrer_signature(convention: Convention, date_signature, lieu_signature
     """Both parties signed: the rectorat records the date and the place (the seed: "A Montpellier, le 13/09/2021"),
     and the académie signs electronically when a certificate is configured (see _contresigner)."""
     # Locked and read again: the copy to countersign is the one deposited last, not the one the caller saw.
-    convention = Convention.objects.select_for_update().get(pk=convention.pk)
+    Convention.objects.select_for_update().filter(pk=convention.pk).first()
+    convention.refresh_from_db()
     _require_etat(convention, Convention.Etat.ENVOYEE, action="enregistrer la signature de")
     if date_signature > timezone.localdate():
         raise TransitionInterdite("La date de signature ne peut pas être dans le futur.")
