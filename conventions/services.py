@@ -250,7 +250,10 @@ def choisir_ecoles_par_collectivite(convention: Convention, ecoles, user) -> Con
 def deposer_exemplaire_signe(convention: Convention, fichier, user=None) -> Convention:
     """The copy signed by the collectivité, stored under an unguessable name with its SHA-256.
 
-    The file must already be checked to be a PDF (the portal's form does it). The rectorat then confirms the
+    The file must already be checked to be a PDF (the portal's form does it). It is then checked against the PDF
+    sent (conventions/signatures.py): an electronically signed file must be that PDF with signatures added, intact,
+    or it is refused (TransitionInterdite, with the reason); a scan is accepted and marked for the rectorat to check
+    by eye. The rectorat then confirms the
     signature (`enregistrer_signature`). A second upload replaces the first; the first file is kept, and its name
     stays in the history.
     """
