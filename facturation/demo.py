@@ -33,6 +33,20 @@ GENERATED_SIREN_NOTE = (
     "À remplacer par les données réelles."
 )
 SEED_SIGNATURE = datetime.date(2021, 9, 13)
+# The parties of the seed convention, as written in it (benchmarks and tests build their data sets on them too).
+ACADEMIE_MONTPELLIER = {
+    "nom": "Académie de Montpellier",
+    "adresse": "31, rue de l'Université",
+    "code_postal": "34 064",
+    "ville": "MONTPELLIER Cedex 2",
+    "ville_signature": "Montpellier",
+}
+SIGNATAIRE_2021 = {
+    "signataire_prenom": "Sophie",
+    "signataire_nom": "Béjean",
+    "signataire_titre": "Rectrice de la région académique Occitanie, rectrice de l'académie de Montpellier, "
+    "chancelière des universités",
+}
 # Demo billing settings: the comptable assignataire and how to pay. The IBAN is a published test IBAN.
 BILLING = {
     "ordonnateur_nom": "Sophie Béjean",
@@ -206,29 +220,13 @@ class DemoLoader:
                 commune.save()
 
     def seed_academie(self):
-        academie, _ = Academie.objects.get_or_create(
-            code="11",
-            defaults={
-                "nom": "Académie de Montpellier",
-                "adresse": "31, rue de l'Université",
-                "code_postal": "34 064",
-                "ville": "MONTPELLIER Cedex 2",
-                "ville_signature": "Montpellier",
-            },
-        )
-        return academie
+        return Academie.objects.get_or_create(code="11", defaults=ACADEMIE_MONTPELLIER)[0]
 
     def seed_annees(self):
-        signataire = {
-            "signataire_prenom": "Sophie",
-            "signataire_nom": "Béjean",
-            "signataire_titre": "Rectrice de la région académique Occitanie, rectrice de l'académie de Montpellier, "
-            "chancelière des universités",
-        }
         return {
             libelle: AnneeScolaire.objects.get_or_create(
                 libelle=libelle,
-                defaults={"academie": self.academie, "tarif_par_ecole": Decimal("50.00"), **signataire},
+                defaults={"academie": self.academie, "tarif_par_ecole": Decimal("50.00"), **SIGNATAIRE_2021},
             )[0]
             for libelle in ["2021-2022", "2022-2023"]
         }

@@ -32,6 +32,7 @@ from conventions.models import Academie, AnneeScolaire, Convention, Inscription 
 from conventions.services import reference_for  # noqa: E402
 from ecoles.models import Ecole  # noqa: E402
 from ecoles.validators import uai_check_letter  # noqa: E402
+from facturation.demo import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021  # noqa: E402
 
 # INSEE codes 98xxx name no commune of France: the benchmark's data cannot collide with real data (département 980).
 DEPARTEMENT = "980"
@@ -58,24 +59,9 @@ def purge(libelle: str) -> None:
 
 @transaction.atomic
 def create(libelle: str, count: int, max_ecoles: int, rng: random.Random) -> int:
-    academie, _ = Academie.objects.get_or_create(
-        code="11",
-        defaults={
-            "nom": "Académie de Montpellier",
-            "adresse": "31, rue de l'Université",
-            "code_postal": "34 064",
-            "ville": "MONTPELLIER Cedex 2",
-            "ville_signature": "Montpellier",
-        },
-    )
+    academie, _ = Academie.objects.get_or_create(code="11", defaults=ACADEMIE_MONTPELLIER)
     annee = AnneeScolaire.objects.create(
-        academie=academie,
-        libelle=libelle,
-        tarif_par_ecole=Decimal("50.00"),
-        signataire_prenom="Sophie",
-        signataire_nom="Béjean",
-        signataire_titre="Rectrice de la région académique Occitanie, rectrice de l'académie de Montpellier, "
-        "chancelière des universités",
+        academie=academie, libelle=libelle, tarif_par_ecole=Decimal("50.00"), **SIGNATAIRE_2021
     )
     numero_ecole = 0
     for index in range(count):

@@ -16,6 +16,7 @@ from conventions.models import Academie, AnneeScolaire, Convention, Inscription
 from conventions.services import reference_for
 from ecoles.models import Ecole
 from ecoles.validators import uai_check_letter
+from facturation.demo import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021
 
 DEPARTEMENTS = ["11", "30", "34", "48", "66"]
 MEMBRES_PAR_GROUPEMENT = 3
@@ -48,24 +49,9 @@ def charger_academie(
 ) -> JeuAcademie:
     """`nb_collectivites` collectivités (1 in 15 a grouping), each with a signed convention of `libelle`."""
     nb_groupements = nb_collectivites // 15 if nb_groupements is None else nb_groupements
-    academie, _ = Academie.objects.get_or_create(
-        code="11",
-        defaults={
-            "nom": "Académie de Montpellier",
-            "adresse": "31, rue de l'Université",
-            "code_postal": "34 064",
-            "ville": "MONTPELLIER Cedex 2",
-            "ville_signature": "Montpellier",
-        },
-    )
+    academie, _ = Academie.objects.get_or_create(code="11", defaults=ACADEMIE_MONTPELLIER)
     annee = AnneeScolaire.objects.create(
-        academie=academie,
-        libelle=libelle,
-        tarif_par_ecole=Decimal("50.00"),
-        signataire_prenom="Sophie",
-        signataire_nom="Béjean",
-        signataire_titre="Rectrice de la région académique Occitanie, rectrice de l'académie de Montpellier, "
-        "chancelière des universités",
+        academie=academie, libelle=libelle, tarif_par_ecole=Decimal("50.00"), **SIGNATAIRE_2021
     )
 
     nb_communes_seules = nb_collectivites - nb_groupements
