@@ -199,8 +199,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": _env(env.str, "LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each step of each PDF at INFO: seven lines per document, thousands in a campaign.
-    # pikepdf and django-axes announce themselves at INFO on every start of every command.
-    "loggers": {name: {"level": "WARNING"} for name in ["weasyprint.progress", "pikepdf", "axes.apps"]},
+    # pikepdf and django-axes announce themselves at INFO on every start, factur-x at every titre.
+    "loggers": {name: {"level": "WARNING"} for name in ["weasyprint.progress", "pikepdf", "axes.apps", "factur-x"]},
 }
 
 # Background work (Celery, config/celery.py). Several workers on several machines share one Redis broker; progress
