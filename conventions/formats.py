@@ -50,8 +50,10 @@ def euros_en_lettres(value: Decimal) -> str:
 
 
 def date_longue(value: datetime.date, zero_pad: bool = False) -> str:
-    """ "13 septembre 2021"; "01 septembre 2022" with zero_pad, as Article 3 writes it."""
-    day = f"{value.day:02d}" if zero_pad else str(value.day)
+    """ "13 septembre 2021", "1er septembre 2022"; "01 septembre 2022" with zero_pad, as Article 3 writes it."""
+    if zero_pad:
+        return f"{value.day:02d} {MOIS[value.month - 1]} {value.year}"
+    day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {MOIS[value.month - 1]} {value.year}"
 
 
