@@ -96,11 +96,19 @@ def redis_or_fail() -> redis.Redis:
 def publish_to_worker():
     """Points this (test) process's Celery app at the worker's broker; returns a function that restores it."""
     saved = {key: app.conf[key] for key in ("broker_url", "broker_write_url", "task_always_eager")}
+    # Celery's conf.broker_url prefers the CELERY_BROKER_URL environment variable (which `make test` exports for the
+    # other tests) to any configured value: it must point at the worker's broker too while the test publishes.
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = BROKER_URL
     app.conf.update(broker_url=BROKER_URL, broker_write_url=None, task_always_eager=False)
     # A producer pool opened earlier would still point at the old broker; Celery drops it this way after a fork.
     app._after_fork()
 
     def restore():
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         app.conf.update(saved)
         app._after_fork()
 
