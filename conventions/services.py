@@ -39,6 +39,13 @@ def _require_etat(convention: Convention, *etats: str, action: str) -> None:
         )
 
 
+def _lock(convention: Convention) -> None:
+    """Locks the convention's row alone, then reads it again. `of=self` matters: the default ordering joins the
+    school year, and a plain FOR UPDATE would lock the year's row too, putting every worker of a campaign in line."""
+    Convention.objects.select_for_update(of=("self",)).order_by().get(pk=convention.pk)
+    convention.refresh_from_db()
+
+
 def _save(convention: Convention, reason: str, user=None, **fields) -> Convention:
     for name, value in fields.items():
         setattr(convention, name, value)
@@ -100,8 +107,7 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
     """brouillon → envoyee: the PDF is rendered once and frozen (bytes and SHA-256); every later download returns
     exactly these bytes, whatever changes afterwards in the data or the template."""
     # Locked so that two clicks (or two agents) cannot freeze two different PDFs.
-    Convention.objects.select_for_update().filter(pk=convention.pk).first()
-    convention.refresh_from_db()
+    _lock(convention)
     _require_etat(convention, Convention.Etat.BROUILLON, action="envoyer pour signature")
     if not convention.inscriptions.exists():
         raise TransitionInterdite(
@@ -153,8 +159,7 @@ def enregistrer_signature(convention: Convention, date_signature, lieu_signature
     """Both parties signed: the rectorat records the date and the place (the seed: "A Montpellier, le 13/09/2021"),
     and the académie signs electronically when a certificate is configured (see _contresigner)."""
     # Locked and read again: the copy to countersign is the one deposited last, not the one the caller saw.
-    Convention.objects.select_for_update().filter(pk=convention.pk).first()
-    convention.refresh_from_db()
+    _lock(convention)
     _require_etat(convention, Convention.Etat.ENVOYEE, action="enregistrer la signature de")
     if date_signature > timezone.localdate():
         raise TransitionInterdite("La date de signature ne peut pas être dans le futur.")

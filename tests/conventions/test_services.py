@@ -63,3 +63,21 @@ def test_a_draft_cannot_be_signed(db):
     """Signing skips no step: a draft must be sent first."""
     with pytest.raises(TransitionInterdite):
         enregistrer_signature(ConventionFactory(), datetime.date(2021, 9, 13), "Montpellier")
+
+
+def test_sending_locks_the_convention_row_only(db):
+    """Sending locks its convention, never the school year's row: two workers can send two conventions at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conventions.services import envoyer_pour_signature
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite locks the whole database, not rows.")
+    convention = ConventionFactory(ecoles=1)
+    with CaptureQueriesContext(connection) as queries:
+        envoyer_pour_signature(convention)
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert locks
+    for sql in locks:
+        assert "anneescolaire" not in sql.split("FOR UPDATE")[0] or "FOR UPDATE OF" in sql, sql
