@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from collectivites.models import Collectivite, Commune
-from ecoles.models import Ecole
 
 from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .pdf import document_fige
@@ -90,7 +89,7 @@ def choisir_ecoles(convention: Convention, ecoles, user=None) -> Convention:
     wanted = {ecole.pk: ecole for ecole in ecoles}
     current = set(convention.inscriptions.values_list("ecole_id", flat=True))
     added = [wanted[pk] for pk in wanted.keys() - current]
-    refused = [e for e in added if e.etat != Ecole.Etat.OUVERTE or e.secteur != Ecole.Secteur.PUBLIC]
+    refused = [ecole for ecole in added if not ecole.est_inscriptible]
     if refused:
         raise TransitionInterdite(
             "Ces écoles ne peuvent pas être inscrites (fermée, à fermer ou privée) : "
@@ -227,7 +226,7 @@ def resilier(convention: Convention, date_resiliation, motif: str, user=None) ->
 def choisir_ecoles_par_collectivite(convention: Convention, ecoles, user) -> Convention:
     """The collectivité's choice on the portal: only schools it may register, and not once the rectorat locked it."""
     # Locked so that the rectorat's lock and the collectivité's choice cannot cross.
-    convention = Convention.objects.select_for_update().get(pk=convention.pk)
+    _lock(convention)
     _require_etat(convention, Convention.Etat.BROUILLON, action="modifier les écoles de")
     if convention.choix_ecoles_verrouille:
         raise TransitionInterdite(
@@ -258,11 +257,10 @@ def deposer_exemplaire_signe(convention: Convention, fichier, user=None) -> Conv
     The file must already be checked to be a PDF (the portal's form does it). It is then checked against the PDF
     sent (conventions/signatures.py): an electronically signed file must be that PDF with signatures added, intact,
     or it is refused (TransitionInterdite, with the reason); a scan is accepted and marked for the rectorat to check
-    by eye. The rectorat then confirms the
-    signature (`enregistrer_signature`). A second upload replaces the first; the first file is kept, and its name
-    stays in the history.
+    by eye. The rectorat then confirms the signature (`enregistrer_signature`). A second upload replaces the first;
+    the first file is kept, and its name stays in the history.
     """
-    convention = Convention.objects.select_for_update().get(pk=convention.pk)
+    _lock(convention)
     _require_etat(convention, Convention.Etat.ENVOYEE, action="déposer l'exemplaire signé de")
     contenu = b"".join(fichier.chunks())
     fichier.seek(0)

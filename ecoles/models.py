@@ -23,7 +23,7 @@ class EcoleQuerySet(models.QuerySet):
         return self.filter(secteur=Ecole.Secteur.PUBLIC)
 
     def inscriptibles(self):
-        """Schools that may join a new convention: open public schools (a school A FERMER or closed may not)."""
+        """Schools that may join a new convention (Ecole.est_inscriptible, in SQL)."""
         return self.ouvertes().publiques()
 
 
@@ -62,6 +62,11 @@ class Ecole(models.Model):
 
     def __str__(self):
         return f"{self.uai} – {self.nom}"
+
+    @property
+    def est_inscriptible(self) -> bool:
+        """Only open public schools join a new convention: one A FERMER or closed stays only where it already is."""
+        return self.etat == self.Etat.OUVERTE and self.secteur == self.Secteur.PUBLIC
 
     @property
     def libelle_nature_secteur(self) -> str:
