@@ -114,13 +114,12 @@ class EtatInvitationFilter(admin.SimpleListFilter):
         return [("attente", "en attente"), ("acceptee", "acceptée"), ("expiree", "expirée")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
         if self.value() == "attente":
-            return queryset.filter(acceptee_le__isnull=True, expire_le__gt=now)
+            return queryset.en_attente()
         if self.value() == "acceptee":
             return queryset.filter(acceptee_le__isnull=False)
         if self.value() == "expiree":
-            return queryset.filter(acceptee_le__isnull=True, expire_le__lte=now)
+            return queryset.filter(acceptee_le__isnull=True, expire_le__lte=timezone.now())
         return queryset
 
 

@@ -228,3 +228,19 @@ def test_inviter_service_refuses_a_taken_address(representant_a, collectivite_a)
     )
     with pytest.raises(services.InvitationInvalide, match="Un compte existe déjà"):
         services.inviter(invitation, par=None)
+
+
+def test_admin_filters_invitations_by_state(client, agent_gestion, collectivite_a):
+    """The admin's "état" filter splits invitations into en attente, acceptée and expirée, each in one list only."""
+    for email in ("attente@commune-a.fr", "acceptee@commune-a.fr", "expiree@commune-a.fr"):
+        _inviter(client, agent_gestion, collectivite_a, email=email)
+    Invitation.objects.filter(email="acceptee@commune-a.fr").update(acceptee_le=timezone.now())
+    Invitation.objects.filter(email="expiree@commune-a.fr").update(
+        expire_le=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    client.force_login(agent_gestion)
+    url = reverse("admin:collectivites_invitation_changelist")
+    for etat in ("attente", "acceptee", "expiree"):
+        response = client.get(url, {"etat": etat})
+        emails = [invitation.email for invitation in response.context["cl"].result_list]
+        assert emails == [f"{etat}@commune-a.fr"]
