@@ -785,8 +785,7 @@ def _traiter_cog(lecteur, contexte, filtre, progression) -> None:
         for _, propre in lot:
             commune = existantes.get(propre["code"])
             if commune is None:
-                code = propre["code"]
-                nouvelles.append(Commune(code_insee=code, nom=propre["nom"], departement=departement_of(code)))
+                nouvelles.append(_nouvelle_commune(propre))
             elif commune.nom != propre["nom"]:
                 rapport.noter_modification(f"{commune.code_insee} : nom « {commune.nom} » → « {propre['nom']} »")
                 commune.nom = propre["nom"]
@@ -858,7 +857,7 @@ def _traiter_epci(lecteur, contexte, filtre, progression) -> None:
         rapport.modifiees += len(modifiees)
 
 
-def _nouvelle_commune(propre: dict, groupement: Collectivite) -> Commune:
+def _nouvelle_commune(propre: dict, groupement: Collectivite | None = None) -> Commune:
     # bulk_create bypasses Commune.save(), hence the département set here.
     code = propre["code"]
     return Commune(code_insee=code, nom=propre["nom"], departement=departement_of(code), groupement=groupement)
