@@ -106,6 +106,9 @@ class DepartementFilter(admin.SimpleListFilter):
         return queryset.filter(collectivite__departement=self.value()) if self.value() else queryset
 
 
+SANS_CERTIFICAT = "Documents émis sans signature électronique : aucun certificat configuré"
+
+
 class RetourFilter(admin.SimpleListFilter):
     title = "convention signée"
     parameter_name = "retour"
@@ -172,7 +175,6 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
         "etat",
         "participation_affichee",
         "pdf_convention",
-        "document",
         "document_sha256",
         "date_envoi",
         "exemplaire_signe_pdf",
@@ -188,7 +190,8 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
             {"fields": ["representant_civilite", "representant_prenom", "representant_nom", "representant_qualite"]},
         ),
         ("Choix des écoles", {"fields": ["choix_ecoles_verrouille"]}),
-        ("Envoi", {"fields": ["pdf_convention", "document", "document_sha256", "date_envoi"]}),
+        # The frozen file itself is downloaded through pdf_convention: media files are not served publicly.
+        ("Envoi", {"fields": ["pdf_convention", "document_sha256", "date_envoi"]}),
         (
             "Signature",
             {
@@ -248,15 +251,14 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
         if obj.document_signe:
             return "Convention signée électroniquement par l'académie (signature PAdES)."
         if not certificat_configure():
-            return "Documents émis sans signature électronique : aucun certificat configuré."
+            return f"{SANS_CERTIFICAT}."
         return "—"
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "GET" and not certificat_configure():
             self.message_user(
                 request,
-                "Documents émis sans signature électronique : aucun certificat configuré "
-                "(SIGNATURE_PKCS12_PATH et SIGNATURE_PKCS12_PASSPHRASE).",
+                f"{SANS_CERTIFICAT} (SIGNATURE_PKCS12_PATH et SIGNATURE_PKCS12_PASSPHRASE).",
                 messages.WARNING,
             )
         return super().changelist_view(request, extra_context)
