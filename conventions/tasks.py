@@ -100,8 +100,8 @@ def _envoyer(element: ElementTraitement) -> str:
     convention = _convention_verrouillee(element)
     faits = []
     if convention.etat == Convention.Etat.BROUILLON:
+        # Updates `convention` in place (state, PDF, SHA-256, date): no need to read it again.
         envoyer_pour_signature(convention, user=element.traitement.lance_par)
-        convention.refresh_from_db()
         faits.append("PDF figé et envoyé pour signature")
     elif convention.etat == Convention.Etat.ENVOYEE:
         faits.append("déjà envoyée (PDF inchangé)")

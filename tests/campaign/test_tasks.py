@@ -53,6 +53,8 @@ def test_send_batch_freezes_each_pdf_and_mails_once(django_capture_on_commit_cal
         assert "2021-2022" in text
     assert len(mail.outbox) == 2
     shas = {c.pk: c.document_sha256 for c in Convention.objects.all()}
+    # The e-mail is recorded under the frozen PDF's SHA-256, read from the convention the task just sent.
+    assert dict(Notification.objects.values_list("convention_id", "cle")) == shas
 
     with django_capture_on_commit_callbacks(execute=True):
         [encore] = lancer_envoi(Convention.objects.all())
