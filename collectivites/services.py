@@ -123,7 +123,8 @@ def accepter(invitation: Invitation, password: str) -> User:
     return user
 
 
-def _cellule(value) -> str:
+def cellule_sure(value) -> str:
+    """A CSV cell that no spreadsheet will run as a formula: "=1+1" is written "'=1+1" (shared with facturation)."""
     text = str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
@@ -147,7 +148,7 @@ def contacts_csv(contacts) -> bytes:
     writer.writerow(CONTACTS_COLONNES)
     for contact in contacts.select_related("collectivite").order_by("collectivite__nom", "role", "nom"):
         writer.writerow(
-            _cellule(value)
+            cellule_sure(value)
             for value in (
                 contact.collectivite.nom,
                 contact.collectivite.siren,

@@ -17,10 +17,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from collectivites.services import cellule_sure
+
 from .models import TitreDePerception
 from .pdf import pdf_stocke
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 ZIP_CONTENT_TYPE = "application/zip"
@@ -84,11 +85,6 @@ def totaux(rows: list[list]) -> list:
     return result
 
 
-def texte_sur(value: str) -> str:
-    """A text cell that no spreadsheet will run as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def _csv_cell(value, type_: str) -> str:
     if value is None:
         return ""
@@ -98,14 +94,14 @@ def _csv_cell(value, type_: str) -> str:
         return value.strftime("%d/%m/%Y")
     if type_ == ENTIER:
         return str(value)
-    return texte_sur(str(value))
+    return cellule_sure(value)
 
 
 def export_csv(titres) -> bytes:
     rows = lignes(titres)
     output = io.StringIO()
     writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
-    writer.writerow([texte_sur(colonne.titre) for colonne in COLONNES])
+    writer.writerow([cellule_sure(colonne.titre) for colonne in COLONNES])
     for row in [*rows, totaux(rows)]:
         writer.writerow([_csv_cell(value, colonne.type) for value, colonne in zip(row, COLONNES, strict=True)])
     return ("\ufeff" + output.getvalue()).encode("utf-8")
