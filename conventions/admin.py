@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -211,7 +210,7 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
     inlines = [InscriptionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(nb_ecoles_annot=Count("inscriptions"))
+        return super().get_queryset(request).with_nb_ecoles()
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)
