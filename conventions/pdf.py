@@ -248,11 +248,9 @@ def _loaded(convention):
 def convention_pdf(convention) -> tuple[str, str, bytes]:
     """What anyone downloading the convention gets: the copy signed by both parties, else the frozen bytes once it
     was sent, else a "PROJET" preview."""
-    if convention.document_signe:
-        with convention.document_signe.open("rb") as stored:
-            return f"{convention.reference}.pdf", CONTENT_TYPE, stored.read()
-    if convention.document:
-        with convention.document.open("rb") as stored:
+    fichier = convention.document_signe or convention.document
+    if fichier:
+        with fichier.open("rb") as stored:
             return f"{convention.reference}.pdf", CONTENT_TYPE, stored.read()
     convention = _loaded(convention)
     return render(convention_document(convention, projet=convention.est_modifiable))
