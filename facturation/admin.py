@@ -23,6 +23,7 @@ from conventions.models import Convention
 from . import exports
 from .models import Paiement, ParametresFacturation, Relance, TitreDePerception
 from .pdf import PdfTitreAltere, pdf_stocke
+from .pdf import liquidation as texte_liquidation
 from .services import (
     FacturationError,
     annuler_titre,
@@ -296,7 +297,7 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
 
     @admin.display(description="liquidation")
     def liquidation(self, obj):
-        return f"{pluriel(obj.nb_ecoles, 'école')} × {euros(obj.tarif_par_ecole)} = {euros(abs(obj.montant))}"
+        return texte_liquidation(obj)
 
     # --- pages ---
     def get_urls(self):

@@ -44,16 +44,20 @@ def _montant(value: Decimal) -> str:
     return f"{abs(value):.2f}"
 
 
+def liquidation(titre: TitreDePerception) -> str:
+    """ "1 école × 50,00 € = 50,00 €": the bases of liquidation, as the PDF and the admin state them."""
+    return f"{pluriel(titre.nb_ecoles, 'école')} × {euros(titre.tarif_par_ecole)} = {euros(abs(titre.montant))}"
+
+
 def titre_context(titre: TitreDePerception) -> dict:
-    montant = abs(titre.montant)
     return {
         "titre": titre,
         "annule": titre.annule,
         "ecoles": titre.ecoles,
         "montant": euros(titre.montant),
-        "montant_absolu": euros(montant),
+        "montant_absolu": euros(abs(titre.montant)),
         "tarif": euros(titre.tarif_par_ecole),
-        "liquidation": f"{pluriel(titre.nb_ecoles, 'école')} × {euros(titre.tarif_par_ecole)} = {euros(montant)}",
+        "liquidation": liquidation(titre),
         "date_emission": date_longue(titre.date_emission),
         "date_echeance": date_longue(titre.date_echeance) if titre.date_echeance else "",
         "date_signature": (
@@ -68,7 +72,7 @@ def titre_context(titre: TitreDePerception) -> dict:
 
 
 def titre_document(titre: TitreDePerception) -> PdfDocument:
-    nature = "Titre d'annulation" if titre.est_annulation else "Titre de perception"
+    nature = titre.nature_libelle
     return PdfDocument(
         template_name="pdf/titre.html",
         context=titre_context(titre),
@@ -209,7 +213,7 @@ def pdf_titre(titre: TitreDePerception) -> bytes:
     )
     if not certificat_configure():
         return pdf
-    nature = "Titre d'annulation" if titre.est_annulation else "Titre de perception"
+    nature = titre.nature_libelle
     return signer_pdf(
         pdf,
         SIGNATURE_ORDONNATEUR.name,
