@@ -370,9 +370,6 @@ class TitreDePerception(models.Model):
     def etat_libelle(self) -> str:
         return self.Etat(self.etat).label
 
-    def get_etat_display(self) -> str:
-        return self.etat_libelle
-
     @property
     def nature_libelle(self) -> str:
         return "Titre d'annulation" if self.est_annulation else "Titre de perception"
@@ -384,10 +381,6 @@ class TitreDePerception(models.Model):
     @property
     def debiteur_adresse_complete(self) -> str:
         return f"{self.debiteur_adresse} {self.debiteur_code_postal} {self.debiteur_ville}"
-
-    @property
-    def emetteur_adresse_complete(self) -> str:
-        return f"{self.emetteur_adresse} {self.emetteur_code_postal} - {self.emetteur_ville}"
 
     @property
     def iban_affiche(self) -> str:
