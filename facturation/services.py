@@ -60,6 +60,11 @@ class RelanceImpossible(FacturationError):
     pass
 
 
+def _auteur(user):
+    """The staff member to record, or None for a command or an anonymous request."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def numero_titre(annee_budgetaire: int, sequence: int) -> str:
     return f"{annee_budgetaire}-{sequence:06d}"
 
@@ -201,7 +206,7 @@ def emettre_titre(convention: Convention, user=None, date_emission: datetime.dat
         code_verification=nouveau_code(),
         date_emission=date_emission,
         date_echeance=date_emission + datetime.timedelta(days=parametres.delai_paiement_jours),
-        emis_par=user if user is not None and user.is_authenticated else None,
+        emis_par=_auteur(user),
         **_copie_emetteur(parametres),
         **_copie_debiteur(convention),
         **_copie_liquidation(convention),
@@ -263,7 +268,7 @@ def annuler_titre(
         date_echeance=None,
         montant=-titre.montant,
         montant_en_lettres=euros_en_lettres(titre.montant),
-        emis_par=user if user is not None and user.is_authenticated else None,
+        emis_par=_auteur(user),
         **{name: getattr(titre, name) for name in CHAMPS_COPIES},
     )
     return _joindre_pdf_et_enregistrer(annulation)
@@ -313,7 +318,7 @@ def enregistrer_paiement(
         montant=Decimal(montant),
         moyen=moyen,
         reference=reference.strip(),
-        enregistre_par=user if user is not None and user.is_authenticated else None,
+        enregistre_par=_auteur(user),
     )
     paiement._change_reason = "Enregistrement"
     paiement.save()
@@ -358,5 +363,5 @@ def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | 
         titre=titre,
         destinataire=destinataire,
         reste_a_payer=titre.reste_a_payer,
-        envoyee_par=user if user is not None and user.is_authenticated else None,
+        envoyee_par=_auteur(user),
     )
