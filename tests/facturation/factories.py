@@ -46,7 +46,7 @@ class ParametresFacturationFactory(DjangoModelFactory):
     titulaire_compte = "DRFIP OCCITANIE ET HAUTE-GARONNE"
     iban = IBAN_TEST
     bic = BIC_TEST
-    delai_paiement_jours = 30
+    # delai_paiement_jours left to the model's default (30 days), which test_emission proves.
 
 
 def convention_a_facturer(nb_ecoles: int = 1, **kwargs) -> Convention:

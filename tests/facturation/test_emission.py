@@ -73,6 +73,14 @@ def test_amount_is_schools_times_rate_and_due_date_follows_the_delay():
     assert [e["uai"] for e in titre.ecoles] == sorted(e["uai"] for e in titre.ecoles)
 
 
+def test_due_date_is_thirty_days_after_issue_by_default():
+    """An académie that sets no delay of its own gets the issue's default: due 30 days after issue."""
+    convention = convention_a_facturer()
+    assert convention.annee.academie.parametres_facturation.delai_paiement_jours == 30
+    titre = emettre_titre(convention, date_emission=datetime.date(2022, 3, 1))
+    assert titre.date_echeance == datetime.date(2022, 3, 31)
+
+
 def test_chorus_identifiers_are_copied_when_present():
     """SIRET, Chorus service code and engagement number go onto the titre when the collectivité has them."""
     convention = convention_a_facturer()
