@@ -4,6 +4,7 @@ The dashboard lives here, at the top of the dependency chain, because it shows c
 Titres come from `TitreDePerception.objects.for_user(user)`: another collectivité's is a 404 by construction.
 """
 
+import io
 from decimal import Decimal
 from itertools import groupby
 
@@ -15,6 +16,7 @@ from collectivites.views import compte_portail
 from conventions.models import Convention
 
 from .models import TitreDePerception
+from .pdf import pdf_stocke
 
 
 @compte_portail
@@ -77,8 +79,8 @@ def titres(request):
 
 @compte_portail
 def titre_pdf(request, pk):
-    """The titre exactly as issued: the stored bytes."""
+    """The titre exactly as issued: the stored bytes, checked against their SHA-256 (an altered file is an incident
+    for the administrators, never served)."""
     titre = get_object_or_404(TitreDePerception.objects.for_user(request.user), pk=pk)
-    return FileResponse(
-        titre.pdf.open("rb"), as_attachment=True, filename=titre.nom_fichier, content_type="application/pdf"
-    )
+    filename, content_type, content = pdf_stocke(titre)
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type=content_type)

@@ -6,10 +6,12 @@ import io
 import re
 
 import pypdf
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from conventions.models import Convention
+from facturation.pdf import PdfTitreAltere
 from tests.factories import CommuneFactory, EcoleFactory
 
 from .conftest import pdf_bytes, upload
@@ -203,3 +205,12 @@ def test_titre_download_is_the_issued_pdf(client, monde):
     assert hashlib.sha256(content).hexdigest() == monde.titre.pdf_sha256
     page = client.get(reverse("facturation:titres")).content.decode()
     assert f"n° {monde.titre.numero}" in page and "À payer" in page
+
+
+def test_an_altered_titre_file_is_never_served(client, monde):
+    """A stored titre whose bytes no longer match their SHA-256 is refused, not handed to the collectivité."""
+    with monde.titre.pdf.open("wb") as stored:
+        stored.write(b"%PDF-1.7\n% altered\n%%EOF\n")
+    client.force_login(monde.representant)
+    with pytest.raises(PdfTitreAltere):
+        client.get(reverse("facturation:titre_pdf", args=[monde.titre.pk]))
