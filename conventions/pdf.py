@@ -5,7 +5,8 @@ fonts of static/fonts/, the footer "Page X / Y" with `footer_reference`); conven
 
 Speed: each process keeps one FontConfiguration, one parsed stylesheet and one URL fetcher (see `_resources`).
 A new FontConfiguration per document re-reads the fonts and leaks ~0.25 MB each time; a new fetcher builds an SSL
-context (~17 ms). Nothing is fetched over the network: the fetcher only opens files under static/.
+context (~17 ms). Nothing is fetched over the network: the fetcher only opens files under static/. WeasyPrint writes
+the PDF uncompressed and qpdf (pikepdf) compresses it (see `_compressed`).
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import pikepdf
 from django.conf import settings
 from django.template.loader import get_template
 from django.utils import timezone
@@ -39,6 +41,9 @@ BASE_STYLESHEET = "print.css"
 OUTPUT_INTENT = "srgb-pdfa"
 # WeasyPrint lays out in CSS pixels (96 per inch), PDF counts points (72 per inch).
 PX_TO_PT = 0.75
+# zlib's default level. pydyf, WeasyPrint's writer, always compresses at level 9: five times slower on the pages'
+# text, for 2 % fewer bytes (measured: ~10 ms of each 4-page convention).
+FLATE_LEVEL = 6
 
 
 class RenduPdfImpossible(Exception):
@@ -115,6 +120,7 @@ def _resources() -> _Resources:
     global _RESOURCES
     if _RESOURCES is None or _RESOURCES.pid != os.getpid():
         _RESOURCES = _Resources(os.getpid(), FontConfiguration(), LocalFetcher(), _srgb_profile())
+        pikepdf.settings.set_flate_compression_level(FLATE_LEVEL)
         _RESOURCES.stylesheet(BASE_STYLESHEET)
     return _RESOURCES
 
@@ -176,6 +182,15 @@ def _without_producer(_document, pdf) -> None:
     pdf.info.pop("Producer", None)
 
 
+def _compressed(pdf: bytes) -> bytes:
+    """The streams compressed at FLATE_LEVEL and the objects packed in object streams, as pydyf would have, by qpdf
+    (C++): the document, its metadata and its identifier are otherwise written unchanged."""
+    output = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.save(output, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return output.getvalue()
+
+
 def _add_signature_fields(pdf: bytes, placed) -> bytes:
     """Empty signature fields, each party signing its own in any PDF reader (an incremental update by pyHanko)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
@@ -203,7 +218,9 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
     metadata.lang = document.lang
     metadata.created = metadata.modified = document.created.isoformat(timespec="seconds")
     placed = _signature_boxes(rendered, document.signature_fields)
-    pdf = rendered.write_pdf(finisher=_without_producer if placed else None, **options)
+    pdf = _compressed(
+        rendered.write_pdf(finisher=_without_producer if placed else None, uncompressed_pdf=True, **options)
+    )
     if placed:
         pdf = _add_signature_fields(pdf, placed)
     return document.filename, CONTENT_TYPE, pdf

@@ -90,6 +90,21 @@ def test_pdf_a_structure(pdf):
             assert "/N" in annot.AP
 
 
+def test_streams_are_compressed_and_objects_packed(pdf):
+    """WeasyPrint writes uncompressed and qpdf compresses: the pages and fonts are Flate-encoded, the small objects
+    sit in object streams (a 4-page convention is ~35 KB, not ~150 KB). The XMP metadata stays readable, as qpdf
+    leaves it, and pyHanko's tiny signature-field appearances are its own uncompressed update."""
+    streams = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream)]
+    contents = [page.Contents for page in pdf.pages]
+    fonts = [obj.FontFile2 for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary) and "/FontFile2" in obj]
+    assert contents and fonts
+    for stream in contents + fonts:
+        assert stream.get("/Filter") == "/FlateDecode"
+    assert any(stream.get("/Type") == "/ObjStm" for stream in streams)
+    raw = sum(len(stream.read_bytes()) for stream in streams)
+    assert sum(len(stream.read_raw_bytes()) for stream in streams) < raw / 3
+
+
 def test_fetcher_refuses_network_and_files_outside_static():
     """Rendering reads nothing from the network nor outside static/: a template asking for it stops the rendering."""
     fetcher = LocalFetcher()
