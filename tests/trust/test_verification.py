@@ -1,10 +1,15 @@
 """The public page /verifier/ recognises every issued document by code and by file, and nothing else."""
 
+import io
 import re
+import subprocess
 
+import pikepdf
 import pytest
+import zxingcpp
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from conventions.services import (
     deposer_exemplaire_signe,
@@ -12,7 +17,7 @@ from conventions.services import (
     envoyer_pour_signature,
     revenir_en_brouillon,
 )
-from conventions.verification import affiche, nouveau_code
+from conventions.verification import affiche, nouveau_code, url_verification
 from facturation.services import annuler_titre, emettre_titre
 from tests.conventions.pdf_support import pages_text
 from tests.factories import ConventionFactory
@@ -76,6 +81,35 @@ def test_every_issued_pdf_prints_its_code_and_address(emis, settings):
             flat = re.sub(r"\s+", " ", page)
             assert code in flat, key
             assert f"{settings.SITE_URL}/verifier/" in flat, key
+
+
+def qr_codes(pdf: bytes, tmp_path) -> list[list[str]]:
+    """What a phone reads on each page printed at 150 dpi (poppler's pdftoppm, then zxing-cpp)."""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "document.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "document.pdf", "page"], cwd=tmp_path, check=True)
+    return [
+        [code.text for code in zxingcpp.read_barcodes(Image.open(png), formats=zxingcpp.BarcodeFormat.QRCode)]
+        for png in sorted(tmp_path.glob("page-*.png"))
+    ]
+
+
+def test_every_page_has_a_qr_code_that_scans_to_its_verification(emis, tmp_path):
+    """The QR code of every page, read back from the printed page, opens /verifier/ with the document's code."""
+    for key, fichier in [("envoyee", emis["envoyee"].document), ("titre", emis["titre"].pdf)]:
+        pages = qr_codes(lire(fichier), tmp_path / key)
+        assert pages, key
+        assert pages == [[url_verification(emis[key].code_verification)]] * len(pages), key
+
+
+def test_the_qr_code_is_one_image_never_interpolated(emis):
+    """Embedded once and drawn on every page; PDF/A forbids interpolation, which would also blur its modules."""
+    with pikepdf.open(io.BytesIO(lire(emis["envoyee"].document))) as pdf:
+        images = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"]
+        assert len(images) == 1
+        assert images[0].get("/Interpolate") is False
+        for page in pdf.pages:
+            assert images[0].objgen in [xobject.objgen for xobject in page.Resources.XObject.values()]
 
 
 def test_every_issued_document_is_recognised_by_code(client, emis):
