@@ -339,6 +339,16 @@ def notifier_emission(titre: TitreDePerception) -> str:
     return ""
 
 
+def _pdf_verifie(titre: TitreDePerception) -> tuple[str, str, bytes]:
+    """The stored PDF, checked against its SHA-256 as every download is: an altered file is never mailed."""
+    from .pdf import PdfTitreAltere, pdf_stocke  # the renderer is heavy to import; only a few paths need it
+
+    try:
+        return pdf_stocke(titre)
+    except PdfTitreAltere as exc:
+        raise RelanceImpossible(f"{exc} Aucune relance n'a été envoyée.") from exc
+
+
 def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | None = None) -> Relance:
     """E-mails the collectivité's contact a reminder with the titre attached, and records it on the titre."""
     titre = TitreDePerception.objects.avec_paiements().select_related("convention__collectivite").get(pk=titre.pk)
@@ -355,8 +365,8 @@ def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | 
         body=render_to_string("facturation/emails/relance.txt", context),
         to=[destinataire],
     )
-    with titre.pdf.open("rb") as document:
-        message.attach(titre.nom_fichier, document.read(), "application/pdf")
+    filename, content_type, content = _pdf_verifie(titre)
+    message.attach(filename, content, content_type)
     # Recorded only once the mail left: a failed send leaves no trace of a reminder that nobody received.
     message.send()
     return Relance.objects.create(

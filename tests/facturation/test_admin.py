@@ -217,6 +217,22 @@ def test_overdue_list_and_reminder(client, agent_finances, titre_seed, mailoutbo
     assert relance.destinataire in page.content.decode()
 
 
+def test_a_reminder_never_mails_an_altered_pdf(client, agent_finances, titre_seed, mailoutbox):
+    """A stored PDF that no longer matches its SHA-256: the reminder is refused with the reason, nothing is sent."""
+    with open(titre_seed.pdf.path, "ab") as stored:
+        stored.write(b"%altere")
+    client.force_login(agent_finances)
+    response = client.post(
+        reverse(CHANGELIST), {"action": "envoyer_relances", "_selected_action": [titre_seed.pk]}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Le PDF du titre n° 2022-000001 ne correspond plus à l'empreinte enregistrée à son émission : il a été "
+        "altéré. Prévenez l'administrateur. Aucune relance n'a été envoyée."
+    ]
+    assert mailoutbox == []
+    assert not Relance.objects.exists()
+
+
 def test_gestion_agent_cannot_send_reminders(client, agent_gestion, titre_seed, mailoutbox):
     """The reminder action needs the finance right."""
     client.force_login(agent_gestion)
