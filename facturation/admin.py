@@ -27,10 +27,9 @@ from .pdf import liquidation as texte_liquidation
 from .services import (
     FacturationError,
     annuler_titre,
-    emettre_titre,
+    emettre_serie,
     enregistrer_paiement,
     envoyer_relance,
-    notifier_emission,
     verifier_paiement,
 )
 from .syntheses import synthese_exercice, synthese_participations
@@ -531,21 +530,11 @@ def emettre_titres(modeladmin, request, queryset):
             f"Plus de {EMISSION_IMMEDIATE_MAX} conventions sélectionnées : utilisez l'émission en arrière-plan.",
         )
         return None
-    emis, refus = [], []
-    for convention in queryset.order_by("reference"):
-        try:
-            titre = emettre_titre(convention, user=request.user)
-        except FacturationError as exc:
-            refus.append(str(exc))
-            continue
-        emis.append(titre)
-        avertissement = notifier_emission(titre)
-        if avertissement:
-            messages.warning(request, avertissement)
-    if emis:
-        numeros = ", ".join(titre.numero for titre in emis)
-        messages.success(request, f"{pluriel(len(emis), 'titre émis', 'titres émis')} : {numeros}.")
-    for message in refus:
+    bilan = emettre_serie(queryset, user=request.user)
+    if bilan.emis:
+        numeros = ", ".join(titre.numero for titre in bilan.emis)
+        messages.success(request, f"{pluriel(len(bilan.emis), 'titre émis', 'titres émis')} : {numeros}.")
+    for message in [*bilan.avertissements, *(motif for _, motif in bilan.refus)]:
         messages.warning(request, message)
     return None
 

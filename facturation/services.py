@@ -14,11 +14,13 @@ Issuing is idempotent per convention (a convention with a live titre is refused)
 import datetime
 import hashlib
 import logging
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -337,6 +339,32 @@ def notifier_emission(titre: TitreDePerception) -> str:
     except NotificationImpossible as exc:
         return f"Titre n° {titre.numero} émis, mais non annoncé par e-mail : {exc}"
     return ""
+
+
+@dataclass
+class BilanEmission:
+    """What a series of issuings did: the titres issued, the conventions refused with the reason, and the issued
+    titres whose e-mail could not go (the titre stays issued)."""
+
+    emis: list[TitreDePerception] = field(default_factory=list)
+    refus: list[tuple[Convention, str]] = field(default_factory=list)
+    avertissements: list[str] = field(default_factory=list)
+
+
+def emettre_serie(conventions: QuerySet[Convention], user=None, notifier: bool = True) -> BilanEmission:
+    """Issues the titre of each convention, by reference, and announces it to the collectivité unless `notifier` is
+    False. Each titre is its own transaction: a refused convention (no SIREN...) does not stop the others."""
+    bilan = BilanEmission()
+    for convention in conventions.order_by("reference"):
+        try:
+            titre = emettre_titre(convention, user=user)
+        except FacturationError as exc:
+            bilan.refus.append((convention, str(exc)))
+            continue
+        bilan.emis.append(titre)
+        if notifier and (avertissement := notifier_emission(titre)):
+            bilan.avertissements.append(avertissement)
+    return bilan
 
 
 def _pdf_verifie(titre: TitreDePerception) -> tuple[str, str, bytes]:

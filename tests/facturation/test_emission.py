@@ -5,11 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from conventions.models import Convention
+from conventions.models import Convention, Notification
 from facturation.models import CompteurTitres, TitreDePerception
-from facturation.services import EmissionImpossible, TitreDejaEmis, emettre_titre
+from facturation.services import EmissionImpossible, TitreDejaEmis, emettre_serie, emettre_titre
 from tests.factories import AcademieFactory, UserFactory
 
 from .conftest import DATE_SEED
@@ -153,6 +154,50 @@ def test_the_issuer_is_recorded():
     titre = emettre_titre(convention_a_facturer(), user=agent)
     assert titre.emis_par == agent
     assert titre.date_emission == timezone.localdate()
+
+
+def test_a_series_issues_each_convention_and_reports_the_others(mailoutbox):
+    """One call issues and announces the billable conventions by reference, keeps going past a refusal, reports the
+    refusal and the missing e-mail address; called again, it issues nothing and sends nothing."""
+    sans_siren, payeuse, sans_email = (convention_a_facturer() for _ in range(3))
+    sans_siren.collectivite.siren = ""
+    sans_siren.collectivite.save()
+    sans_email.collectivite.email = ""
+    sans_email.collectivite.save()
+    conventions = Convention.objects.filter(pk__in=[sans_siren.pk, payeuse.pk, sans_email.pk])
+
+    bilan = emettre_serie(conventions)
+    emis = sorted([payeuse, sans_email], key=lambda convention: convention.reference)
+    assert [titre.convention for titre in bilan.emis] == emis
+    assert [titre.numero for titre in bilan.emis] == [f"{timezone.localdate().year}-00000{n}" for n in (1, 2)]
+    [(refusee, motif)] = bilan.refus
+    assert refusee == sans_siren and "n'a pas de SIREN" in motif
+    [avertissement] = bilan.avertissements
+    titre_sans_email = TitreDePerception.objects.get(convention=sans_email)
+    assert avertissement.startswith(f"Titre n° {titre_sans_email.numero} émis, mais non annoncé par e-mail : ")
+    assert [message.to for message in mailoutbox] == [[payeuse.collectivite.email]]
+
+    encore = emettre_serie(conventions)
+    assert encore.emis == [] and encore.avertissements == [] and len(encore.refus) == 3
+    assert TitreDePerception.objects.count() == 2 and len(mailoutbox) == 1
+    assert Notification.objects.filter(type=Notification.Type.TITRE_EMIS).count() == 1
+
+
+def test_issue_titres_command_bills_what_is_missing_and_reports_refusals(capsys, mailoutbox):
+    """The command issues the year's signed conventions without a titre, lists them, and fails naming each refusal;
+    --sans-email sends nothing."""
+    payeuse, sans_siren = convention_a_facturer(), convention_a_facturer()
+    sans_siren.collectivite.siren = ""
+    sans_siren.collectivite.save()
+    with pytest.raises(CommandError, match=r"^1 convention non facturée\.$"):
+        call_command("issue_titres", "--annee", "2021-2022", "--sans-email")
+    sortie = capsys.readouterr()
+    titre = TitreDePerception.objects.get()
+    assert titre.convention == payeuse
+    assert f"Titre n° {titre.numero} – {payeuse.reference} – " in sortie.out
+    assert "1 titre émis pour l'année scolaire 2021-2022." in sortie.out
+    assert "n'a pas de SIREN" in sortie.err
+    assert mailoutbox == []
 
 
 def test_billing_settings_validate_iban_and_bic():

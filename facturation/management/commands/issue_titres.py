@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from conventions.formats import pluriel
 from conventions.models import AnneeScolaire, Convention
 from facturation.models import TitreDePerception
-from facturation.services import FacturationError, emettre_titre, notifier_emission
+from facturation.services import emettre_serie
 
 
 class Command(BaseCommand):
@@ -27,20 +27,14 @@ class Command(BaseCommand):
         except AnneeScolaire.DoesNotExist:
             raise CommandError(f"Année scolaire « {annee} » inconnue (format attendu : 2021-2022).") from None
         deja = TitreDePerception.objects.vivants().values("convention")
-        conventions = Convention.objects.for_annee(annee_scolaire).signees().exclude(pk__in=deja).order_by("reference")
-        emis, refus = [], []
-        for convention in conventions:
-            try:
-                titre = emettre_titre(convention)
-            except FacturationError as exc:
-                refus.append(str(exc))
-                continue
-            emis.append(titre)
-            self.stdout.write(f"Titre n° {titre.numero} – {convention.reference} – {titre.debiteur_nom}")
-            if not sans_email and (avertissement := notifier_emission(titre)):
-                self.stderr.write(avertissement)
-        self.stdout.write(f"{pluriel(len(emis), 'titre émis', 'titres émis')} pour l'année scolaire {annee}.")
-        for message in refus:
+        conventions = Convention.objects.for_annee(annee_scolaire).signees().exclude(pk__in=deja)
+        bilan = emettre_serie(conventions, notifier=not sans_email)
+        for titre in bilan.emis:
+            self.stdout.write(f"Titre n° {titre.numero} – {titre.convention_reference} – {titre.debiteur_nom}")
+        nombre = len(bilan.emis)
+        self.stdout.write(f"{pluriel(nombre, 'titre émis', 'titres émis')} pour l'année scolaire {annee}.")
+        for message in [*bilan.avertissements, *(motif for _, motif in bilan.refus)]:
             self.stderr.write(message)
-        if refus:
-            raise CommandError(f"{pluriel(len(refus), 'convention non facturée', 'conventions non facturées')}.")
+        if bilan.refus:
+            nombre = len(bilan.refus)
+            raise CommandError(f"{pluriel(nombre, 'convention non facturée', 'conventions non facturées')}.")
