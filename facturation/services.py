@@ -93,17 +93,18 @@ def _parametres(convention: Convention) -> ParametresFacturation:
 
 
 def _verifier_emission(convention: Convention) -> None:
-    if convention.etat != Convention.Etat.SIGNEE:
-        raise EmissionImpossible(
-            f"La convention {convention.reference} n'est pas signée (état « {convention.get_etat_display()} ») : "
-            "aucun titre de perception ne peut être émis."
-        )
+    # First: for a retried task the work is done, whatever happened to the convention since.
     vivant = convention.titres.vivants().first()
     if vivant is not None:
         raise TitreDejaEmis(
             f"La convention {convention.reference} a déjà un titre de perception en cours (n° {vivant.numero}) : "
             "annulez-le avant d'en émettre un nouveau.",
             titre=vivant,
+        )
+    if convention.etat != Convention.Etat.SIGNEE:
+        raise EmissionImpossible(
+            f"La convention {convention.reference} n'est pas signée (état « {convention.get_etat_display()} ») : "
+            "aucun titre de perception ne peut être émis."
         )
     collectivite = convention.collectivite
     if not collectivite.siren:

@@ -1,7 +1,7 @@
 """Issuing titres in bulk on the Celery workers: one task per signed convention of a batch (`conventions.Traitement`).
 
-Idempotent: a convention that has a live titre gets no second one (the issuing service refuses it too, under the
-convention's row lock), and the "titre émis" e-mail is recorded once per titre.
+Idempotent: a convention that has a live titre gets no second one (the issuing service refuses it with TitreDejaEmis,
+under the convention's row lock), and the "titre émis" e-mail is recorded once per titre.
 """
 
 from celery import shared_task
@@ -11,19 +11,20 @@ from conventions.models import Convention, ElementTraitement
 from conventions.notifications import notifier_titre_emis
 from conventions.tasks import executer_element
 
-from .models import TitreDePerception
-from .services import FacturationError, emettre_titre
+from .services import FacturationError, TitreDejaEmis, emettre_titre
 
 
 def _emettre(element: ElementTraitement) -> str:
-    # The convention's row lock makes a concurrent issuing for it wait, then find the titre issued here.
+    # Locked until the item is recorded: a second worker on this convention waits, then finds the titre issued here
+    # (the service refuses it with TitreDejaEmis) and its e-mail recorded.
     convention = Convention.objects.select_for_update(of=("self",)).get(pk=element.convention_id)
-    titre = TitreDePerception.objects.filter(convention=convention).vivants().first()
-    if titre is None:
+    try:
         titre = emettre_titre(convention, user=element.traitement.lance_par)
-        fait = f"Titre n° {titre.numero} émis ({euros(titre.montant)})"
-    else:
+    except TitreDejaEmis as deja:
+        titre = deja.titre
         fait = f"Titre n° {titre.numero} déjà émis"
+    else:
+        fait = f"Titre n° {titre.numero} émis ({euros(titre.montant)})"
     notification = notifier_titre_emis(
         convention, numero=titre.numero, montant=titre.montant, date_echeance=titre.date_echeance
     )
