@@ -32,6 +32,7 @@ from .services import (
     envoyer_relance,
     verifier_paiement,
 )
+from .signatures import etat_signature
 from .syntheses import synthese_exercice, synthese_participations
 
 # Beyond this many conventions, the synchronous action asks for the background one (each titre takes ~0.3 s).
@@ -211,7 +212,7 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             },
         ),
         ("Paiement", {"fields": ["comptable_nom", "comptable_adresse", "titulaire_compte", "iban", "bic"]}),
-        ("Document", {"fields": ["pdf_sha256"]}),
+        ("Document", {"fields": ["pdf_sha256", "signature_electronique"]}),
     ]
 
     def get_queryset(self, request):
@@ -289,6 +290,10 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
     def document(self, obj):
         url = reverse("admin:facturation_titredeperception_pdf", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.nom_fichier)
+
+    @admin.display(description="signature électronique")
+    def signature_electronique(self, obj):
+        return etat_signature(obj)
 
     @admin.display(description="écoles")
     def liste_ecoles(self, obj):

@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from facturation.services import emettre_titre
+from tests.trust.conftest import autorite, certificat_academie  # noqa: F401 (the test PKI, for signed titres)
 
 from .factories import convention_du_seed
 

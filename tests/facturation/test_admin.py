@@ -1,6 +1,7 @@
 """Facturation in the admin: who may do what, payments, exports, issuing, cancelling, reminders, summary page."""
 
 import datetime
+import html
 import io
 from decimal import Decimal
 
@@ -10,14 +11,22 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from conventions.formats import date_longue
 from conventions.models import Convention
 from facturation import exports
 from facturation.models import Paiement, Relance, TitreDePerception
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement
 from tests.factories import UserFactory
 
-from .factories import PaiementFactory, RelanceFactory, TitreDePerceptionFactory, convention_a_facturer
+from .factories import (
+    PaiementFactory,
+    RelanceFactory,
+    TitreDePerceptionFactory,
+    convention_a_facturer,
+    convention_du_seed,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +124,32 @@ def test_gestion_agent_views_titres_but_gets_no_finance_action(client, agent_ges
     url = reverse("admin:facturation_titredeperception_annuler", args=[titre_seed.pk])
     assert client.post(url, {"motif": "Essai"}).status_code == 403
     assert TitreDePerception.objects.count() == 1
+
+
+def _page_du_titre(client, titre) -> str:
+    return html.unescape(
+        client.get(reverse("admin:facturation_titredeperception_change", args=[titre.pk])).content.decode()
+    )
+
+
+def test_titre_page_says_an_unsigned_pdf_is_unsigned(client, agent_gestion, titre_seed):
+    """Issued without a certificate: the page says the PDF is not signed, and why; an altered PDF is reported."""
+    client.force_login(agent_gestion)
+    page = _page_du_titre(client, titre_seed)
+    assert "Non signé (aucun certificat de signature configuré lors de l'émission)" in page
+    assert "Signé électroniquement" not in page
+    with open(titre_seed.pdf.path, "ab") as stored:
+        stored.write(b"%altere")
+    assert "Le PDF du titre n° 2022-000001 ne correspond plus à l'empreinte" in _page_du_titre(client, titre_seed)
+
+
+def test_titre_page_names_the_signer_of_a_signed_pdf(client, agent_gestion, certificat_academie):
+    """Issued with the académie's certificate: the page names the signer read from the PDF, and the day."""
+    titre = emettre_titre(convention_du_seed())
+    client.force_login(agent_gestion)
+    page = _page_du_titre(client, titre)
+    assert f"Signé électroniquement par Sophie Béjean le {date_longue(timezone.localdate())}" in page
+    assert "Non signé" not in page
 
 
 def test_nobody_changes_or_deletes_an_issued_titre_in_the_admin(client, titre_seed):
