@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conventions.formats import date_longue
-from conventions.models import Convention
+from conventions.models import Convention, Notification
 from facturation import exports
 from facturation.models import Paiement, Relance, TitreDePerception
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement
@@ -212,6 +212,22 @@ def test_finance_officer_issues_titres_from_the_conventions_admin(client, agent_
     assert not TitreDePerception.objects.filter(convention=envoyee).exists()
     page = client.get(reverse(url))
     assert numero in page.content.decode()
+
+
+def test_issuing_from_the_admin_announces_the_titre_once(client, agent_finances, mailoutbox):
+    """The immediate action sends the « titre émis » e-mail the background batch sends, recorded once: issuing again
+    is refused and sends nothing."""
+    convention = convention_a_facturer()
+    client.force_login(agent_finances)
+    _action(client, "emettre_titres", [convention], url_name="admin:conventions_convention_changelist")
+    titre = TitreDePerception.objects.get()
+    assert [(message.to, message.subject) for message in mailoutbox] == [
+        ([convention.collectivite.email], f"ENT-école 2021-2022 : titre de perception n° {titre.numero} (50,00\u00a0€)")
+    ]
+    assert Notification.objects.get(type=Notification.Type.TITRE_EMIS).cle == titre.numero
+
+    _action(client, "emettre_titres", [convention], url_name="admin:conventions_convention_changelist")
+    assert TitreDePerception.objects.count() == 1 and len(mailoutbox) == 1
 
 
 def test_finance_officer_cancels_a_titre_with_a_reason(client, agent_finances, titre_seed):
