@@ -6,8 +6,9 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .admin_imports import ImportEnArrierePlanMixin, ImportForm
 from .forms import InvitationAdminForm
-from .models import Collectivite, Commune, Contact, Invitation, User
+from .models import Collectivite, Commune, Contact, ImportFichier, Invitation, User
 
 
 class CommuneInline(admin.TabularInline):
@@ -80,7 +81,16 @@ class CollectiviteAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(SimpleHistoryAdmin):
+class CommuneAdmin(ImportEnArrierePlanMixin, SimpleHistoryAdmin):
+    type_import = ImportFichier.Type.COMMUNES
+    form_import = ImportForm
+    titre_import = "Importer des communes"
+    introduction_import = (
+        "Déposez un fichier de l'INSEE : les communes du Code officiel géographique (colonnes TYPECOM, COM, DEP, "
+        "LIBELLE), ou la composition communale des EPCI (CODGEO, LIBGEO, EPCI, LIBEPCI), qui rattache chaque "
+        "commune à son groupement et crée les groupements inconnus. Une commune est reconnue à son code INSEE. "
+        "Le fichier est d'abord lu en arrière-plan pour un aperçu : rien n'est enregistré avant votre confirmation."
+    )
     list_display = ["nom", "code_insee", "code_postal", "departement", "groupement"]
     list_filter = ["departement"]
     search_fields = ["nom", "code_insee", "code_postal"]

@@ -13,6 +13,7 @@ run or when rows were rejected without `skip_invalid`: a file with errors import
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import sys
 import unicodedata
@@ -386,11 +387,32 @@ class RapportImport:
     nb_modifications: int = 0
     absentes: list[str] = field(default_factory=list)
     nb_absentes: int = 0
+    # Records whose state became "à fermer" or "fermée"; None for the imports of records that do not close (communes).
+    fermees: int | None = None
+
+    def vers_json(self) -> dict:
+        """The report as JSON, for an import run in the background (`ImportFichier.rapport`)."""
+        # asdict() would rebuild the Counter from (key, count) pairs, counting the pairs: a plain dict first.
+        return dataclasses.asdict(dataclasses.replace(self, ignorees=dict(self.ignorees)))
+
+    @classmethod
+    def depuis_json(cls, donnees: dict) -> RapportImport:
+        # Unknown keys are left out: a report stored before a field was removed still reads.
+        champs = {f.name for f in dataclasses.fields(cls)}
+        rapport = cls(**{cle: valeur for cle, valeur in donnees.items() if cle in champs})
+        rapport.ignorees = Counter(rapport.ignorees)
+        rapport.rejets = [Rejet(**rejet) for rejet in rapport.rejets]
+        return rapport
 
     @property
     def applique(self) -> bool:
         """Whether the changes were written: not for a dry run, not when rows were rejected without skip_invalid."""
         return not self.simulation and (self.lignes_rejetees == 0 or self.ignorer_invalides)
+
+    @property
+    def a_enregistrer(self) -> bool:
+        """Whether the import writes anything (a preview with nothing to write needs no confirmation)."""
+        return bool(self.creees or self.modifiees or self.communes_creees or self.groupements_crees)
 
     @property
     def annule(self) -> bool:
@@ -414,6 +436,14 @@ class RapportImport:
         if len(self.modifications) < MAX_MODIFICATIONS_DETAILLEES:
             self.modifications.append(texte)
 
+    def motif_annulation(self) -> str:
+        """Why nothing was written, naming the first rejected line: the message of a refused file."""
+        premier = f" Première erreur : {self.rejets[0]}" if self.rejets else ""
+        return (
+            f"Import annulé, rien n'a été enregistré : le fichier contient des lignes rejetées "
+            f"({self.lignes_rejetees}).{premier}"
+        )
+
     @property
     def statut(self) -> str:
         if self.annule:
@@ -429,8 +459,10 @@ class RapportImport:
         """Labels stay valid for any count ("Écoles créées : 1"), so no plural to get wrong."""
         objet = self.objet.capitalize()
         # What a dry run or a refused file would have done is not what was done: the labels say which.
-        creees, modifiees, crees = (
-            ("créées", "modifiées", "créés") if self.applique else ("à créer", "à modifier", "à créer")
+        creees, modifiees, crees, fermees = (
+            ("créées", "modifiées", "créés", "passées")
+            if self.applique
+            else ("à créer", "à modifier", "à créer", "à passer")
         )
         lines = [
             ("Lignes lues", self.lues),
@@ -440,6 +472,8 @@ class RapportImport:
             ("Lignes ignorées", self.nb_ignorees),
             ("Lignes rejetées", self.lignes_rejetees),
         ]
+        if self.fermees is not None:
+            lines.append((f"{objet} {fermees} à l'état « à fermer » ou « fermée »", self.fermees))
         if self.communes_creees and self.objet != "communes":
             lines.append((f"Communes {creees}", self.communes_creees))
         if self.groupements_crees:
@@ -728,6 +762,7 @@ def type_groupement(nature: str, nom: str) -> str:
 def importer_communes(
     chemin_ou_fichier,
     *,
+    nom_fichier: str = "",
     departement: str = "",
     simulation: bool = False,
     ignorer_invalides: bool = False,
@@ -735,7 +770,8 @@ def importer_communes(
     progression: Callable[[int, int, int], None] | None = None,
 ) -> RapportImport:
     """Imports the INSEE commune file (COG) or the composition of the EPCI, recognised by their columns."""
-    binaire, nom_fichier, a_fermer = ouvrir(chemin_ou_fichier)
+    binaire, nom_lu, a_fermer = ouvrir(chemin_ou_fichier)
+    nom_fichier = nom_fichier or nom_lu
     try:
         lecteur = LecteurCsv(binaire, nom_fichier, COLONNES_COG + COLONNES_EPCI)
         if lecteur.a("codgeo") or lecteur.a("epci"):

@@ -302,3 +302,65 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.prenom} {self.nom} ({self.get_role_display()})"
+
+
+class ImportFichierQuerySet(models.QuerySet):
+    def en_cours(self):
+        return self.filter(etat__in=[ImportFichier.Etat.EN_ATTENTE, ImportFichier.Etat.EN_COURS])
+
+
+class ImportFichier(models.Model):
+    """One run of a reference-data import (schools, communes) from a file uploaded in the admin, on a Celery worker.
+
+    The file lives in the default storage, so that a worker on another machine reads it; it is kept as the record of
+    what was imported. A preview (`simulation`) writes nothing; confirming it starts a second run on the same file.
+    The report is the importer's own (`collectivites.importers.RapportImport`), stored as JSON.
+    """
+
+    class Type(models.TextChoices):
+        ECOLES = "ecoles", "Écoles (données du ministère)"
+        COMMUNES = "communes", "Communes et groupements (INSEE)"
+
+    class Etat(models.TextChoices):
+        EN_ATTENTE = "en_attente", "En attente"
+        EN_COURS = "en_cours", "En cours"
+        TERMINE = "termine", "Terminé"
+        ECHEC = "echec", "Échec"
+
+    type = models.CharField("type", max_length=20, choices=Type.choices)
+    fichier = models.FileField("fichier", upload_to="imports/%Y/%m/", max_length=250)
+    nom_fichier = models.CharField("nom du fichier déposé", max_length=200)
+    options = models.JSONField("options", default=dict, blank=True)
+    simulation = models.BooleanField("aperçu (rien n'est enregistré)", default=False)
+    apercu = models.OneToOneField(
+        "self",
+        verbose_name="aperçu confirmé",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmation",
+    )
+    lance_par = models.ForeignKey(
+        User, verbose_name="lancé par", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cree_le = models.DateTimeField("déposé le", auto_now_add=True)
+    commence_le = models.DateTimeField("commencé le", null=True, blank=True)
+    termine_le = models.DateTimeField("terminé le", null=True, blank=True)
+    etat = models.CharField("état", max_length=20, choices=Etat.choices, default=Etat.EN_ATTENTE)
+    rapport = models.JSONField("rapport", null=True, blank=True)
+    erreur = models.TextField("erreur", blank=True)
+
+    objects = ImportFichierQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "import de fichier"
+        verbose_name_plural = "imports de fichiers"
+        ordering = ["-cree_le"]
+
+    def __str__(self):
+        genre = "Aperçu" if self.simulation else "Import"
+        return f"{genre} n° {self.pk} – {self.nom_fichier}"
+
+    @property
+    def est_fini(self) -> bool:
+        return self.etat in (self.Etat.TERMINE, self.Etat.ECHEC)

@@ -310,10 +310,15 @@ def uai(valeur: str) -> str:
     return valeur
 
 
+# The states that take a school out of new conventions: the report counts the schools the file moves into them.
+FERMETURES = {Ecole.Etat.A_FERMER, Ecole.Etat.FERMEE}
+
+
 class ImportEcoles:
     def __init__(self, lecteur: LecteurCsv, contexte: Contexte, filtre: Filtre):
         self.lecteur, self.contexte, self.filtre = lecteur, contexte, filtre
         self.rapport = contexte.rapport
+        self.rapport.fermees = 0
         # The UAI of every valid row with its line (a second row for one UAI is an error), and every UAI read
         # (the schools absent from the file are those of its départements not read). Short strings: a few MB for
         # a national file, the only memory that grows with it.
@@ -463,6 +468,8 @@ class ImportEcoles:
             changes.add("commune")
         if changes:
             self.rapport.noter_modification(f"{ecole.uai} : " + " ; ".join(textes))
+        if "etat" in changes and ecole.etat in FERMETURES:
+            self.rapport.fermees += 1
         return changes
 
     def signaler_absentes(self) -> None:

@@ -1,0 +1,181 @@
+"""Reference-data imports in the admin: the upload page of each kind, and the page of a run in the background.
+
+The run's page refreshes itself with `<meta http-equiv="refresh">` (no script: the CSP forbids inline ones) until
+the run is over, then shows the importer's report and, for a preview, the button that confirms it.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from . import imports
+from .importers import FichierIllisible, departement_filtre
+from .models import ImportFichier
+
+# Seconds between two refreshes of a run's page while it waits or runs.
+RAFRAICHISSEMENT = 2
+
+# Where each kind's pages lead back to: its records' list and its upload page (URL names, not imports).
+PAGES = {
+    ImportFichier.Type.ECOLES: ("admin:ecoles_ecole_changelist", "admin:ecoles_ecole_importer", "Retour aux écoles"),
+    ImportFichier.Type.COMMUNES: (
+        "admin:collectivites_commune_changelist",
+        "admin:collectivites_commune_importer",
+        "Retour aux communes",
+    ),
+}
+
+
+def option_valide(verifier, valeur: str) -> str:
+    """An optional filter of the form (département, académie), checked as the command line checks it."""
+    if not valeur:
+        return ""
+    try:
+        return verifier(valeur)
+    except FichierIllisible as error:
+        raise forms.ValidationError(str(error)) from None
+
+
+class ImportForm(forms.Form):
+    """The options every import shares; a kind adds its own (the académie of the schools)."""
+
+    fichier = forms.FileField(label="Fichier CSV", help_text="Séparateur « ; » ou « , », encodé en UTF-8.")
+    departement = forms.CharField(
+        label="Département", required=False, max_length=3, help_text="Facultatif : 11, 2A, 971…"
+    )
+    ignorer_invalides = forms.BooleanField(
+        label="Ignorer les lignes invalides",
+        required=False,
+        help_text="Importer les lignes valides et signaler les autres. Sinon, un fichier qui contient une ligne "
+        "rejetée n'importe rien.",
+    )
+
+    def clean_departement(self):
+        return option_valide(departement_filtre, self.cleaned_data["departement"])
+
+    def options(self) -> dict:
+        """The importer's keyword arguments, as stored with the run (JSON)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "fichier"}
+
+
+class ImportEnArrierePlanMixin:
+    """For the model admin of the records a kind of import writes: « Importer » on its list, and the upload page.
+
+    Set `type_import`, `form_import`, `titre_import` and `introduction_import` (the page's explanation).
+    """
+
+    type_import: str
+    form_import: type[ImportForm] = ImportForm
+    titre_import: str
+    introduction_import: str
+
+    def get_urls(self):
+        opts = self.model._meta
+        nom = f"{opts.app_label}_{opts.model_name}_importer"
+        return [path("importer/", self.admin_site.admin_view(self.importer_view), name=nom), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        peut = imports.peut_importer(request.user, self.type_import)
+        return super().changelist_view(request, {**(extra_context or {}), "peut_importer": peut})
+
+    def importer_view(self, request):
+        """Upload: the file is stored and its preview queued; the agent follows it on the run's page."""
+        if not imports.peut_importer(request.user, self.type_import):
+            raise PermissionDenied
+        form = self.form_import(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            import_ = imports.lancer_apercu(
+                self.type_import, form.cleaned_data["fichier"], form.options(), request.user
+            )
+            messages.success(
+                request,
+                f"Le fichier « {import_.nom_fichier} » est déposé : son aperçu est calculé en arrière-plan, rien "
+                "n'est encore enregistré.",
+            )
+            return HttpResponseRedirect(reverse("admin:collectivites_importfichier_change", args=[import_.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": self.titre_import,
+            "introduction": self.introduction_import,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/collectivites/importfichier/deposer.html", context)
+
+
+@admin.register(ImportFichier)
+class ImportFichierAdmin(admin.ModelAdmin):
+    """The runs, read-only: they are started from the upload page of their kind, never typed in."""
+
+    list_display = ["__str__", "type", "etat", "lance_par", "cree_le", "termine_le"]
+    list_filter = ["type", "etat", "simulation"]
+    list_select_related = ["lance_par"]
+    search_fields = ["nom_fichier"]
+    date_hierarchy = "cree_le"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        """Those who may import a kind follow its runs, without a right of their own on the runs."""
+        if super().has_view_permission(request, obj):
+            return True
+        permis = imports.types_permis(request.user)
+        return bool(permis) if obj is None else obj.type in permis
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if super().has_view_permission(request):
+            return queryset
+        return queryset.filter(type__in=imports.types_permis(request.user))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/confirmer/", view(self.confirmer_view), name="collectivites_importfichier_confirmer"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The run's page: its state, then its report, then what comes next (confirm a preview, import again)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # The queryset holds only the kinds this user may follow: another kind's run is a 404.
+        import_ = get_object_or_404(self.get_queryset(request).select_related("apercu"), pk=object_id)
+        liste, depot, retour = PAGES[import_.type]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": str(import_),
+            "import": import_,
+            "rapport": imports.rapport(import_),
+            "confirmation": ImportFichier.objects.filter(apercu=import_).first(),
+            "peut_confirmer": imports.est_confirmable(import_) and imports.peut_importer(request.user, import_.type),
+            "rafraichissement": None if import_.est_fini else RAFRAICHISSEMENT,
+            "url_liste": reverse(liste),
+            "url_depot": reverse(depot),
+            "libelle_retour": retour,
+        }
+        return TemplateResponse(request, "admin/collectivites/importfichier/suivi.html", context)
+
+    def confirmer_view(self, request, pk):
+        apercu = get_object_or_404(ImportFichier, pk=pk)
+        if request.method != "POST" or not imports.peut_importer(request.user, apercu.type):
+            raise PermissionDenied
+        try:
+            import_ = imports.confirmer(apercu, request.user)
+        except imports.ImportImpossible as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:collectivites_importfichier_change", args=[apercu.pk]))
+        messages.success(request, f"L'import de « {import_.nom_fichier} » est lancé en arrière-plan.")
+        return HttpResponseRedirect(reverse("admin:collectivites_importfichier_change", args=[import_.pk]))

@@ -1,0 +1,185 @@
+"""An import of reference data run in the background: the one place for every kind (schools, communes).
+
+The admin saves the uploaded file to the default storage and records the run (`ImportFichier`); once that is
+committed, a Celery task runs the kind's importer on a worker, which may be another machine (hence the storage).
+Without a broker the task runs right here, in-process, as the project's other tasks do. A first run is a preview
+(nothing written); confirming it runs the same file again, for real. The importer is the command line's own: one
+transaction for the whole file, rolled back when a row is rejected, so that a bad file changes nothing.
+"""
+
+import logging
+import uuid
+from functools import partial
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .importers import FichierIllisible, RapportImport
+from .models import ImportFichier
+
+logger = logging.getLogger(__name__)
+
+Type = ImportFichier.Type
+Etat = ImportFichier.Etat
+
+# The importer of each kind, by import path: `ecoles` depends on us, so its importer is named, never imported here.
+IMPORTEURS = {
+    Type.ECOLES: "ecoles.importers.importer_ecoles",
+    Type.COMMUNES: "collectivites.importers.importer_communes",
+}
+# What a user needs to import each kind: the rights on the records the import creates and changes.
+DROITS = {
+    Type.ECOLES: ("ecoles.add_ecole", "ecoles.change_ecole"),
+    Type.COMMUNES: ("collectivites.add_commune", "collectivites.change_commune", "collectivites.add_collectivite"),
+}
+
+
+class ImportImpossible(Exception):
+    """The run cannot be started as asked. The message is for the agent."""
+
+
+def peut_importer(user, type_: str) -> bool:
+    return user.is_active and user.is_staff and user.has_perms(DROITS[type_])
+
+
+def types_permis(user) -> list[str]:
+    return [type_ for type_ in Type.values if peut_importer(user, type_)]
+
+
+def rapport(import_: ImportFichier) -> RapportImport | None:
+    return RapportImport.depuis_json(import_.rapport) if import_.rapport else None
+
+
+def lancer_apercu(type_: str, fichier, options: dict, user) -> ImportFichier:
+    """Stores the uploaded file and queues its preview, once committed (a worker must find the run)."""
+    with transaction.atomic():
+        import_ = ImportFichier(
+            type=type_,
+            nom_fichier=Path(fichier.name or "fichier").name[:200],
+            options=options,
+            simulation=True,
+            lance_par=user,
+        )
+        # A name of our own in the storage: the uploaded name is only shown, never used as a path.
+        import_.fichier.save(f"{uuid.uuid4().hex}.csv", fichier, save=False)
+        import_.save()
+        transaction.on_commit(partial(mettre_en_file, import_.pk))
+    return import_
+
+
+def est_confirmable(apercu: ImportFichier) -> bool:
+    """A finished preview with something to write, not confirmed yet."""
+    if not (apercu.simulation and apercu.etat == Etat.TERMINE and apercu.rapport):
+        return False
+    return rapport(apercu).a_enregistrer and not ImportFichier.objects.filter(apercu=apercu).exists()
+
+
+def confirmer(apercu: ImportFichier, user) -> ImportFichier:
+    """Queues the real import of a preview's file with the same options; a second click finds the first run."""
+    with transaction.atomic():
+        # The preview's row, locked: two clicks on « Confirmer » give one import.
+        apercu = ImportFichier.objects.select_for_update().get(pk=apercu.pk)
+        deja = ImportFichier.objects.filter(apercu=apercu).first()
+        if deja is not None:
+            return deja
+        if not est_confirmable(apercu):
+            raise ImportImpossible(
+                f"L'aperçu n° {apercu.pk} ne peut pas être confirmé : il n'est pas terminé, il a échoué ou il n'a "
+                "rien à enregistrer."
+            )
+        import_ = ImportFichier.objects.create(
+            type=apercu.type,
+            fichier=apercu.fichier.name,
+            nom_fichier=apercu.nom_fichier,
+            options=apercu.options,
+            simulation=False,
+            apercu=apercu,
+            lance_par=user,
+        )
+        transaction.on_commit(partial(mettre_en_file, import_.pk))
+    return import_
+
+
+def mettre_en_file(import_id: int) -> None:
+    from .tasks import executer_import  # the task module imports this one
+
+    executer_import.delay(import_id)
+
+
+def executer(import_id: int) -> ImportFichier | None:
+    """Runs one queued import, unless another worker has it or it is done. Safe to run twice (a redelivery)."""
+    if not _commencer(import_id):
+        return None
+    with transaction.atomic():
+        # Locked for the whole import: a second delivery of the message finds the row taken and leaves. A worker lost
+        # mid-import releases it with its connection, and the redelivered message runs the import again from the start
+        # (the lost run's transaction was rolled back).
+        import_ = (
+            ImportFichier.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("lance_par")
+            .filter(pk=import_id, etat=Etat.EN_COURS)
+            .first()
+        )
+        if import_ is None:
+            return None
+        try:
+            resultat = _importer(import_)
+        except FichierIllisible as exc:
+            _finir(import_, Etat.ECHEC, erreur=str(exc))
+        except Exception as exc:
+            # Recorded for the agent rather than raised: the page must leave « en cours ».
+            logger.exception("Échec de l'import de fichier n° %s", import_.pk)
+            _finir(import_, Etat.ECHEC, erreur=f"Erreur inattendue ({type(exc).__name__}) : {exc}")
+        else:
+            echec = resultat.annule
+            _finir(
+                import_,
+                Etat.ECHEC if echec else Etat.TERMINE,
+                resultat,
+                erreur=resultat.motif_annulation() if echec else "",
+            )
+    return import_
+
+
+def _commencer(import_id: int) -> bool:
+    """Marks the run « en cours » in its own transaction, so that its page shows it while the import runs."""
+    with transaction.atomic():
+        import_ = (
+            ImportFichier.objects.select_for_update(skip_locked=True)
+            .filter(pk=import_id, etat__in=[Etat.EN_ATTENTE, Etat.EN_COURS])
+            .first()
+        )
+        if import_ is None:
+            return False
+        import_.etat = Etat.EN_COURS
+        import_.commence_le = timezone.now()
+        import_.save(update_fields=["etat", "commence_le"])
+    return True
+
+
+def _importer(import_: ImportFichier) -> RapportImport:
+    importer = import_string(IMPORTEURS[import_.type])
+    try:
+        fichier = import_.fichier.open("rb")
+    except OSError as exc:
+        raise FichierIllisible(
+            f"Le fichier déposé « {import_.nom_fichier} » est introuvable dans le stockage : déposez-le à nouveau."
+        ) from exc
+    with fichier:
+        return importer(
+            fichier,
+            nom_fichier=import_.nom_fichier,
+            simulation=import_.simulation,
+            utilisateur=import_.lance_par,
+            **import_.options,
+        )
+
+
+def _finir(import_: ImportFichier, etat: str, resultat: RapportImport | None = None, erreur: str = "") -> None:
+    import_.etat = etat
+    import_.rapport = resultat.vers_json() if resultat else None
+    import_.erreur = erreur
+    import_.termine_le = timezone.now()
+    import_.save(update_fields=["etat", "rapport", "erreur", "termine_le"])
