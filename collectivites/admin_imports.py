@@ -7,7 +7,7 @@ the run is over, then shows the importer's report and, for a preview, the button
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -169,8 +169,10 @@ class ImportFichierAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/collectivites/importfichier/suivi.html", context)
 
     def confirmer_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         apercu = get_object_or_404(ImportFichier, pk=pk)
-        if request.method != "POST" or not imports.peut_importer(request.user, apercu.type):
+        if not imports.peut_importer(request.user, apercu.type):
             raise PermissionDenied
         try:
             import_ = imports.confirmer(apercu, request.user)

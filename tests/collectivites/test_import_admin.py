@@ -184,6 +184,7 @@ def test_un_agent_ne_suit_que_les_imports_qu_il_peut_lancer(client, envoyer):
     assert client.get(page_de(ecoles)).status_code == 200
     assert client.get(page_de(communes)).status_code == 404
     assert client.post(url_confirmer(communes)).status_code == 403
+    assert client.get(url_confirmer(ecoles)).status_code == 405
     assert not ImportFichier.objects.filter(apercu=communes).exists()
 
 
