@@ -7,7 +7,7 @@ Formatting rules (checked against the 2021-2022 convention, ../shared/seed/):
 - Article 7 agrees in number with the schools registered, and its amount is computed, never typed.
 """
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from collectivites.models import Commune
 
@@ -19,13 +19,29 @@ ZONE_COLLECTIVITE = "signature-collectivite"
 ZONE_ACADEMIE = "signature-academie"
 
 
-def conventions_for_documents(queryset=None):
-    """Everything the template reads, in three queries whatever the number of conventions and schools."""
-    queryset = Convention.objects.all() if queryset is None else queryset
-    return queryset.select_related("annee__academie", "collectivite__commune", "commune").prefetch_related(
+# The rows each document reads besides the convention's: joined (one row each), then prefetched (lists).
+DOCUMENT_RELATED = ("annee__academie", "collectivite__commune", "commune")
+
+
+def _document_prefetches() -> tuple[Prefetch, ...]:
+    return (
         Prefetch("inscriptions", queryset=Inscription.objects.select_related("ecole__commune").order_by("ecole__uai")),
         Prefetch("collectivite__communes_membres", queryset=Commune.objects.order_by("nom")),
     )
+
+
+def conventions_for_documents(queryset=None):
+    """Everything the template reads, in three queries whatever the number of conventions and schools."""
+    queryset = Convention.objects.all() if queryset is None else queryset
+    return queryset.select_related(*DOCUMENT_RELATED).prefetch_related(*_document_prefetches())
+
+
+def load_for_documents(convention: Convention) -> Convention:
+    """The same, fetched onto a convention already in hand (e.g. just locked): what is already there is not fetched
+    again, so a convention read with DOCUMENT_RELATED costs two queries more."""
+    if "inscriptions" not in getattr(convention, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([convention], *DOCUMENT_RELATED, *_document_prefetches())
+    return convention
 
 
 def _liste(noms: list[str]) -> str:

@@ -29,7 +29,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .documents import ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_context, conventions_for_documents
+from .documents import ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_context, load_for_documents
 from .verification import contexte_pdf
 
 CONTENT_TYPE = "application/pdf"
@@ -255,13 +255,6 @@ def convention_document(convention, projet: bool = False) -> PdfDocument:
     )
 
 
-def _loaded(convention):
-    """The convention with everything the template reads, fetched again unless conventions_for_documents() did."""
-    if "inscriptions" in getattr(convention, "_prefetched_objects_cache", {}):
-        return convention
-    return conventions_for_documents().get(pk=convention.pk)
-
-
 def convention_pdf(convention) -> tuple[str, str, bytes]:
     """What anyone downloading the convention gets: the copy signed by both parties, else the frozen bytes once it
     was sent, else a "PROJET" preview."""
@@ -269,11 +262,11 @@ def convention_pdf(convention) -> tuple[str, str, bytes]:
     if fichier:
         with fichier.open("rb") as stored:
             return f"{convention.reference}.pdf", CONTENT_TYPE, stored.read()
-    convention = _loaded(convention)
+    convention = load_for_documents(convention)
     return render(convention_document(convention, projet=convention.est_modifiable))
 
 
 def document_fige(convention) -> tuple[str, bytes, str]:
     """The final PDF sent for signature (no "PROJET"): its file name, its bytes and their SHA-256."""
-    filename, _content_type, pdf = render(convention_document(_loaded(convention)))
+    filename, _content_type, pdf = render(convention_document(load_for_documents(convention)))
     return filename, pdf, hashlib.sha256(pdf).hexdigest()

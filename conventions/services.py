@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from collectivites.models import Collectivite, Commune
 
+from .documents import DOCUMENT_RELATED, load_for_documents
 from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .pdf import document_fige
 from .signatures import (
@@ -39,10 +40,11 @@ def _require_etat(convention: Convention, *etats: str, action: str) -> None:
 
 
 def _lock(convention: Convention) -> None:
-    """Locks the convention's row alone, then reads it again. `of=self` matters: the default ordering joins the
-    school year, and a plain FOR UPDATE would lock the year's row too, putting every worker of a campaign in line."""
-    Convention.objects.select_for_update(of=("self",)).order_by().get(pk=convention.pk)
-    convention.refresh_from_db()
+    """Locks the convention's row alone and reads it again, with the rows its documents and e-mails read (one
+    query). `of=self` matters: a plain FOR UPDATE would lock the joined rows too (the school year's among them),
+    putting every worker of a campaign in line."""
+    locked = Convention.objects.select_for_update(of=("self",)).select_related(*DOCUMENT_RELATED).order_by()
+    convention.refresh_from_db(from_queryset=locked)
 
 
 def _save(convention: Convention, reason: str, user=None, **fields) -> Convention:
@@ -108,14 +110,14 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
     # Locked so that two clicks (or two agents) cannot freeze two different PDFs.
     _lock(convention)
     _require_etat(convention, Convention.Etat.BROUILLON, action="envoyer pour signature")
-    if not convention.inscriptions.exists():
+    # Annexe 1 as the PDF will print it, read once for the check, the PDF and the e-mail that follows.
+    if not load_for_documents(convention).inscriptions.all():
         raise TransitionInterdite(
             f"Impossible d'envoyer la convention {convention.reference} pour signature : aucune école n'est inscrite "
             "à l'annexe 1."
         )
-    # The PDF prints its verification code: written first, so that the renderer's fresh fetch of the row sees it.
+    # The PDF prints its verification code, saved with the new state below.
     convention.code_verification = nouveau_code()
-    Convention.objects.filter(pk=convention.pk).update(code_verification=convention.code_verification)
     filename, pdf, sha256 = document_fige(convention)
     convention.document.save(filename, ContentFile(pdf), save=False)
     try:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from . import notifications
 from .annees import PreparationImpossible, reconduire_convention
+from .documents import DOCUMENT_RELATED
 from .models import Convention, ElementTraitement, Traitement
 from .services import TransitionInterdite
 
@@ -80,7 +81,8 @@ def _convention_verrouillee(element: ElementTraitement) -> Convention:
     # Another batch may hold the same convention: its row lock puts the two one after the other.
     return (
         Convention.objects.select_for_update(of=("self",))
-        .select_related("annee__academie", "collectivite")
+        .select_related(*DOCUMENT_RELATED)
+        .order_by()
         .get(pk=element.convention_id)
     )
 

@@ -65,6 +65,30 @@ def test_a_draft_cannot_be_signed(db):
         enregistrer_signature(ConventionFactory(), datetime.date(2021, 9, 13), "Montpellier")
 
 
+def test_sending_reads_the_convention_and_its_schools_once(db):
+    """The lock reads the convention with its year, académie and collectivité; Annexe 1 is read once for the check,
+    the PDF and the e-mail that follows (no second read of the row, no count of the schools)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conventions.notifications import notifier_convention_prete
+    from conventions.services import envoyer_pour_signature
+
+    convention = ConventionFactory(ecoles=2)
+    with CaptureQueriesContext(connection) as queries:
+        envoyer_pour_signature(convention)
+        notifier_convention_prete(convention)
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len([sql for sql in selects if 'FROM "conventions_convention"' in sql]) == 1
+    assert len([sql for sql in selects if 'FROM "conventions_inscription"' in sql]) == 1
+    assert not [sql for sql in selects if "COUNT(" in sql]
+    assert not [
+        sql
+        for sql in selects
+        if 'FROM "conventions_anneescolaire"' in sql or 'FROM "collectivites_collectivite"' in sql
+    ]
+
+
 def test_sending_locks_the_convention_row_only(db):
     """Sending locks its convention, never the school year's row: two workers can send two conventions at once."""
     from django.db import connection
