@@ -4,6 +4,8 @@ Media files are not served publicly: every PDF goes through the admin's permissi
 preview marked "PROJET"; a sent convention's is the frozen copy, byte for byte (conventions.pdf.convention_pdf).
 """
 
+import smtplib
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,28 +16,42 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from .formats import pluriel
+from .notifications import NotificationImpossible, notifier_convention_prete
 from .pdf import convention_pdf
 from .services import TransitionInterdite, envoyer_pour_signature, revenir_en_brouillon
 
 
 @admin.action(description="Envoyer pour signature maintenant (fige le PDF)", permissions=["change"])
 def envoyer_pour_signature_maintenant(modeladmin, request, queryset):
-    """Renders and freezes each PDF in this request (about 0.2 s each): for a few conventions; the campaign's
-    background action is meant for a whole year."""
+    """Renders and freezes each PDF in this request (about 0.2 s each), then tells the collectivité as the
+    background action does: for a few conventions; the campaign's background action is meant for a whole year."""
     envoyees = []
     for convention in queryset.order_by("reference"):
         try:
             envoyer_pour_signature(convention, user=request.user)
         except TransitionInterdite as exc:
             modeladmin.message_user(request, str(exc), messages.ERROR)
-        else:
-            envoyees.append(convention.reference)
+            continue
+        envoyees.append(convention.reference)
+        _annoncer(modeladmin, request, convention)
     if envoyees:
         modeladmin.message_user(
             request,
             f"{pluriel(len(envoyees), 'convention envoyée', 'conventions envoyées')} pour signature, PDF figé : "
             f"{', '.join(envoyees)}.",
             messages.SUCCESS,
+        )
+
+
+def _annoncer(modeladmin, request, convention) -> None:
+    """The "convention prête" e-mail; the convention stays sent if it cannot go (the agent is told why, and the
+    background action « envoyer en arrière-plan » sends only what is missing)."""
+    try:
+        notifier_convention_prete(convention)
+    except (NotificationImpossible, smtplib.SMTPException, OSError) as exc:
+        raison = str(exc) if isinstance(exc, NotificationImpossible) else f"serveur de messagerie indisponible ({exc})"
+        modeladmin.message_user(
+            request, f"Convention {convention.reference} envoyée, mais e-mail non parti : {raison}", messages.WARNING
         )
 
 

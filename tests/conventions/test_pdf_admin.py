@@ -77,6 +77,24 @@ def test_send_many_reports_each_refusal(agent, client):
     assert empty.etat == Convention.Etat.BROUILLON
 
 
+def test_send_now_emails_the_collectivite(agent, client, mailoutbox):
+    """Sending from the admin e-mails the collectivité as the background action does; an e-mail that cannot go
+    leaves the convention sent and says why."""
+    convention = ConventionFactory(ecoles=1)
+    sans_adresse = ConventionFactory(ecoles=1, collectivite__email="")
+    response = client.post(
+        CHANGELIST,
+        {"action": "envoyer_pour_signature_maintenant", ACTION_CHECKBOX_NAME: [convention.pk, sans_adresse.pk]},
+        follow=True,
+    )
+    assert [message.to for message in mailoutbox] == [[convention.collectivite.email]]
+    assert convention.reference in mailoutbox[0].subject
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith(f"Convention {sans_adresse.reference} envoyée, mais e-mail non parti") for m in messages)
+    sans_adresse.refresh_from_db()
+    assert sans_adresse.etat == Convention.Etat.ENVOYEE
+
+
 def test_back_to_draft_asks_for_a_reason(agent, client):
     """The action first asks for the reason; without one nothing changes; with one the decision is recorded."""
     convention = ConventionFactory(ecoles=1)
