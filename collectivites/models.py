@@ -331,7 +331,7 @@ class ImportFichier(models.Model):
     fichier = models.FileField("fichier", upload_to="imports/%Y/%m/", max_length=250)
     nom_fichier = models.CharField("nom du fichier déposé", max_length=200)
     options = models.JSONField("options", default=dict, blank=True)
-    simulation = models.BooleanField("aperçu (rien n'est enregistré)", default=False)
+    simulation = models.BooleanField("aperçu", default=False, help_text="Un aperçu n'enregistre rien.")
     apercu = models.OneToOneField(
         "self",
         verbose_name="aperçu confirmé",

@@ -29,7 +29,10 @@ class Migration(migrations.Migration):
                 ("fichier", models.FileField(max_length=250, upload_to="imports/%Y/%m/", verbose_name="fichier")),
                 ("nom_fichier", models.CharField(max_length=200, verbose_name="nom du fichier déposé")),
                 ("options", models.JSONField(blank=True, default=dict, verbose_name="options")),
-                ("simulation", models.BooleanField(default=False, verbose_name="aperçu (rien n'est enregistré)")),
+                (
+                    "simulation",
+                    models.BooleanField(default=False, help_text="Un aperçu n'enregistre rien.", verbose_name="aperçu"),
+                ),
                 ("cree_le", models.DateTimeField(auto_now_add=True, verbose_name="déposé le")),
                 ("commence_le", models.DateTimeField(blank=True, null=True, verbose_name="commencé le")),
                 ("termine_le", models.DateTimeField(blank=True, null=True, verbose_name="terminé le")),

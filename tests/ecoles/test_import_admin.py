@@ -258,3 +258,18 @@ def test_agent_sans_droit_sur_les_ecoles(client, deposer):
     assert client.post(url_confirmer(apercu)).status_code == 403
     assert ImportFichier.objects.count() == 1
     assert not Ecole.objects.exists()
+
+
+def test_rien_a_importer_rien_a_confirmer(client, agent, deposer):
+    """A file the database already matches: the preview says there is nothing to import and cannot be confirmed."""
+    importer_ecoles(IPS)
+
+    deposer(IPS)
+
+    apercu = ImportFichier.objects.get()
+    page = client.get(page_de(apercu)).content.decode()
+    assert apercu.etat == ImportFichier.Etat.TERMINE
+    assert "Rien à importer : le fichier ne change rien." in page
+    assert "Confirmer l'import" not in page
+    client.post(url_confirmer(apercu))
+    assert not ImportFichier.objects.filter(apercu=apercu).exists()
