@@ -111,7 +111,7 @@ class ImportEnArrierePlanMixin:
 class ImportFichierAdmin(admin.ModelAdmin):
     """The runs, read-only: they are started from the upload page of their kind, never typed in."""
 
-    list_display = ["__str__", "type", "etat", "lance_par", "cree_le"]
+    list_display = ["__str__", "etat", "cree_le", "type", "lance_par"]
     list_filter = ["type", "etat", "simulation"]
     list_select_related = ["lance_par"]
     search_fields = ["nom_fichier"]
