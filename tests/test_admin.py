@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from collectivites.models import Collectivite, Commune, Contact, Invitation, User
+from collectivites.models import Collectivite, Commune, Contact, ImportFichier, Invitation, User
 from conventions.models import Academie, AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
 from ecoles.models import Ecole
 from facturation.models import Paiement, ParametresFacturation, Relance, TitreDePerception
@@ -56,6 +56,9 @@ def make_rows(model, count, offset):
         Relance: lambda i: RelanceFactory(),
         ParametresFacturation: lambda i: ParametresFacturationFactory(academie=AcademieFactory(code=f"{i:02d}")),
         Traitement: make_traitement,
+        ImportFichier: lambda i: ImportFichier.objects.create(
+            type=ImportFichier.Type.ECOLES, fichier=f"imports/{i}.csv", nom_fichier=f"{i}.csv", lance_par=UserFactory()
+        ),
         Notification: lambda i: Notification.objects.create(
             convention=ConventionFactory(), type=Notification.Type.CONVENTION_PRETE, destinataires="a@b.fr", sujet="s"
         ),
