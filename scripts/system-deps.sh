@@ -3,7 +3,7 @@
 # Usage: scripts/system-deps.sh run|test
 set -euo pipefail
 
-runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils)
+runtime=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils)
 testing=(postgresql redis-server chromium qpdf)
 
 packages=("${runtime[@]}")
