@@ -192,7 +192,7 @@ def _compressed(pdf: bytes) -> bytes:
 
 
 def _add_signature_fields(pdf: bytes, placed) -> bytes:
-    """Empty signature fields, each party signing its own in any PDF reader (an incremental update by pyHanko)."""
+    """Empty signature fields, each party signing its own in any PDF reader (added by pyHanko)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     for name, page_index, box in placed:
         append_signature_field(
@@ -218,12 +218,11 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
     metadata.lang = document.lang
     metadata.created = metadata.modified = document.created.isoformat(timespec="seconds")
     placed = _signature_boxes(rendered, document.signature_fields)
-    pdf = _compressed(
-        rendered.write_pdf(finisher=_without_producer if placed else None, uncompressed_pdf=True, **options)
-    )
+    pdf = rendered.write_pdf(finisher=_without_producer if placed else None, uncompressed_pdf=True, **options)
     if placed:
+        # Before compressing: pyHanko reads plain objects faster, and qpdf folds its update into a single revision.
         pdf = _add_signature_fields(pdf, placed)
-    return document.filename, CONTENT_TYPE, pdf
+    return document.filename, CONTENT_TYPE, _compressed(pdf)
 
 
 # --- The convention -------------------------------------------------------------------------------------------------
