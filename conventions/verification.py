@@ -54,7 +54,7 @@ def qr_data_url(url: str) -> str:
     pixel per module, which the PDF embeds once and draws on every page, scaled without interpolation (sharp at any
     size, and PDF/A forbids interpolation). As SVG, WeasyPrint parsed and drew its path again on each page: ~5 ms a
     page."""
-    return segno.make(url, error="m").png_data_uri(scale=1, border=0)
+    return segno.make_qr(url, error="m").png_data_uri(scale=1, border=0)
 
 
 def contexte_pdf(code: str | None) -> dict:
