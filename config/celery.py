@@ -10,7 +10,8 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import task_postrun, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -46,3 +47,13 @@ def _geler_apres_la_premiere_tache(**kwargs):
     if _a_geler["oui"]:
         _a_geler["oui"] = False
         gc.freeze()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **kwargs):
+    """What Django does around each web request, around each task of a worker (CELERY_DB_REUSE_MAX keeps Celery
+    from closing them all): connections past CONN_MAX_AGE, or broken, are closed; the others serve the next task.
+    Never for a task run in-process (eager), which may sit inside its caller's transaction."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()

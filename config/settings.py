@@ -220,6 +220,10 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env(env.int, "CELERY_WORKER_MAX_MEMORY_PER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = _env(env.str, "CELERY_TASK_DEFAULT_QUEUE", default="ent-conventions")
 CELERY_TIMEZONE = TIME_ZONE
+# Celery's Django fixup closes the database connection before and after every task unless this is set: a new
+# PostgreSQL connection, authentication included, for each of a campaign's 600 items. Kept instead, and closed as
+# Django closes a web request's: past CONN_MAX_AGE or when unusable (config/celery.py, close_old_connections).
+CELERY_DB_REUSE_MAX = 1_000_000
 # The campaign: how many days after sending a convention for signature its return is reminded (once).
 RELANCE_RETOUR_JOURS = _env(env.int, "RELANCE_RETOUR_JOURS", default=30)
 
