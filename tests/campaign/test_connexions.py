@@ -26,6 +26,12 @@ def around_a_task(is_eager: bool) -> None:
         task.pop_request()
 
 
+@pytest.fixture(autouse=True)
+def fresh_connection():
+    """A connection opened now: one left open by earlier tests may already be past CONN_MAX_AGE."""
+    connection.close()
+
+
 def backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 1")
