@@ -52,9 +52,10 @@ def parse_args():
 def purge(libelle: str) -> None:
     Convention.objects.filter(annee__libelle=libelle).delete()
     AnneeScolaire.objects.filter(libelle=libelle).delete()
-    Ecole.objects.filter(commune__departement=DEPARTEMENT).delete()
+    # Communes 98100 and beyond belong to "département" 981, 982…: the benchmark's are found by their INSEE prefix.
+    Ecole.objects.filter(commune__code_insee__startswith="98").delete()
     Collectivite.objects.filter(departement=DEPARTEMENT).delete()
-    Commune.objects.filter(departement=DEPARTEMENT).delete()
+    Commune.objects.filter(code_insee__startswith="98").delete()
 
 
 @transaction.atomic
