@@ -4,6 +4,7 @@ import pytest
 
 from collectivites.models import User
 
+from .campaign.worker import Worker, publish_to_worker, redis_or_fail
 from .factories import CollectiviteFactory, UserFactory
 
 PASSWORD = "mot-de-passe-de-test-solide"
@@ -46,3 +47,16 @@ def media_root(settings, tmp_path):
     """Each test writes its files (frozen PDFs, uploads) in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path):
+    """A real Celery worker for the tests marked `celery` (tests/campaign/worker.py): started after the test database
+    exists and stopped before it is emptied (it holds connections to it)."""
+    redis_or_fail().flushdb()  # messages left by an interrupted run
+    worker = Worker(tmp_path)
+    worker.start()
+    restore = publish_to_worker()
+    yield worker
+    restore()
+    worker.stop()

@@ -20,23 +20,11 @@ from facturation.models import TitreDePerception
 from tests.facturation.factories import ParametresFacturationFactory
 
 from .donnees import charger_academie
-from .worker import Worker, publish_to_worker, redis_or_fail
+from .worker import Worker
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 NB_CONVENTIONS = 200
-
-
-@pytest.fixture
-def worker(transactional_db, tmp_path):
-    """Started after the test database exists and stopped before it is emptied (it holds connections to it)."""
-    redis_or_fail().flushdb()  # messages left by an interrupted run
-    worker = Worker(tmp_path)
-    worker.start()
-    restore = publish_to_worker()
-    yield worker
-    restore()
-    worker.stop()
 
 
 def attendre(traitement: Traitement, worker: Worker, timeout: float = 150) -> dict:

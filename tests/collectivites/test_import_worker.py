@@ -12,25 +12,13 @@ from django.urls import reverse
 from collectivites import imports
 from collectivites.models import ImportFichier
 from ecoles.models import Ecole
-from tests.campaign.worker import Worker, publish_to_worker, redis_or_fail
+from tests.campaign.worker import Worker
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 IPS = Path(__file__).parents[1] / "ecoles" / "data" / "ministere" / "ips-ecoles-aude-2021-2022.csv"
 TACHE_REUSSIE = re.compile(r"Task collectivites\.tasks\.executer_import\[[0-9a-f-]+\] succeeded")
-
-
-@pytest.fixture
-def worker(transactional_db, tmp_path):
-    """Started after the test database exists and stopped before it is emptied (it holds connections to it)."""
-    redis_or_fail().flushdb()  # messages left by an interrupted run
-    worker = Worker(tmp_path)
-    worker.start()
-    restore = publish_to_worker()
-    yield worker
-    restore()
-    worker.stop()
 
 
 def attendre(worker: Worker, import_: ImportFichier, taches: int, timeout: float = 60) -> ImportFichier:
