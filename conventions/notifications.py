@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -57,6 +58,8 @@ def formule_appel(convention: Convention) -> str:
 
 
 def _contexte(convention: Convention, **extra) -> dict:
+    # The schools are counted for the text and again for the amount: read once (a no-op when sending, which has them).
+    prefetch_related_objects([convention], "inscriptions")
     nb_ecoles = convention.nb_ecoles
     return {
         "convention": convention,

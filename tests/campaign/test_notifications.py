@@ -85,6 +85,20 @@ def test_reminder_names_the_sending_date(envoyee):
     assert "Nous vous avons adressé le 3 mai 2022 la convention" in message.body
 
 
+def test_reminder_reads_the_schools_once(envoyee):
+    """The number of schools and the amount come from one read of Annexe 1, not two counts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    convention = Convention.objects.get(pk=envoyee.pk)
+    with CaptureQueriesContext(connection) as queries:
+        notifier_relance(convention)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if 'FROM "conventions_inscription"' in s]) == 1
+    assert not [s for s in sql if "COUNT(" in s]
+    assert "3 écoles inscrites" in mail.outbox[0].body
+
+
 def test_titre_mail_gives_number_amount_and_due_date(envoyee):
     """The titre e-mail states the number, the amount and the due date; once per titre."""
     for _ in range(2):
