@@ -328,15 +328,19 @@ def enregistrer_paiement(
     return paiement
 
 
-def notifier_emission(titre: TitreDePerception) -> str:
-    """Tells the collectivité its titre was issued (once per titre, see conventions.notifications).
+def annoncer_titre(titre: TitreDePerception):
+    """The "titre émis" e-mail to the collectivité, once per titre: the recorded Notification, or None when it had
+    been sent already (conventions.notifications)."""
+    return notifier_titre_emis(
+        titre.convention, numero=titre.numero, montant=titre.montant, date_echeance=titre.date_echeance
+    )
 
-    Returns a warning for the user when the e-mail could not go (no address): the titre stays issued regardless.
-    """
+
+def notifier_emission(titre: TitreDePerception) -> str:
+    """annoncer_titre for the admin and the command: a warning for the user when the e-mail could not go (no
+    address), the titre staying issued regardless."""
     try:
-        notifier_titre_emis(
-            titre.convention, numero=titre.numero, montant=titre.montant, date_echeance=titre.date_echeance
-        )
+        annoncer_titre(titre)
     except NotificationImpossible as exc:
         return f"Titre n° {titre.numero} émis, mais non annoncé par e-mail : {exc}"
     return ""

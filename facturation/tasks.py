@@ -8,10 +8,9 @@ from celery import shared_task
 
 from conventions.formats import euros
 from conventions.models import Convention, ElementTraitement
-from conventions.notifications import notifier_titre_emis
 from conventions.tasks import executer_element
 
-from .services import FacturationError, TitreDejaEmis, emettre_titre
+from .services import FacturationError, TitreDejaEmis, annoncer_titre, emettre_titre
 
 
 def _emettre(element: ElementTraitement) -> str:
@@ -25,9 +24,7 @@ def _emettre(element: ElementTraitement) -> str:
         fait = f"Titre n° {titre.numero} déjà émis"
     else:
         fait = f"Titre n° {titre.numero} émis ({euros(titre.montant)})"
-    notification = notifier_titre_emis(
-        convention, numero=titre.numero, montant=titre.montant, date_echeance=titre.date_echeance
-    )
+    notification = annoncer_titre(titre)
     envoi = f"e-mail envoyé à {notification.destinataires}" if notification else "e-mail déjà envoyé"
     return f"{fait} ; {envoi}."
 
