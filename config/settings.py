@@ -70,10 +70,13 @@ INSTALLED_APPS = [
     "dsfr",
     "csp",
     "axes",
+    # From the bottom of the dependency chain to its top (docs/architecture.md).
+    "documents",
     "collectivites",
     "ecoles",
     "conventions",
     "facturation",
+    "portail",
 ]
 
 MIDDLEWARE = [
@@ -264,7 +267,7 @@ STORAGES = {
 # that the limit holds for the whole site.
 CACHES = {"default": _env(env.cache_url, "CACHE_URL", default="locmemcache://")}
 
-# Electronic signatures (conventions/signatures.py): the académie's certificate and private key as a PKCS#12 file and
+# Electronic signatures (documents/signatures.py): the académie's certificate and private key as a PKCS#12 file and
 # its passphrase. Unset, documents are issued without an electronic signature (the admin says so).
 SIGNATURE_PKCS12_PATH = _env(env.str, "SIGNATURE_PKCS12_PATH", default="")
 SIGNATURE_PKCS12_PASSPHRASE = _env(env.str, "SIGNATURE_PKCS12_PASSPHRASE", default="")

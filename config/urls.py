@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from conventions import views_verification
+from portail import views_verification
 
 admin.site.site_header = "ENT-école — conventions de partenariat"
 admin.site.site_title = "ENT-école conventions"

@@ -7,14 +7,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from documents.formats import euros
+from documents.signatures import certificat_configure
 from ecoles.models import Ecole
 
 from .admin_campagne import emettre_titres_en_arriere_plan, envoyer_en_arriere_plan, preparer_annee
 from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
-from .formats import euros
 from .models import Academie, AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .services import TransitionInterdite, enregistrer_signature, reference_for
-from .signatures import certificat_configure
 
 
 @admin.register(Academie)
@@ -232,7 +232,7 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description="contrôle de la convention déposée")
     def controle_exemplaire(self, obj):
-        """What conventions/signatures.py found: who signed electronically and when, or a scan to check by eye."""
+        """What documents/signatures.py found: who signed electronically and when, or a scan to check by eye."""
         if obj.exemplaire_signe_statut == StatutExemplaire.SIGNE_CONFORME:
             quand = timezone.localtime(obj.exemplaire_signe_signe_le) if obj.exemplaire_signe_signe_le else None
             return format_html(

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from documents.formats import pluriel
+
 from .annees import CHAMPS_ANNEE, PreparationImpossible
 from .campaign import (
     conventions_non_retournees,
@@ -21,7 +23,6 @@ from .campaign import (
     reessayer,
     tableau_de_bord,
 )
-from .formats import pluriel
 from .models import AnneeScolaire, ElementTraitement, Notification, Traitement
 
 # Seconds between two refreshes of the progress page while the batch runs.

@@ -1,7 +1,7 @@
 """The convention PDF in the admin: preview, download, "envoyer pour signature" now, "remettre en brouillon".
 
 Media files are not served publicly: every PDF goes through the admin's permission check. A draft's PDF is a fresh
-preview marked "PROJET"; a sent convention's is the frozen copy, byte for byte (conventions.pdf.convention_pdf).
+preview marked "PROJET"; a sent convention's is the frozen copy, byte for byte (conventions.documents.convention_pdf).
 """
 
 import smtplib
@@ -15,9 +15,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .formats import pluriel
+from documents.formats import pluriel
+
+from .documents import convention_pdf
 from .notifications import NotificationImpossible, notifier_convention_prete
-from .pdf import convention_pdf
 from .services import TransitionInterdite, envoyer_pour_signature, revenir_en_brouillon
 
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from documents.formats import euros, pluriel
 from ecoles.models import Ecole
 
-from .formats import euros, pluriel
 from .models import AnneeScolaire, Convention, Inscription, validate_libelle_annee
 from .services import creer_convention
 

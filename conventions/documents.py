@@ -7,14 +7,18 @@ Formatting rules (checked against the 2021-2022 convention, ../shared/seed/):
 - Article 7 agrees in number with the schools registered, and its amount is computed, never typed.
 """
 
+import hashlib
+
 from django.db.models import Prefetch, prefetch_related_objects
 
 from collectivites.models import Commune
+from documents.formats import date_en_lettres, date_longue, euros, majuscules, pluriel
+from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, render
+from documents.verification import DocumentVerifie, contexte_pdf
 
-from .formats import date_en_lettres, date_longue, euros, majuscules, pluriel
-from .models import Convention, Inscription
+from .models import Convention, Inscription, StatutExemplaire
 
-# Ids of the two empty areas that receive the signature fields (see pdf.CONVENTION_SIGNATURES).
+# Ids of the two empty areas that receive the signature fields (see CONVENTION_SIGNATURES).
 ZONE_COLLECTIVITE = "signature-collectivite"
 ZONE_ACADEMIE = "signature-academie"
 
@@ -126,3 +130,98 @@ def convention_context(convention: Convention) -> dict:
         "zone_collectivite": ZONE_COLLECTIVITE,
         "zone_academie": ZONE_ACADEMIE,
     }
+
+
+# --- The convention as a PDF ---
+
+CONVENTION_SIGNATURES = (
+    SignatureField("Signature collectivite", ZONE_COLLECTIVITE),
+    SignatureField("Signature academie", ZONE_ACADEMIE),
+)
+
+
+def convention_document(convention, projet: bool = False) -> PdfDocument:
+    # The verification code and its QR code, once the convention is sent (a draft has none).
+    context = {**convention_context(convention), **contexte_pdf(convention.code_verification)}
+    return PdfDocument(
+        template_name="pdf/convention.html",
+        context=context,
+        filename=f"{convention.reference}.pdf",
+        title=f"Convention ENT-école {context['annee']} – {context['collectivite_nom']}",
+        subject=(
+            "Convention de partenariat pour la mise à disposition d'un environnement numérique de travail "
+            f"(ENT-école), année scolaire {context['annee']}, référence {convention.reference}"
+        ),
+        author=convention.annee.academie.nom,
+        footer_reference=f"Convention {convention.reference}",
+        filigrane="PROJET" if projet else "",
+        signature_fields=CONVENTION_SIGNATURES,
+        stylesheets=("convention.css",),
+        keywords=("ENT-école", "convention", context["annee"]),
+    )
+
+
+def convention_pdf(convention) -> tuple[str, str, bytes]:
+    """What anyone downloading the convention gets: the copy signed by both parties, else the frozen bytes once it
+    was sent, else a "PROJET" preview."""
+    fichier = convention.document_signe or convention.document
+    if fichier:
+        with fichier.open("rb") as stored:
+            return f"{convention.reference}.pdf", CONTENT_TYPE, stored.read()
+    convention = load_for_documents(convention)
+    return render(convention_document(convention, projet=convention.est_modifiable))
+
+
+def document_fige(convention) -> tuple[str, bytes, str]:
+    """The final PDF sent for signature (no "PROJET"): its file name, its bytes and their SHA-256."""
+    filename, _content_type, pdf = render(convention_document(load_for_documents(convention)))
+    return filename, pdf, hashlib.sha256(pdf).hexdigest()
+
+
+# --- What /verifier/ says about a convention (registered in ConventionsConfig.ready()) ---
+
+
+NATURE_CONVENTION = "Convention de partenariat ENT-école"
+
+
+def _etat_convention(convention) -> str:
+    if convention.est_expiree:
+        return "Signée, arrivée à son terme"
+    return convention.get_etat_display()
+
+
+def _convention_verifiee(convention, version: str = "") -> DocumentVerifie:
+    return DocumentVerifie(
+        nature=f"{NATURE_CONVENTION} – année scolaire {convention.annee.libelle}",
+        reference=convention.reference,
+        emis_le=convention.date_envoi.date(),
+        etat=_etat_convention(convention),
+        version=version,
+    )
+
+
+def _conventions():
+    # A convention back in draft has no code and its PDF was withdrawn: it is no longer an issued document.
+    return Convention.objects.exclude(etat=Convention.Etat.BROUILLON).select_related("annee")
+
+
+def convention_par_code(code: str) -> DocumentVerifie | None:
+    convention = _conventions().filter(code_verification=code).first()
+    return _convention_verifiee(convention) if convention else None
+
+
+def convention_par_empreinte(empreinte: str) -> DocumentVerifie | None:
+    versions = (
+        ("document_signe_sha256", {}, "exemplaire signé par les deux parties"),
+        ("document_sha256", {}, "exemplaire envoyé pour signature"),
+        (
+            "exemplaire_signe_sha256",
+            {"exemplaire_signe_statut": StatutExemplaire.SIGNE_CONFORME},
+            "exemplaire signé électroniquement par la collectivité",
+        ),
+    )
+    for field, extra, version in versions:
+        convention = _conventions().filter(**{field: empreinte}, **extra).first()
+        if convention is not None:
+            return _convention_verifiee(convention, version)
+    return None

@@ -179,7 +179,7 @@ class Convention(models.Model):
     exemplaire_signe = models.FileField("exemplaire signé (PDF)", upload_to="conventions/signees/", blank=True)
     exemplaire_signe_sha256 = models.CharField("empreinte de l'exemplaire signé", max_length=64, blank=True)
     date_retour = models.DateTimeField("date de retour", null=True, blank=True)
-    # The check of the returned copy (conventions/signatures.py): digitally signed and conform, or a scan to check.
+    # The check of the returned copy (documents/signatures.py): digitally signed and conform, or a scan to check.
     exemplaire_signe_statut = models.CharField(
         "contrôle de l'exemplaire signé", max_length=20, choices=StatutExemplaire.choices, blank=True, editable=False
     )

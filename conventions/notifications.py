@@ -16,8 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from collectivites.models import User
+from documents.formats import date_longue, euros, pluriel
 
-from .formats import date_longue, euros, pluriel
 from .models import Convention, Notification
 
 # The portal's page of a convention; "/espace/" (the portal's home) if the portal is not installed.

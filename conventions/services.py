@@ -11,11 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from collectivites.models import Collectivite, Commune
-
-from .documents import DOCUMENT_RELATED, load_for_documents
-from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
-from .pdf import document_fige
-from .signatures import (
+from documents.signatures import (
     CertificatInvalide,
     ControleExemplaire,
     ExemplaireRefuse,
@@ -23,7 +19,10 @@ from .signatures import (
     controler_exemplaire,
     signer_pdf,
 )
-from .verification import nouveau_code
+from documents.verification import nouveau_code
+
+from .documents import DOCUMENT_RELATED, document_fige, load_for_documents
+from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
 
 
 class TransitionInterdite(Exception):
@@ -257,7 +256,7 @@ def deposer_exemplaire_signe(convention: Convention, fichier, user=None) -> Conv
     """The copy signed by the collectivité, stored under an unguessable name with its SHA-256.
 
     The file must already be checked to be a PDF (the portal's form does it). It is then checked against the PDF
-    sent (conventions/signatures.py): an electronically signed file must be that PDF with signatures added, intact,
+    sent (documents/signatures.py): an electronically signed file must be that PDF with signatures added, intact,
     or it is refused (TransitionInterdite, with the reason); a scan is accepted and marked for the rectorat to check
     by eye. The rectorat then confirms the signature (`enregistrer_signature`). A second upload replaces the first;
     the first file is kept, and its name stays in the history.

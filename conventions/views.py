@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from collectivites.views import compte_portail, est_representant, representant
+from documents.formats import pluriel
 
-from .formats import pluriel
+from .documents import convention_pdf
 from .forms import ChoixEcolesForm, ExemplaireSigneForm
 from .models import Convention, Inscription
-from .pdf import convention_pdf
 from .services import TransitionInterdite, choisir_ecoles_par_collectivite, deposer_exemplaire_signe
 
 

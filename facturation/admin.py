@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from conventions.formats import euros, pluriel
 from conventions.models import Convention
+from documents.formats import euros, pluriel
 
 from . import exports
 from .models import Paiement, ParametresFacturation, Relance, TitreDePerception

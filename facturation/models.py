@@ -206,7 +206,7 @@ class TitreDePerception(models.Model):
         Convention, verbose_name="convention", on_delete=models.PROTECT, related_name="titres"
     )
     numero = models.CharField("numéro", max_length=12, unique=True, help_text="« 2022-000123 »")
-    # Printed on the PDF with a QR code; /verifier/ finds the titre by it (conventions/verification.py).
+    # Printed on the PDF with a QR code; /verifier/ finds the titre by it (documents/verification.py).
     code_verification = models.CharField(
         "code de vérification", max_length=16, unique=True, null=True, blank=True, editable=False
     )

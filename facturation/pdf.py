@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from facturx import generate_from_binary, generate_xml
 
-from conventions.formats import date_longue, euros, pluriel
-from conventions.pdf import CONTENT_TYPE, PdfDocument, SignatureField, render
-from conventions.signatures import certificat_configure, signer_pdf
-from conventions.verification import contexte_pdf
+from documents.formats import date_longue, euros, pluriel
+from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, render
+from documents.signatures import certificat_configure, signer_pdf
+from documents.verification import contexte_pdf
 
 from .models import TitreDePerception
 

@@ -24,10 +24,10 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from conventions.formats import euros, euros_en_lettres
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible, notifier_titre_emis
-from conventions.verification import nouveau_code
+from documents.formats import euros, euros_en_lettres
+from documents.verification import nouveau_code
 
 from .models import CompteurTitres, Paiement, ParametresFacturation, Relance, TitreDePerception
 

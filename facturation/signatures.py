@@ -11,8 +11,8 @@ from django.utils import timezone
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from conventions.formats import date_longue
-from conventions.signatures import nom_du_certificat
+from documents.formats import date_longue
+from documents.signatures import nom_du_certificat
 
 from .models import TitreDePerception
 from .pdf import PdfTitreAltere, pdf_stocke

@@ -6,9 +6,9 @@ under the convention's row lock), and the "titre émis" e-mail is recorded once 
 
 from celery import shared_task
 
-from conventions.formats import euros
 from conventions.models import Convention, ElementTraitement
 from conventions.tasks import executer_element
+from documents.formats import euros
 
 from .services import FacturationError, TitreDejaEmis, annoncer_titre, emettre_titre
 

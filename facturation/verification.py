@@ -1,6 +1,6 @@
-"""What the public verification page (/verifier/) may say about a titre de perception: see conventions.verification."""
+"""What the public verification page (/verifier/) may say about a titre de perception: see documents.verification."""
 
-from conventions.verification import DocumentVerifie, Source, enregistrer_source
+from documents.verification import DocumentVerifie, Source, enregistrer_source
 
 from .models import TitreDePerception
 

@@ -8,8 +8,8 @@ from django.core import mail
 from django.urls import reverse
 
 from conventions.campaign import lancer_emission, tableau_de_bord
-from conventions.formats import euros
 from conventions.models import Convention, ElementTraitement, Notification
+from documents.formats import euros
 from facturation.models import TitreDePerception
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement
 from tests.factories import ConventionFactory

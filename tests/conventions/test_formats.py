@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from conventions.formats import date_en_lettres, date_longue, euros, euros_en_lettres, pluriel
+from documents.formats import date_en_lettres, date_longue, euros, euros_en_lettres, pluriel
 
 NBSP = "\u00a0"
 

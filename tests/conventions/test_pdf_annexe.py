@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from conventions.pdf import convention_document, render
+from conventions.documents import convention_document
+from documents.pdf import render
 from tests.factories import CollectiviteFactory, CommuneFactory, ConventionFactory, EcoleFactory
 
 from .pdf_support import PAGE_FOOTER_RE, loaded, one_line, pages_text

@@ -7,8 +7,9 @@ import pikepdf
 import pytest
 from weasyprint.urls import FatalURLFetchingError
 
-from conventions.apps import check_harfbuzz_subset
-from conventions.pdf import STATIC_DIR, LocalFetcher, convention_document, render
+from conventions.documents import convention_document
+from documents.apps import check_harfbuzz_subset
+from documents.pdf import STATIC_DIR, LocalFetcher, render
 
 from .pdf_support import seed_convention
 
@@ -138,5 +139,5 @@ def test_start_up_warning_without_harfbuzz_subset(monkeypatch):
 
     monkeypatch.setattr(ffi, "harfbuzz_subset", None)
     [warning] = check_harfbuzz_subset()
-    assert warning.id == "conventions.W001"
+    assert warning.id == "documents.W001"
     assert "libharfbuzz-subset0" in warning.msg

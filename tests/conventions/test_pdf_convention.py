@@ -18,7 +18,8 @@ from decimal import Decimal
 import pytest
 
 from collectivites.models import Collectivite
-from conventions.pdf import convention_document, render
+from conventions.documents import convention_document
+from documents.pdf import render
 from tests.factories import AnneeScolaireFactory, CollectiviteFactory, CommuneFactory, ConventionFactory
 
 from .pdf_support import SEED, SHARED_SEED, loaded, one_line, pages_text, seed_convention, words

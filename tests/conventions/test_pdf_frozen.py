@@ -4,9 +4,10 @@ import hashlib
 
 import pytest
 
+from conventions.documents import convention_document, convention_pdf
 from conventions.models import Convention
-from conventions.pdf import convention_document, convention_pdf, render
 from conventions.services import TransitionInterdite, envoyer_pour_signature, revenir_en_brouillon
+from documents.pdf import render
 from tests.factories import ConventionFactory, UserFactory
 
 from .pdf_support import frozen_bytes, loaded, one_line, pages_text, seed_convention

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from conventions.documents import article_7, tarif_en_euros
-from conventions.formats import majuscules
-from conventions.pdf import convention_document, render
+from conventions.documents import article_7, convention_document, tarif_en_euros
+from documents.formats import majuscules
+from documents.pdf import render
 from tests.factories import AnneeScolaireFactory, ConventionFactory
 
 from .pdf_support import loaded, one_line, pages_text

@@ -7,7 +7,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pypdf import PdfReader
 
-from conventions.pdf import CONVENTION_SIGNATURES, convention_document, render
+from conventions.documents import CONVENTION_SIGNATURES, convention_document
+from documents.pdf import render
 from tests.factories import CollectiviteFactory, ConventionFactory
 
 from .pdf_support import loaded, pages_text, seed_convention

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conventions.formats import date_longue
 from conventions.models import Convention, Notification
+from documents.formats import date_longue
 from facturation import exports
 from facturation.models import Paiement, Relance, TitreDePerception
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement

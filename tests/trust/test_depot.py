@@ -10,10 +10,10 @@ from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject, NameObject,
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from collectivites.models import User
-from conventions.documents import conventions_for_documents
+from conventions.documents import convention_document, conventions_for_documents
 from conventions.models import Convention, StatutExemplaire
-from conventions.pdf import convention_document, render
 from conventions.services import TransitionInterdite, deposer_exemplaire_signe
+from documents.pdf import render
 from tests.factories import UserFactory
 
 from .conftest import envoye, signer_comme_collectivite

@@ -10,10 +10,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from conventions.documents import convention_pdf
 from conventions.models import StatutExemplaire
-from conventions.pdf import convention_pdf
 from conventions.services import deposer_exemplaire_signe, enregistrer_signature
-from conventions.signatures import certificat_configure
+from documents.signatures import certificat_configure
 from facturation.services import annuler_titre, emettre_titre
 from tests.facturation.factories import convention_du_seed
 

@@ -17,7 +17,7 @@ from conventions.services import (
     envoyer_pour_signature,
     revenir_en_brouillon,
 )
-from conventions.verification import affiche, nouveau_code, url_verification
+from documents.verification import affiche, nouveau_code, url_verification
 from facturation.services import annuler_titre, emettre_titre
 from tests.conventions.pdf_support import pages_text
 from tests.factories import ConventionFactory

@@ -5,8 +5,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.management.base import BaseCommand, CommandError
 
 from conventions.annees import PreparationImpossible, preparer_annee
-from conventions.formats import euros, pluriel
 from conventions.models import AnneeScolaire
+from documents.formats import euros, pluriel
 
 
 def _montant(value: str) -> Decimal:

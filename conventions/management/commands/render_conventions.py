@@ -2,7 +2,7 @@
 
     python manage.py render_conventions --annee 2021-2022 --output-dir DIR [--jobs N]
 
-A sent convention gives its frozen bytes, a draft a fresh "PROJET" preview (as conventions.pdf.convention_pdf).
+A sent convention gives its frozen bytes, a draft a fresh "PROJET" preview (as conventions.documents.convention_pdf).
 With --jobs N, N forked processes each render their share and write their own files, so that nothing but a few
 numbers per document travels back; each fetches its conventions in batches, so memory does not grow with their
 number. The summary gives documents, total seconds, documents per second, the median and 95th percentile seconds
@@ -21,10 +21,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from conventions.documents import conventions_for_documents
-from conventions.formats import pluriel
+from conventions.documents import convention_pdf, conventions_for_documents
 from conventions.models import AnneeScolaire, Convention
-from conventions.pdf import convention_pdf
+from documents.formats import pluriel
 
 BATCH_SIZE = 50
 # The memory of a process is noted after this many documents, to compare with the end (it must not grow).

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from conventions.campaign import conventions_a_relancer, lancer_relances
-from conventions.formats import pluriel
 from conventions.models import AnneeScolaire
+from documents.formats import pluriel
 
 
 class Command(BaseCommand):

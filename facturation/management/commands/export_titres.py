@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conventions.formats import pluriel
+from documents.formats import pluriel
 from facturation import exports
 from facturation.pdf import PdfTitreAltere
 

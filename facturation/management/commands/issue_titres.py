@@ -6,8 +6,8 @@ command again only issues what is still missing.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conventions.formats import pluriel
 from conventions.models import AnneeScolaire, Convention
+from documents.formats import pluriel
 from facturation.models import TitreDePerception
 from facturation.services import emettre_serie
 

@@ -12,8 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from collectivites.forms import DsfrForm
-
-from .verification import chercher_par_code, chercher_par_fichier, normaliser
+from documents.verification import chercher_par_code, chercher_par_fichier, normaliser
 
 TAILLE_MAX = 20 * 1024 * 1024
 

@@ -1,11 +1,11 @@
-"""conventions/formats.py for templates: {{ montant|euros }}, {{ date|date_longue }}, {{ n|pluriel:"école" }}."""
+"""documents/formats.py for templates: {{ montant|euros }}, {{ date|date_longue }}, {{ n|pluriel:"école" }}."""
 
 import datetime
 
 from django import template
 from django.utils import timezone
 
-from conventions import formats
+from documents import formats
 
 register = template.Library()
 

@@ -6,8 +6,8 @@ and a secret key: a printed code must keep working for the legal life of the doc
 happens to the keys, and a random code reveals nothing (no id, no count of documents). 60 bits with a rate limit of a
 few requests a minute per address make guessing a code hopeless.
 
-Dependencies flow one way: conventions knows nothing of facturation, so each app registers a `Source` that finds its
-documents by code and by the SHA-256 of a file (facturation does it in its AppConfig.ready()).
+Dependencies flow one way: documents knows no domain app, so each app registers a `Source` that finds its documents
+by code and by the SHA-256 of a file, in its AppConfig.ready().
 """
 
 import datetime
@@ -121,59 +121,3 @@ def chercher_par_fichier(contenu: bytes) -> DocumentVerifie | None:
         if found is not None:
             return found
     return None
-
-
-# --- Conventions -----------------------------------------------------------------------------------------------
-
-
-NATURE_CONVENTION = "Convention de partenariat ENT-école"
-
-
-def _etat_convention(convention) -> str:
-    if convention.est_expiree:
-        return "Signée, arrivée à son terme"
-    return convention.get_etat_display()
-
-
-def _convention_verifiee(convention, version: str = "") -> DocumentVerifie:
-    return DocumentVerifie(
-        nature=f"{NATURE_CONVENTION} – année scolaire {convention.annee.libelle}",
-        reference=convention.reference,
-        emis_le=convention.date_envoi.date(),
-        etat=_etat_convention(convention),
-        version=version,
-    )
-
-
-def _conventions():
-    from .models import Convention
-
-    # A convention back in draft has no code and its PDF was withdrawn: it is no longer an issued document.
-    return Convention.objects.exclude(etat=Convention.Etat.BROUILLON).select_related("annee")
-
-
-def convention_par_code(code: str) -> DocumentVerifie | None:
-    convention = _conventions().filter(code_verification=code).first()
-    return _convention_verifiee(convention) if convention else None
-
-
-def convention_par_empreinte(empreinte: str) -> DocumentVerifie | None:
-    from .models import StatutExemplaire
-
-    versions = (
-        ("document_signe_sha256", {}, "exemplaire signé par les deux parties"),
-        ("document_sha256", {}, "exemplaire envoyé pour signature"),
-        (
-            "exemplaire_signe_sha256",
-            {"exemplaire_signe_statut": StatutExemplaire.SIGNE_CONFORME},
-            "exemplaire signé électroniquement par la collectivité",
-        ),
-    )
-    for field, extra, version in versions:
-        convention = _conventions().filter(**{field: empreinte}, **extra).first()
-        if convention is not None:
-            return _convention_verifiee(convention, version)
-    return None
-
-
-enregistrer_source(Source(par_code=convention_par_code, par_empreinte=convention_par_empreinte))

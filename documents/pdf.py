@@ -9,7 +9,6 @@ context (~17 ms). Nothing is fetched over the network: the fetcher only opens fi
 the PDF uncompressed and qpdf (pikepdf) compresses it (see `_compressed`).
 """
 
-import hashlib
 import io
 import os
 import urllib.parse
@@ -28,9 +27,6 @@ from weasyprint import CSS, HTML
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
-
-from .documents import ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_context, load_for_documents
-from .verification import contexte_pdf
 
 CONTENT_TYPE = "application/pdf"
 PDF_VARIANT = "pdf/a-3b"
@@ -220,49 +216,3 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
         # Before compressing: pyHanko reads plain objects faster, and qpdf folds its update into a single revision.
         pdf = _add_signature_fields(pdf, placed)
     return document.filename, CONTENT_TYPE, _compressed(pdf)
-
-
-# --- The convention -------------------------------------------------------------------------------------------------
-
-CONVENTION_SIGNATURES = (
-    SignatureField("Signature collectivite", ZONE_COLLECTIVITE),
-    SignatureField("Signature academie", ZONE_ACADEMIE),
-)
-
-
-def convention_document(convention, projet: bool = False) -> PdfDocument:
-    # The verification code and its QR code, once the convention is sent (a draft has none).
-    context = {**convention_context(convention), **contexte_pdf(convention.code_verification)}
-    return PdfDocument(
-        template_name="pdf/convention.html",
-        context=context,
-        filename=f"{convention.reference}.pdf",
-        title=f"Convention ENT-école {context['annee']} – {context['collectivite_nom']}",
-        subject=(
-            "Convention de partenariat pour la mise à disposition d'un environnement numérique de travail "
-            f"(ENT-école), année scolaire {context['annee']}, référence {convention.reference}"
-        ),
-        author=convention.annee.academie.nom,
-        footer_reference=f"Convention {convention.reference}",
-        filigrane="PROJET" if projet else "",
-        signature_fields=CONVENTION_SIGNATURES,
-        stylesheets=("convention.css",),
-        keywords=("ENT-école", "convention", context["annee"]),
-    )
-
-
-def convention_pdf(convention) -> tuple[str, str, bytes]:
-    """What anyone downloading the convention gets: the copy signed by both parties, else the frozen bytes once it
-    was sent, else a "PROJET" preview."""
-    fichier = convention.document_signe or convention.document
-    if fichier:
-        with fichier.open("rb") as stored:
-            return f"{convention.reference}.pdf", CONTENT_TYPE, stored.read()
-    convention = load_for_documents(convention)
-    return render(convention_document(convention, projet=convention.est_modifiable))
-
-
-def document_fige(convention) -> tuple[str, bytes, str]:
-    """The final PDF sent for signature (no "PROJET"): its file name, its bytes and their SHA-256."""
-    filename, _content_type, pdf = render(convention_document(load_for_documents(convention)))
-    return filename, pdf, hashlib.sha256(pdf).hexdigest()
