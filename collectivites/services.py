@@ -17,10 +17,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from documents.formats import cellule_sure
+
 from .models import Invitation, User
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class InvitationInvalide(Exception):
@@ -121,12 +122,6 @@ def accepter(invitation: Invitation, password: str) -> User:
     invitation.compte = user
     invitation.save(update_fields=["acceptee_le", "compte"])
     return user
-
-
-def cellule_sure(value) -> str:
-    """A CSV cell that no spreadsheet will run as a formula: "=1+1" is written "'=1+1" (shared with facturation)."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 CONTACTS_COLONNES = [

@@ -16,8 +16,4 @@ urlpatterns = [
     path("contacts/ajouter/", views.contact_ajouter, name="contact_ajouter"),
     path("contacts/<int:pk>/modifier/", views.contact_modifier, name="contact_modifier"),
     path("contacts/<int:pk>/supprimer/", views.contact_supprimer, name="contact_supprimer"),
-    path("mentions-legales/", views.mentions_legales, name="mentions_legales"),
-    path("donnees-personnelles/", views.donnees_personnelles, name="donnees_personnelles"),
-    path("accessibilite/", views.accessibilite, name="accessibilite"),
-    path("plan-du-site/", views.plan_du_site, name="plan_du_site"),
 ]

@@ -1,4 +1,4 @@
-"""The collectivités' portal: accounts (log in, invitation, forgotten password), contacts, and the legal pages.
+"""The collectivités' accounts (log in, invitation, forgotten password) and contacts, in the portal.
 
 The access rule of every portal view: `compte_portail` (an account of a collectivité), `representant` (the person
 who signs and pays; référents and contributeurs only read); objects always come from a `.for_user()` queryset, so
@@ -17,7 +17,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django.views.generic import TemplateView
 
 from . import services
 from .forms import ChoixMotDePasseForm, ConnexionForm, ContactForm, MotDePasseOublieForm
@@ -129,7 +128,7 @@ def invitation(request, token):
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Votre compte est créé. Bienvenue dans l'espace des collectivités.")
-            return redirect("facturation:tableau_de_bord")
+            return redirect(settings.LOGIN_REDIRECT_URL)
     return render(
         request,
         "registration/invitation.html",
@@ -190,16 +189,3 @@ def contact_supprimer(request, pk):
         "collectivites/contact_supprimer.html",
         {"contact": contact, "title": f"Retirer le contact {contact.prenom} {contact.nom}"},
     )
-
-
-# Legal pages, open to everyone ------------------------------------------------------------------------------------
-
-
-def page_publique(template: str, title: str):
-    return login_not_required(TemplateView.as_view(template_name=template, extra_context={"title": title}))
-
-
-mentions_legales = page_publique("portail/mentions_legales.html", "Mentions légales")
-donnees_personnelles = page_publique("portail/donnees_personnelles.html", "Données personnelles")
-accessibilite = page_publique("portail/accessibilite.html", "Déclaration d'accessibilité")
-plan_du_site = page_publique("portail/plan_du_site.html", "Plan du site")

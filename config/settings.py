@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "conventions",
     "facturation",
     "portail",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portail.context_processors.portail",
             ],
         },
     },
@@ -130,7 +132,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # The collectivités' portal (/espace/): log in by e-mail; the admin keeps its own login page.
 LOGIN_URL = "collectivites:connexion"
-LOGIN_REDIRECT_URL = "facturation:tableau_de_bord"
+LOGIN_REDIRECT_URL = "portail:tableau_de_bord"
 LOGOUT_REDIRECT_URL = "collectivites:connexion"
 AUTHENTICATION_BACKENDS = [
     # First, so that a locked-out account+address is refused before its password is even checked.

@@ -15,10 +15,8 @@ PORTAIL_PREFIX = "espace/"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", login_not_required(RedirectView.as_view(pattern_name="facturation:tableau_de_bord")), name="accueil"),
-    path(PORTAIL_PREFIX, include("facturation.urls")),
-    path(PORTAIL_PREFIX, include("collectivites.urls")),
-    path(PORTAIL_PREFIX + "conventions/", include("conventions.urls")),
+    path("", login_not_required(RedirectView.as_view(pattern_name="portail:tableau_de_bord")), name="accueil"),
+    path(PORTAIL_PREFIX, include("portail.urls")),
     # Public, outside the portal: anyone holding a document checks it there (the QR codes of the PDFs lead there).
     path("verifier/", views_verification.verifier, name="verification"),
 ]

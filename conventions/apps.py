@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class ConventionsConfig(AppConfig):
     name = "conventions"
     verbose_name = "Conventions"
+    # A convention's pages in the collectivités' portal (/espace/conventions/), mounted by the portal app.
+    portal_urls = ("conventions/", "conventions.urls")
 
     def ready(self):
         # The public verification page (documents) finds conventions through this source.

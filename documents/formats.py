@@ -1,4 +1,4 @@
-"""French formatting that users check: amounts, dates, dates in words, plurals. Used by pages and documents."""
+"""French formatting that users check (amounts, dates, dates in words, plurals) and CSV cells no spreadsheet runs."""
 
 import datetime
 import unicodedata
@@ -73,3 +73,13 @@ def majuscules(text: str) -> str:
     its headings and the names of communes and signatories ("L'ACADEMIE", "Sophie BEJEAN", "MOUTHOUMET")."""
     decomposed = unicodedata.normalize("NFD", text.upper())
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cellule_sure(value) -> str:
+    """A CSV cell that no spreadsheet will run as a formula: "=1+1" is written "'=1+1"."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from collectivites.services import cellule_sure
+from documents.formats import cellule_sure
 
 from .models import TitreDePerception
 from .pdf import pdf_stocke

@@ -1,60 +1,17 @@
-"""The collectivité's dashboard and its titres de perception.
+"""The collectivité's titres de perception, in the portal (mounted by portail, see FacturationConfig).
 
-The dashboard lives here, at the top of the dependency chain, because it shows conventions with their titres.
 Titres come from `TitreDePerception.objects.for_user(user)`: another collectivité's is a 404 by construction.
 """
 
 import io
-from decimal import Decimal
-from itertools import groupby
 
-from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 
 from collectivites.views import compte_portail
-from conventions.models import Convention
 
 from .models import TitreDePerception
 from .pdf import pdf_stocke
-
-
-@compte_portail
-def tableau_de_bord(request):
-    """Conventions per school year, each with its state, schools, amount, titres and what is left to pay."""
-    # Only the columns the page shows: a titre has some fifty frozen fields, and building their SELECT for every
-    # request costs more than running it.
-    titres = (
-        TitreDePerception.objects.titres()
-        .avec_paiements()
-        .only("convention_id", "numero", "montant", "annule_id", "emis_le")
-        .order_by("emis_le")
-    )
-    conventions = (
-        Convention.objects.for_user(request.user)
-        .with_nb_ecoles()
-        .select_related("annee", "commune")
-        .only("reference", "etat", "annee__libelle", "annee__tarif_par_ecole", "commune__nom")
-        .prefetch_related(Prefetch("titres", queryset=titres, to_attr="titres_portail"))
-        .order_by("-annee__libelle", "reference")
-    )
-    lignes = [
-        {
-            "convention": convention,
-            "titres": convention.titres_portail,
-            "reste_a_payer": sum((t.reste_a_payer for t in convention.titres_portail), Decimal("0")),
-        }
-        for convention in conventions
-    ]
-    annees = [
-        {"libelle": libelle, "lignes": list(group)}
-        for libelle, group in groupby(lignes, key=lambda ligne: ligne["convention"].annee.libelle)
-    ]
-    return render(
-        request,
-        "facturation/portail/tableau_de_bord.html",
-        {"annees": annees, "collectivite": request.user.collectivite, "title": "Tableau de bord"},
-    )
 
 
 @compte_portail

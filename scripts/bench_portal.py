@@ -108,7 +108,7 @@ def prepare_users(env: dict, count: int) -> list[dict]:
             {
                 "email": user.email,
                 "urls": [
-                    ("tableau de bord", reverse("facturation:tableau_de_bord")),
+                    ("tableau de bord", reverse("portail:tableau_de_bord")),
                     ("page de convention", reverse("conventions:detail", args=[conventions.first().pk])),
                     ("PDF de convention", reverse("conventions:pdf", args=[frozen.pk])),
                 ],

@@ -86,7 +86,7 @@ def test_pages_logged_in(page, monde, referent_a):  # noqa: F811
         reverse("conventions:detail", args=[monde.envoyee.pk]),
         reverse("conventions:detail", args=[monde.signee.pk]),
         reverse("conventions:choix_ecoles", args=[monde.envoyee.pk]),
-        reverse("collectivites:mentions_legales"),
+        reverse("portail:mentions_legales"),
         "/espace/conventions/999999/",
     ]
     violations = [v for url in urls for v in _violations(page, url)]

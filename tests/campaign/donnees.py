@@ -16,7 +16,7 @@ from conventions.models import Academie, AnneeScolaire, Convention, Inscription
 from conventions.services import reference_for
 from ecoles.models import Ecole
 from ecoles.validators import uai_check_letter
-from facturation.demo import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021
+from demo.loader import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021
 
 DEPARTEMENTS = ["11", "30", "34", "48", "66"]
 MEMBRES_PAR_GROUPEMENT = 3

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from ecoles.validators import validate_uai
 
-IPS_AUDE = Path(__file__).resolve().parents[2] / "facturation" / "demo_data" / "ips-ecoles-aude-2021-2022.csv"
+IPS_AUDE = Path(__file__).resolve().parents[2] / "demo" / "data" / "ips-ecoles-aude-2021-2022.csv"
 
 
 def aude_uais():

@@ -75,7 +75,7 @@ def test_accepting_creates_the_account_once(client, agent_gestion, collectivite_
     assert not User.objects.filter(email="secretaire@commune-a.fr").exists()
 
     response = client.post(path, {"new_password1": NOUVEAU, "new_password2": NOUVEAU})
-    assert response.status_code == 302 and response["Location"] == reverse("facturation:tableau_de_bord")
+    assert response.status_code == 302 and response["Location"] == reverse("portail:tableau_de_bord")
     user = User.objects.get(email="secretaire@commune-a.fr")
     assert (user.collectivite, user.role, user.first_name, user.is_staff) == (
         collectivite_a,
@@ -84,7 +84,7 @@ def test_accepting_creates_the_account_once(client, agent_gestion, collectivite_
         False,
     )
     assert user.check_password(NOUVEAU)
-    assert client.get(reverse("facturation:tableau_de_bord")).status_code == 200
+    assert client.get(reverse("portail:tableau_de_bord")).status_code == 200
 
     client.logout()
     again = client.get(path)
@@ -121,10 +121,10 @@ def test_resending_replaces_the_link(client, agent_gestion, collectivite_a):
 def test_login_by_email_whatever_the_case_and_logout(client, representant_a):
     """Logging in takes the e-mail in any case; logging out (POST) ends the session."""
     response = client.post(reverse("collectivites:connexion"), {"username": "Maire@Commune-A.fr", "password": PASSWORD})
-    assert response.status_code == 302 and response["Location"] == reverse("facturation:tableau_de_bord")
-    assert client.get(reverse("facturation:tableau_de_bord")).status_code == 200
+    assert response.status_code == 302 and response["Location"] == reverse("portail:tableau_de_bord")
+    assert client.get(reverse("portail:tableau_de_bord")).status_code == 200
     assert client.post(reverse("collectivites:deconnexion")).status_code == 302
-    assert client.get(reverse("facturation:tableau_de_bord")).status_code == 302
+    assert client.get(reverse("portail:tableau_de_bord")).status_code == 302
 
 
 def test_wrong_password_says_so_in_french(client, representant_a):
@@ -210,7 +210,7 @@ def test_database_refuses_a_staff_account_of_a_collectivite(collectivite_a):
 def test_rectorat_staff_are_sent_to_the_admin(client, agent_gestion):
     """The portal is for collectivités: a rectorat agent gets a 403 page pointing to the admin."""
     client.force_login(agent_gestion)
-    response = client.get(reverse("facturation:tableau_de_bord"))
+    response = client.get(reverse("portail:tableau_de_bord"))
     assert response.status_code == 403
     assert "Cet espace est réservé aux comptes des collectivités" in response.content.decode()
 

@@ -28,7 +28,7 @@ def _ecoles_inscrites(convention) -> set:
 def test_dashboard_lists_conventions_per_year_with_titre_and_rest_to_pay(client, monde):
     """The dashboard: one table per school year, each convention with state, schools, amount, titre, rest to pay."""
     client.force_login(monde.representant)
-    page = client.get(reverse("facturation:tableau_de_bord")).content.decode()
+    page = client.get(reverse("portail:tableau_de_bord")).content.decode()
     years = re.findall(r"<h2[^>]*>Année scolaire (\d{4}-\d{4})</h2>", page)
     assert years == ["2023-2024", "2022-2023", "2021-2022"]
     assert f"Titre n° {monde.titre.numero}" in page

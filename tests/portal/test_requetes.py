@@ -56,7 +56,7 @@ def _monde(nb_conventions: int, nb_ecoles: int, nom: str) -> dict:
     return {
         "user": representant,
         "pages": {
-            "tableau de bord": reverse("facturation:tableau_de_bord"),
+            "tableau de bord": reverse("portail:tableau_de_bord"),
             "titres": reverse("facturation:titres"),
             "titre PDF": reverse("facturation:titre_pdf", args=[titre.pk]),
             "contacts": reverse("collectivites:contacts"),

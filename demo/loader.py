@@ -26,7 +26,7 @@ from ecoles.importers import importer_ecoles
 from facturation.models import Paiement, ParametresFacturation
 from facturation.services import emettre_titre, enregistrer_paiement
 
-ECOLES_AUDE = Path(__file__).parent / "demo_data" / "ips-ecoles-aude-2021-2022.csv"
+ECOLES_AUDE = Path(__file__).parent / "data" / "ips-ecoles-aude-2021-2022.csv"
 DEMO_PASSWORD = "demo-ent-ecole-2021"
 GENERATED_SIREN_NOTE = (
     "Données de démonstration : SIREN généré avec une clé valide (non réel), représentant fictif. "

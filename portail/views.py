@@ -1,0 +1,68 @@
+"""The portal's own pages: the collectivité's home (its conventions with their titres) and the legal pages.
+
+The home lives here, at the top of the dependency chain, because it shows conventions with their titres. The
+other pages of /espace/ belong to the domain apps, which declare them in their AppConfig (see portail.registry).
+"""
+
+from decimal import Decimal
+from itertools import groupby
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Prefetch
+from django.shortcuts import render
+from django.views.generic import TemplateView
+
+from collectivites.views import compte_portail
+from conventions.models import Convention
+from facturation.models import TitreDePerception
+
+
+@compte_portail
+def tableau_de_bord(request):
+    """Conventions per school year, each with its state, schools, amount, titres and what is left to pay."""
+    # Only the columns the page shows: a titre has some fifty frozen fields, and building their SELECT for every
+    # request costs more than running it.
+    titres = (
+        TitreDePerception.objects.titres()
+        .avec_paiements()
+        .only("convention_id", "numero", "montant", "annule_id", "emis_le")
+        .order_by("emis_le")
+    )
+    conventions = (
+        Convention.objects.for_user(request.user)
+        .with_nb_ecoles()
+        .select_related("annee", "commune")
+        .only("reference", "etat", "annee__libelle", "annee__tarif_par_ecole", "commune__nom")
+        .prefetch_related(Prefetch("titres", queryset=titres, to_attr="titres_portail"))
+        .order_by("-annee__libelle", "reference")
+    )
+    lignes = [
+        {
+            "convention": convention,
+            "titres": convention.titres_portail,
+            "reste_a_payer": sum((t.reste_a_payer for t in convention.titres_portail), Decimal("0")),
+        }
+        for convention in conventions
+    ]
+    annees = [
+        {"libelle": libelle, "lignes": list(group)}
+        for libelle, group in groupby(lignes, key=lambda ligne: ligne["convention"].annee.libelle)
+    ]
+    return render(
+        request,
+        "portail/tableau_de_bord.html",
+        {"annees": annees, "collectivite": request.user.collectivite, "title": "Tableau de bord"},
+    )
+
+
+# Legal pages, open to everyone ------------------------------------------------------------------------------------
+
+
+def page_publique(template: str, title: str):
+    return login_not_required(TemplateView.as_view(template_name=template, extra_context={"title": title}))
+
+
+mentions_legales = page_publique("portail/mentions_legales.html", "Mentions légales")
+donnees_personnelles = page_publique("portail/donnees_personnelles.html", "Données personnelles")
+accessibilite = page_publique("portail/accessibilite.html", "Déclaration d'accessibilité")
+plan_du_site = page_publique("portail/plan_du_site.html", "Plan du site")
