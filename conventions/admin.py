@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,7 +14,7 @@ from documents.formats import euros
 from documents.signatures import certificat_configure
 from ecoles.models import Ecole
 
-from .admin_campagne import emettre_titres_en_arriere_plan, envoyer_en_arriere_plan, preparer_annee
+from .admin_campagne import envoyer_en_arriere_plan, preparer_annee
 from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
 from .models import Academie, AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .services import TransitionInterdite, enregistrer_signature, reference_for
@@ -148,13 +151,33 @@ def confirmer_signature(modeladmin, request, queryset):
         modeladmin.message_user(request, f"Signature enregistrée : {', '.join(signees)}.", messages.SUCCESS)
 
 
+@dataclass(frozen=True)
+class Extension:
+    """What an app above conventions adds to the conventions' admin (the titres, from facturation), registered with
+    `etendre()` from its own admin module, so that conventions names nothing of it."""
+
+    actions: tuple[Callable, ...] = ()
+    # "app_label.codename": the actions are offered only to those who hold it.
+    permission: str = ""
+    # Columns of the list: callables of a convention (with @admin.display), reading what `annoter` added.
+    colonnes: tuple[Callable, ...] = ()
+    annoter: Callable | None = None
+
+
+EXTENSIONS: list[Extension] = []
+
+
+def etendre(extension: Extension) -> None:
+    if extension not in EXTENSIONS:
+        EXTENSIONS.append(extension)
+
+
 @admin.register(Convention)
 class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
     actions = [
         envoyer_pour_signature_maintenant,
         envoyer_en_arriere_plan,
         remettre_en_brouillon,
-        emettre_titres_en_arriere_plan,
         confirmer_signature,
     ]
     list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
@@ -210,7 +233,14 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
     inlines = [InscriptionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_nb_ecoles()
+        queryset = super().get_queryset(request).with_nb_ecoles()
+        for extension in EXTENSIONS:
+            if extension.annoter is not None:
+                queryset = extension.annoter(queryset)
+        return queryset
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), *(c for extension in EXTENSIONS for c in extension.colonnes)]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)
@@ -308,6 +338,12 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
         actions = super().get_actions(request)
         # The bulk delete would bypass the per-object rule above.
         actions.pop("delete_selected", None)
+        if self.actions is not None and not request.GET.get("_popup"):
+            for extension in EXTENSIONS:
+                if not extension.permission or request.user.has_perm(extension.permission):
+                    for action in extension.actions:
+                        func, name, description = self.get_action(action)
+                        actions[name] = (func, name, description)
         return actions
 
     def save_model(self, request, obj, form, change):

@@ -17,7 +17,6 @@ from documents.formats import pluriel
 from .annees import CHAMPS_ANNEE, PreparationImpossible
 from .campaign import (
     conventions_non_retournees,
-    lancer_emission,
     lancer_envoi,
     lancer_preparation,
     reessayer,
@@ -29,7 +28,7 @@ from .models import AnneeScolaire, ElementTraitement, Notification, Traitement
 RAFRAICHISSEMENT = 3
 
 
-def _vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRedirect | None:
+def vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRedirect | None:
     if not traitements:
         messages.warning(request, "Aucune convention de la sélection n'est concernée : aucun traitement lancé.")
         return None
@@ -49,15 +48,7 @@ def _vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRed
 
 @admin.action(description="Envoyer pour signature en arrière-plan (PDF figé et e-mail)", permissions=["change"])
 def envoyer_en_arriere_plan(modeladmin, request, queryset):
-    return _vers_traitements(request, lancer_envoi(queryset, user=request.user))
-
-
-@admin.action(description="Émettre les titres de perception en arrière-plan (conventions signées)")
-def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
-    # Named, not imported: facturation depends on conventions, not the other way round.
-    if not request.user.has_perm("facturation.emettre_titre"):
-        raise PermissionDenied
-    return _vers_traitements(request, lancer_emission(queryset, user=request.user))
+    return vers_traitements(request, lancer_envoi(queryset, user=request.user))
 
 
 # --- « Préparer l'année » on school years ---
@@ -90,7 +81,7 @@ def preparer_annee(modeladmin, request, queryset):
         except PreparationImpossible as exc:
             form.add_error(None, str(exc))
         else:
-            return _vers_traitements(request, [traitement])
+            return vers_traitements(request, [traitement])
     if not form.is_bound:
         form = PreparationForm(initial=PreparationForm.initial_from(precedente))
     context = {
@@ -108,10 +99,28 @@ def preparer_annee(modeladmin, request, queryset):
 # --- The batches: list, progress, retry, and the follow-up of a year ---
 
 
+class TypeFilter(admin.SimpleListFilter):
+    """The types by their labels, registered ones included (TypeEnregistre.LIBELLES)."""
+
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return sorted(model_admin.model.LIBELLES.items(), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
+@admin.display(description="type", ordering="type")
+def type_(obj):
+    return obj.libelle_type
+
+
 @admin.register(Traitement)
 class TraitementAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "type", "annee", "lance_le", "lance_par", "avancement", "nb_echecs", "termine_le"]
-    list_filter = ["type", "annee"]
+    list_display = ["__str__", type_, "annee", "lance_le", "lance_par", "avancement", "nb_echecs", "termine_le"]
+    list_filter = [TypeFilter, "annee"]
     list_select_related = ["annee", "lance_par"]
     change_list_template = "admin/conventions/campaign/traitement_changelist.html"
 
@@ -197,8 +206,8 @@ class TraitementAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     """The e-mails sent: a record to read, never to edit."""
 
-    list_display = ["envoyee_le", "type", "convention", "destinataires", "sujet"]
-    list_filter = ["type", "convention__annee"]
+    list_display = ["envoyee_le", type_, "convention", "destinataires", "sujet"]
+    list_filter = [TypeFilter, "convention__annee"]
     list_select_related = ["convention__collectivite", "convention__commune"]
     search_fields = ["convention__reference", "destinataires", "sujet"]
     date_hierarchy = "envoyee_le"

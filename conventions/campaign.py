@@ -6,12 +6,13 @@ committed (a worker must find it). Without a broker the tasks run right here, on
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from celery.utils.imports import symbol_by_name
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from ecoles.models import Ecole
@@ -19,13 +20,26 @@ from ecoles.models import Ecole
 from .annees import conventions_a_reconduire, creer_annee
 from .models import AnneeScolaire, Convention, ElementTraitement, Inscription, Notification, Traitement
 
-# The task run for each item, by import path: facturation's is named here, never imported (it depends on us).
+# The task run for each item of a batch, by import path. An app above conventions adds its own kind of batch from its
+# AppConfig.ready() with `enregistrer_tache` (the titres de perception, by facturation).
 TACHES = {
     Traitement.Type.PREPARATION: "conventions.tasks.preparer_convention",
     Traitement.Type.ENVOI: "conventions.tasks.envoyer_convention",
     Traitement.Type.RELANCE: "conventions.tasks.relancer_convention",
-    Traitement.Type.TITRES: "facturation.tasks.emettre_titre_element",
 }
+
+
+def enregistrer_tache(type_: str, tache: str) -> None:
+    TACHES[type_] = tache
+
+
+# The amounts of a year's follow-up per département, {département: (issued, paid)}, from the conventions of the year:
+# given by the app that issues them, from its AppConfig.ready(); none without it.
+_montants: list[Callable[[QuerySet], dict[str, tuple[Decimal, Decimal]]]] = []
+
+
+def enregistrer_montants(montants: Callable[[QuerySet], dict[str, tuple[Decimal, Decimal]]]) -> None:
+    _montants[:] = [montants]
 
 
 def mettre_en_file(traitement: Traitement, element_ids=None) -> int:
@@ -61,7 +75,8 @@ def lancer_preparation(libelle: str, precedente: AnneeScolaire, user=None, **val
         return lancer_traitement(Traitement.Type.PREPARATION, annee, conventions_a_reconduire(precedente), user)
 
 
-def _par_annee(type_: str, conventions, user) -> list[Traitement]:
+def lancer_par_annee(type_: str, conventions, user=None) -> list[Traitement]:
+    """One batch of `type_` per school year of `conventions`."""
     annees = AnneeScolaire.objects.filter(pk__in=conventions.values("annee")).order_by("libelle")
     return [lancer_traitement(type_, annee, conventions.filter(annee=annee), user) for annee in annees]
 
@@ -70,13 +85,7 @@ def lancer_envoi(conventions, user=None) -> list[Traitement]:
     """« Envoyer pour signature en arrière-plan »: drafts are rendered and sent; for conventions already sent, only
     a missing e-mail goes. One batch per school year of the selection."""
     a_envoyer = conventions.filter(etat__in=[Convention.Etat.BROUILLON, Convention.Etat.ENVOYEE])
-    return _par_annee(Traitement.Type.ENVOI, a_envoyer, user)
-
-
-def lancer_emission(conventions, user=None) -> list[Traitement]:
-    """Titres de perception in bulk for the signed conventions of the selection (facturation's task does the work;
-    a convention that already has its titre gets no second one)."""
-    return _par_annee(Traitement.Type.TITRES, conventions.filter(etat=Convention.Etat.SIGNEE), user)
+    return lancer_par_annee(Traitement.Type.ENVOI, a_envoyer, user)
 
 
 def conventions_a_relancer(annee: AnneeScolaire | None = None, now: datetime.datetime | None = None):
@@ -92,7 +101,7 @@ def conventions_a_relancer(annee: AnneeScolaire | None = None, now: datetime.dat
 
 
 def lancer_relances(annee: AnneeScolaire | None = None, user=None) -> list[Traitement]:
-    return _par_annee(Traitement.Type.RELANCE, conventions_a_relancer(annee), user)
+    return lancer_par_annee(Traitement.Type.RELANCE, conventions_a_relancer(annee), user)
 
 
 @transaction.atomic
@@ -120,8 +129,8 @@ ETATS = [etat for etat, _ in Convention.Etat.choices]
 def tableau_de_bord(annee: AnneeScolaire) -> dict:
     """Per département: conventions per state, schools covered out of the open public schools, amounts.
 
-    A handful of grouped queries, whatever the number of conventions. Amounts come from facturation's titres
-    through the reverse relations (`titres`, `titres__paiements`): conventions does not import facturation.
+    A handful of grouped queries, whatever the number of conventions. The amounts come from the registered source
+    (`enregistrer_montants`): conventions issues no money.
     """
     conventions = Convention.objects.for_annee(annee)
     lignes = defaultdict(_ligne_vide)
@@ -138,13 +147,9 @@ def tableau_de_bord(annee: AnneeScolaire) -> dict:
     signees = inscrites.filter(convention__etat=Convention.Etat.SIGNEE)
     for dep, n in signees.values_list("ecole__commune__departement").annotate(n=Count("pk")):
         lignes[dep]["ecoles_couvertes"] = n
-    # Two queries, not one: joining titres and their payments at once would count each titre once per payment.
-    for dep, total in conventions.values_list("collectivite__departement").annotate(s=Sum("titres__montant")):
-        lignes[dep]["emis"] = total or Decimal("0")
-    for dep, total in conventions.values_list("collectivite__departement").annotate(
-        s=Sum("titres__paiements__montant")
-    ):
-        lignes[dep]["paye"] = total or Decimal("0")
+    for montants in _montants:
+        for dep, (emis, paye) in montants(conventions).items():
+            lignes[dep]["emis"], lignes[dep]["paye"] = emis, paye
 
     rows = [_finir(dep, ligne) for dep, ligne in sorted(lignes.items())]
     total = _ligne_vide()

@@ -304,6 +304,21 @@ class Inscription(models.Model):
         super().save(*args, **kwargs)
 
 
+class TypeEnregistre:
+    """A `type` field whose labels are conventions' own choices plus those an app above adds from its ready()
+    (`ajouter_type`): conventions lists no kind of work or e-mail of a higher app."""
+
+    LIBELLES: dict[str, str] = {}
+
+    @classmethod
+    def ajouter_type(cls, type_: str, libelle: str) -> None:
+        cls.LIBELLES[type_] = libelle
+
+    @property
+    def libelle_type(self) -> str:
+        return self.LIBELLES.get(self.type, self.type)
+
+
 class TraitementQuerySet(models.QuerySet):
     def with_compteurs(self):
         """Progress counters of each batch, in the same query (the changelist shows them per row)."""
@@ -315,7 +330,7 @@ class TraitementQuerySet(models.QuerySet):
         )
 
 
-class Traitement(models.Model):
+class Traitement(TypeEnregistre, models.Model):
     """A batch of background work on many conventions of a year, run item by item on the Celery workers.
 
     Progress is read from the items (done, failed with the reason, still to do), so that any number of workers can
@@ -326,13 +341,13 @@ class Traitement(models.Model):
         PREPARATION = "preparation", "Préparation de l'année"
         ENVOI = "envoi", "Envoi pour signature"
         RELANCE = "relance", "Relance des conventions non retournées"
-        TITRES = "titres", "Émission des titres de perception"
 
-    type = models.CharField("type", max_length=20, choices=Type.choices)
+    LIBELLES = dict(Type.choices)
+    type = models.CharField("type", max_length=20)
     annee = models.ForeignKey(
         AnneeScolaire, verbose_name="année scolaire", on_delete=models.PROTECT, related_name="traitements"
     )
-    # The Celery task run for each item, by its import path: facturation's task is named without being imported.
+    # The Celery task run for each item, by its import path (conventions.campaign.TACHES, where apps above add theirs).
     tache = models.CharField("tâche", max_length=200, editable=False)
     lance_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -354,7 +369,7 @@ class Traitement(models.Model):
         ordering = ["-lance_le"]
 
     def __str__(self):
-        return f"{self.get_type_display()} – {self.annee} (n° {self.pk})"
+        return f"{self.libelle_type} – {self.annee} (n° {self.pk})"
 
     def compteurs(self) -> dict:
         """{"total", "faits", "echecs", "restants"} in one query."""
@@ -397,18 +412,19 @@ class ElementTraitement(models.Model):
         return f"{self.convention.reference} : {self.get_etat_display()}"
 
 
-class Notification(models.Model):
+class Notification(TypeEnregistre, models.Model):
     """An e-mail sent about a convention. The unique key makes it impossible to send the same one twice."""
 
     class Type(models.TextChoices):
         CONVENTION_PRETE = "convention_prete", "Convention prête à signer"
         RELANCE_RETOUR = "relance_retour", "Relance : convention à retourner"
-        TITRE_EMIS = "titre_emis", "Titre de perception émis"
+
+    LIBELLES = dict(Type.choices)
 
     convention = models.ForeignKey(
         Convention, verbose_name="convention", on_delete=models.CASCADE, related_name="notifications"
     )
-    type = models.CharField("type", max_length=20, choices=Type.choices)
+    type = models.CharField("type", max_length=20)
     # What the e-mail is about within the convention: the frozen PDF's SHA-256 (a convention sent again after a
     # correction is announced again), or the titre's number.
     cle = models.CharField("objet", max_length=64, blank=True)
@@ -425,4 +441,4 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_type_display()} – {self.convention.reference}"
+        return f"{self.libelle_type} – {self.convention.reference}"

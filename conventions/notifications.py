@@ -5,7 +5,6 @@ is the claim, so a second worker that would send the same e-mail waits on it and
 """
 
 import datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -78,7 +77,7 @@ def _date_envoi(convention: Convention) -> datetime.date:
     return timezone.localdate(convention.date_envoi) if convention.date_envoi else timezone.localdate()
 
 
-def _envoyer(convention: Convention, type_: str, cle: str, contexte: dict) -> Notification | None:
+def _envoyer(convention: Convention, type_: str, cle: str, contexte: dict, gabarit: str = "") -> Notification | None:
     """Sends the e-mail of `type_` unless it was sent already; returns the record, or None when it had been sent."""
     with transaction.atomic():
         if Notification.objects.filter(convention=convention, type=type_, cle=cle).exists():
@@ -89,7 +88,7 @@ def _envoyer(convention: Convention, type_: str, cle: str, contexte: dict) -> No
                 f"La collectivité « {convention.collectivite} » n'a aucune adresse e-mail : renseignez son e-mail "
                 "de contact pour qu'elle reçoive les messages de la campagne."
             )
-        gabarit = f"conventions/emails/{type_}"
+        gabarit = gabarit or f"conventions/emails/{type_}"
         # One line (a header), keeping the non-breaking spaces of the amounts (str.split() would not).
         sujet = render_to_string(f"{gabarit}_sujet.txt", contexte).replace("\n", " ").strip()
         notification = Notification.objects.create(
@@ -113,15 +112,7 @@ def notifier_relance(convention: Convention) -> Notification | None:
     return _envoyer(convention, Notification.Type.RELANCE_RETOUR, convention.document_sha256, contexte)
 
 
-def notifier_titre_emis(
-    convention: Convention, *, numero: str, montant: Decimal, date_echeance: datetime.date | None = None
-) -> Notification | None:
-    """The titre de perception issued for the convention: once per titre. Facturation calls it with the titre's
-    values, so that conventions needs no knowledge of facturation's models."""
-    contexte = _contexte(
-        convention,
-        numero_titre=numero,
-        montant_titre=euros(montant),
-        date_echeance=date_longue(date_echeance) if date_echeance else "",
-    )
-    return _envoyer(convention, Notification.Type.TITRE_EMIS, str(numero), contexte)
+def notifier(convention: Convention, type_: str, cle: str, gabarit: str, **extra) -> Notification | None:
+    """An e-mail of another app about the convention (« titre émis », from facturation), once per `cle`: the templates
+    `gabarit` (.txt, .html, _sujet.txt) get the convention's usual context plus `extra`."""
+    return _envoyer(convention, type_, cle, _contexte(convention, **extra), gabarit)

@@ -17,10 +17,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from conventions.models import Convention
+from conventions.admin import Extension, etendre
+from conventions.admin_campagne import vers_traitements
 from documents.formats import euros, pluriel
 
 from . import exports
+from .campaign import lancer_emission
 from .models import Paiement, ParametresFacturation, Relance, TitreDePerception
 from .pdf import PdfTitreAltere, pdf_stocke
 from .pdf import liquidation as texte_liquidation
@@ -522,12 +524,10 @@ class RelanceAdmin(admin.ModelAdmin):
         return False
 
 
-# --- Issuing from the conventions' admin ---
-
-_ConventionAdmin = type(admin.site.get_model_admin(Convention))
+# --- Issuing from the conventions' admin (conventions.admin.Extension) ---
 
 
-@admin.action(description="Émettre les titres de perception maintenant (conventions signées)", permissions=["emettre"])
+@admin.action(description="Émettre les titres de perception maintenant (conventions signées)")
 def emettre_titres(modeladmin, request, queryset):
     if queryset.count() > EMISSION_IMMEDIATE_MAX:
         messages.error(
@@ -544,25 +544,26 @@ def emettre_titres(modeladmin, request, queryset):
     return None
 
 
-class ConventionFacturationAdmin(_ConventionAdmin):
-    """The conventions' admin, plus the titre column and the immediate issuing (facturation extends conventions)."""
-
-    actions = [*(_ConventionAdmin.actions or []), emettre_titres]
-
-    def get_list_display(self, request):
-        return [*super().get_list_display(request), "titre_en_cours"]
-
-    def get_queryset(self, request):
-        vivant = TitreDePerception.objects.vivants().filter(convention=OuterRef("pk")).order_by("-pk")
-        return super().get_queryset(request).annotate(numero_titre_annot=Subquery(vivant.values("numero")[:1]))
-
-    def has_emettre_permission(self, request):
-        return request.user.has_perm("facturation.emettre_titre")
-
-    @admin.display(description="titre de perception")
-    def titre_en_cours(self, obj):
-        return getattr(obj, "numero_titre_annot", None) or "—"
+@admin.action(description="Émettre les titres de perception en arrière-plan (conventions signées)")
+def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
+    return vers_traitements(request, lancer_emission(queryset, user=request.user))
 
 
-admin.site.unregister(Convention)
-admin.site.register(Convention, ConventionFacturationAdmin)
+def _avec_titre_en_cours(queryset):
+    vivant = TitreDePerception.objects.vivants().filter(convention=OuterRef("pk")).order_by("-pk")
+    return queryset.annotate(numero_titre_annot=Subquery(vivant.values("numero")[:1]))
+
+
+@admin.display(description="titre de perception")
+def titre_en_cours(convention):
+    return getattr(convention, "numero_titre_annot", None) or "—"
+
+
+etendre(
+    Extension(
+        actions=(emettre_titres_en_arriere_plan, emettre_titres),
+        permission="facturation.emettre_titre",
+        colonnes=(titre_en_cours,),
+        annoter=_avec_titre_en_cours,
+    )
+)

@@ -9,7 +9,14 @@ class FacturationConfig(AppConfig):
     portal_menu = ({"label": "Titres de perception", "url": "facturation:titres", "order": 20},)
 
     def ready(self):
-        # The public verification page (documents) finds titres through this source.
-        from .verification import enregistrer
+        from conventions.models import Notification, Traitement
 
-        enregistrer()
+        from . import campaign, notifications, verification
+
+        Notification.ajouter_type(notifications.TITRE_EMIS, notifications.LIBELLE_TITRE_EMIS)
+        Traitement.ajouter_type(campaign.TITRES, campaign.LIBELLE_TITRES)
+
+        # The public verification page (documents) finds titres through this source.
+        verification.enregistrer()
+        # The titres batch and the amounts of conventions' campaign follow-up.
+        campaign.enregistrer()

@@ -25,11 +25,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from conventions.models import Convention
-from conventions.notifications import NotificationImpossible, notifier_titre_emis
+from conventions.notifications import NotificationImpossible
 from documents.formats import euros, euros_en_lettres
 from documents.verification import nouveau_code
 
 from .models import CompteurTitres, Paiement, ParametresFacturation, Relance, TitreDePerception
+from .notifications import annoncer_titre
 
 logger = logging.getLogger(__name__)
 
@@ -326,14 +327,6 @@ def enregistrer_paiement(
     paiement._change_reason = "Enregistrement"
     paiement.save()
     return paiement
-
-
-def annoncer_titre(titre: TitreDePerception):
-    """The "titre émis" e-mail to the collectivité, once per titre: the recorded Notification, or None when it had
-    been sent already (conventions.notifications)."""
-    return notifier_titre_emis(
-        titre.convention, numero=titre.numero, montant=titre.montant, date_echeance=titre.date_echeance
-    )
 
 
 def notifier_emission(titre: TitreDePerception) -> str:

@@ -10,7 +10,8 @@ from conventions.models import Convention, ElementTraitement
 from conventions.tasks import executer_element
 from documents.formats import euros
 
-from .services import FacturationError, TitreDejaEmis, annoncer_titre, emettre_titre
+from .notifications import annoncer_titre
+from .services import FacturationError, TitreDejaEmis, emettre_titre
 
 
 def _emettre(element: ElementTraitement) -> str:

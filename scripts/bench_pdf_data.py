@@ -30,9 +30,9 @@ from django.db import transaction  # noqa: E402
 from collectivites.models import Collectivite, Commune  # noqa: E402
 from conventions.models import Academie, AnneeScolaire, Convention, Inscription  # noqa: E402
 from conventions.services import reference_for  # noqa: E402
+from demo.loader import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021  # noqa: E402
 from ecoles.models import Ecole  # noqa: E402
 from ecoles.validators import uai_check_letter  # noqa: E402
-from demo.loader import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021  # noqa: E402
 
 # INSEE codes 98xxx name no commune of France: the benchmark's data cannot collide with real data (département 980).
 DEPARTEMENT = "980"

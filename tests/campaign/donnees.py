@@ -14,9 +14,9 @@ from stdnum import luhn
 from collectivites.models import Collectivite, Commune
 from conventions.models import Academie, AnneeScolaire, Convention, Inscription
 from conventions.services import reference_for
+from demo.loader import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021
 from ecoles.models import Ecole
 from ecoles.validators import uai_check_letter
-from demo.loader import ACADEMIE_MONTPELLIER, SIGNATAIRE_2021
 
 DEPARTEMENTS = ["11", "30", "34", "48", "66"]
 MEMBRES_PAR_GROUPEMENT = 3

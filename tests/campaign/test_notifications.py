@@ -15,8 +15,8 @@ from conventions.notifications import (
     lien_portail,
     notifier_convention_prete,
     notifier_relance,
-    notifier_titre_emis,
 )
+from facturation.notifications import notifier_titre_emis
 from tests.factories import CollectiviteFactory, ConventionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

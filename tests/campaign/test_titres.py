@@ -7,10 +7,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from conventions.campaign import lancer_emission, tableau_de_bord
+from conventions.campaign import tableau_de_bord
 from conventions.models import Convention, ElementTraitement, Notification
 from documents.formats import euros
+from facturation.campaign import lancer_emission
 from facturation.models import TitreDePerception
+from facturation.notifications import TITRE_EMIS
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement
 from tests.factories import ConventionFactory
 from tests.facturation.factories import convention_a_facturer
@@ -41,7 +43,7 @@ def test_bulk_issue_gives_one_titre_and_one_mail_per_signed_convention(django_ca
     assert set(encore.elements.values_list("message", flat=True)) == {
         f"Titre n° {t.numero} déjà émis ; e-mail déjà envoyé." for t in titres.values()
     }
-    assert Notification.objects.filter(type=Notification.Type.TITRE_EMIS).count() == 2
+    assert Notification.objects.filter(type=TITRE_EMIS).count() == 2
 
 
 def test_issuing_refused_is_reported_with_facturations_reason(django_capture_on_commit_callbacks):

@@ -17,6 +17,7 @@ from conventions.models import Convention, Notification
 from documents.formats import date_longue
 from facturation import exports
 from facturation.models import Paiement, Relance, TitreDePerception
+from facturation.notifications import TITRE_EMIS
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement
 from tests.factories import UserFactory
 
@@ -224,7 +225,7 @@ def test_issuing_from_the_admin_announces_the_titre_once(client, agent_finances,
     assert [(message.to, message.subject) for message in mailoutbox] == [
         ([convention.collectivite.email], f"ENT-école 2021-2022 : titre de perception n° {titre.numero} (50,00\u00a0€)")
     ]
-    assert Notification.objects.get(type=Notification.Type.TITRE_EMIS).cle == titre.numero
+    assert Notification.objects.get(type=TITRE_EMIS).cle == titre.numero
 
     _action(client, "emettre_titres", [convention], url_name="admin:conventions_convention_changelist")
     assert TitreDePerception.objects.count() == 1 and len(mailoutbox) == 1

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from conventions.models import Convention, Notification
 from facturation.models import CompteurTitres, TitreDePerception
+from facturation.notifications import TITRE_EMIS
 from facturation.services import EmissionImpossible, TitreDejaEmis, emettre_serie, emettre_titre
 from tests.factories import AcademieFactory, UserFactory
 
@@ -180,7 +181,7 @@ def test_a_series_issues_each_convention_and_reports_the_others(mailoutbox):
     encore = emettre_serie(conventions)
     assert encore.emis == [] and encore.avertissements == [] and len(encore.refus) == 3
     assert TitreDePerception.objects.count() == 2 and len(mailoutbox) == 1
-    assert Notification.objects.filter(type=Notification.Type.TITRE_EMIS).count() == 1
+    assert Notification.objects.filter(type=TITRE_EMIS).count() == 1
 
 
 def test_issue_titres_command_bills_what_is_missing_and_reports_refusals(capsys, mailoutbox):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from conventions.campaign import lancer_emission
 from conventions.models import Convention, ElementTraitement
+from facturation.campaign import lancer_emission
 from facturation.models import TitreDePerception
 from facturation.services import emettre_titre
 

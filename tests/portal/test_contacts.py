@@ -74,9 +74,7 @@ def test_referents_and_contributeurs_do_not_see_the_contacts(client, referent_a,
         ):
             assert client.get(url).status_code == 403
         assert client.post(reverse("collectivites:contact_supprimer", args=[contact.pk])).status_code == 403
-        assert (
-            reverse("collectivites:contacts") not in client.get(reverse("portail:tableau_de_bord")).content.decode()
-        )
+        assert reverse("collectivites:contacts") not in client.get(reverse("portail:tableau_de_bord")).content.decode()
     assert Contact.objects.filter(pk=contact.pk).exists()
 
 

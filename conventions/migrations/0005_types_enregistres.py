@@ -1,0 +1,20 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("conventions", "0004_verification_signatures"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="notification",
+            name="type",
+            field=models.CharField(max_length=20, verbose_name="type"),
+        ),
+        migrations.AlterField(
+            model_name="traitement",
+            name="type",
+            field=models.CharField(max_length=20, verbose_name="type"),
+        ),
+    ]
