@@ -12,7 +12,7 @@ from decimal import Decimal
 from celery.utils.imports import symbol_by_name
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from ecoles.models import Ecole
@@ -31,15 +31,6 @@ TACHES = {
 
 def enregistrer_tache(type_: str, tache: str) -> None:
     TACHES[type_] = tache
-
-
-# The amounts of a year's follow-up per département, {département: (issued, paid)}, from the conventions of the year:
-# given by the app that issues them, from its AppConfig.ready(); none without it.
-_montants: list[Callable[[QuerySet], dict[str, tuple[Decimal, Decimal]]]] = []
-
-
-def enregistrer_montants(montants: Callable[[QuerySet], dict[str, tuple[Decimal, Decimal]]]) -> None:
-    _montants[:] = [montants]
 
 
 def mettre_en_file(traitement: Traitement, element_ids=None) -> int:
@@ -126,11 +117,24 @@ def reessayer(traitement: Traitement, element_ids=None) -> int:
 ETATS = [etat for etat, _ in Convention.Etat.choices]
 
 
+# What was billed and paid for a year's conventions per département: {"11": {"net", "paye", "reste"}}. The billing
+# app registers the function that computes it (in its ready()): conventions names no titre, no payment.
+_montants_enregistres: list[Callable[[AnneeScolaire], dict[str, dict]]] = []
+
+
+def enregistrer_montants(fonction: Callable[[AnneeScolaire], dict[str, dict]]) -> None:
+    _montants_enregistres[:] = [fonction]
+
+
+def _montants_par_departement(annee: AnneeScolaire) -> dict[str, dict]:
+    return _montants_enregistres[0](annee) if _montants_enregistres else {}
+
+
 def tableau_de_bord(annee: AnneeScolaire) -> dict:
     """Per département: conventions per state, schools covered out of the open public schools, amounts.
 
-    A handful of grouped queries, whatever the number of conventions. The amounts come from the registered source
-    (`enregistrer_montants`): conventions issues no money.
+    A handful of grouped queries, whatever the number of conventions. The amounts are the billing app's, through
+    the function it registered (enregistrer_montants).
     """
     conventions = Convention.objects.for_annee(annee)
     lignes = defaultdict(_ligne_vide)
@@ -147,16 +151,15 @@ def tableau_de_bord(annee: AnneeScolaire) -> dict:
     signees = inscrites.filter(convention__etat=Convention.Etat.SIGNEE)
     for dep, n in signees.values_list("ecole__commune__departement").annotate(n=Count("pk")):
         lignes[dep]["ecoles_couvertes"] = n
-    for montants in _montants:
-        for dep, (emis, paye) in montants(conventions).items():
-            lignes[dep]["emis"], lignes[dep]["paye"] = emis, paye
+    for dep, montants in _montants_par_departement(annee).items():
+        lignes[dep].update(emis=montants["net"], paye=montants["paye"], reste=montants["reste"])
 
     rows = [_finir(dep, ligne) for dep, ligne in sorted(lignes.items())]
     total = _ligne_vide()
     for row in rows:
         for etat in ETATS:
             total["etats"][etat] += row["etats"][etat]
-        for key in ("ecoles_ouvertes", "ecoles_inscrites", "ecoles_couvertes", "emis", "paye"):
+        for key in ("ecoles_ouvertes", "ecoles_inscrites", "ecoles_couvertes", "emis", "paye", "reste"):
             total[key] += row[key]
     return {"annee": annee, "departements": rows, "total": _finir("Total", total), "etats": Convention.Etat.choices}
 
@@ -169,6 +172,7 @@ def _ligne_vide() -> dict:
         "ecoles_couvertes": 0,
         "emis": Decimal("0"),
         "paye": Decimal("0"),
+        "reste": Decimal("0"),
     }
 
 
@@ -176,7 +180,6 @@ def _finir(dep: str, ligne: dict) -> dict:
     ligne = dict(ligne, departement=dep)
     ligne["nb_conventions"] = sum(ligne["etats"].values())
     ligne["etats_liste"] = [ligne["etats"][etat] for etat in ETATS]
-    ligne["reste"] = max(ligne["emis"] - ligne["paye"], Decimal("0"))
     ouvertes = ligne["ecoles_ouvertes"]
     ligne["taux_couverture"] = round(100 * ligne["ecoles_couvertes"] / ouvertes) if ouvertes else None
     return ligne

@@ -18,5 +18,5 @@ class FacturationConfig(AppConfig):
 
         # The public verification page (documents) finds titres through this source.
         verification.enregistrer()
-        # The titres batch and the amounts of conventions' campaign follow-up.
+        # The titres batch of conventions' campaign, and the amounts billed and paid of its follow-up.
         campaign.enregistrer()

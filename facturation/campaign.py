@@ -1,12 +1,10 @@
 """What facturation adds to conventions' yearly campaign (registered in FacturationConfig.ready()): the batch that
-issues the titres de perception, and the amounts issued and paid in the follow-up of a year."""
-
-from decimal import Decimal
-
-from django.db.models import Sum
+issues the titres de perception, and the amounts billed and paid in the follow-up of a year (facturation.syntheses)."""
 
 from conventions.campaign import enregistrer_montants, enregistrer_tache, lancer_par_annee
 from conventions.models import Convention, Traitement
+
+from .syntheses import montants_campagne
 
 TITRES = "titres"
 LIBELLE_TITRES = "Émission des titres de perception"
@@ -19,15 +17,6 @@ def lancer_emission(conventions, user=None) -> list[Traitement]:
     return lancer_par_annee(TITRES, conventions.filter(etat=Convention.Etat.SIGNEE), user)
 
 
-def montants_par_departement(conventions) -> dict[str, tuple[Decimal, Decimal]]:
-    """(issued, paid) per département of the conventions' collectivités."""
-    par_departement = conventions.values_list("collectivite__departement")
-    # Two queries, not one: joining titres and their payments at once would count each titre once per payment.
-    emis = dict(par_departement.annotate(s=Sum("titres__montant")))
-    paye = dict(par_departement.annotate(s=Sum("titres__paiements__montant")))
-    return {dep: (total or Decimal("0"), paye.get(dep) or Decimal("0")) for dep, total in emis.items()}
-
-
 def enregistrer() -> None:
     enregistrer_tache(TITRES, TACHE_TITRES)
-    enregistrer_montants(montants_par_departement)
+    enregistrer_montants(montants_campagne)

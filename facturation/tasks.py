@@ -7,6 +7,7 @@ under the convention's row lock), and the "titre émis" e-mail is recorded once 
 from celery import shared_task
 
 from conventions.models import Convention, ElementTraitement
+from conventions.notifications import NotificationImpossible
 from conventions.tasks import executer_element
 from documents.formats import euros
 
@@ -25,7 +26,11 @@ def _emettre(element: ElementTraitement) -> str:
         fait = f"Titre n° {titre.numero} déjà émis"
     else:
         fait = f"Titre n° {titre.numero} émis ({euros(titre.montant)})"
-    notification = annoncer_titre(titre)
+    # The titre stands without its e-mail, as with « émettre maintenant »: the item says why none went.
+    try:
+        notification = annoncer_titre(titre)
+    except NotificationImpossible as exc:
+        return f"{fait} ; e-mail non envoyé : {exc}"
     envoi = f"e-mail envoyé à {notification.destinataires}" if notification else "e-mail déjà envoyé"
     return f"{fait} ; {envoi}."
 
