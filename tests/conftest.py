@@ -80,15 +80,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}")
     connection.close()
     connection.settings_dict.update(USER=application["USER"], PASSWORD=application["PASSWORD"])
-    execute_sql_flush = connection.ops.execute_sql_flush
+    # On the class: a test driving a browser gets another connection object (asgiref's context-local ones).
+    operations = type(connection.ops)
+    execute_sql_flush = operations.execute_sql_flush
 
-    def flush_en_proprietaire(sql_list):
-        with en_proprietaire(connection):
-            execute_sql_flush(sql_list)
+    def flush_en_proprietaire(self, sql_list):
+        with en_proprietaire(self.connection):
+            execute_sql_flush(self, sql_list)
 
-    connection.ops.execute_sql_flush = flush_en_proprietaire
+    operations.execute_sql_flush = flush_en_proprietaire
     yield
-    del connection.ops.execute_sql_flush
+    operations.execute_sql_flush = execute_sql_flush
     connection.close()
     owner = environ.Env.db_url_config(OWNER_URL)
     connection.settings_dict.update(USER=owner["USER"], PASSWORD=owner["PASSWORD"])
