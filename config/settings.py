@@ -159,8 +159,10 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 # django-dsfr marks the text of its components (messages, alerts…) safe by default: a collectivité's contact named
 # « <img src=x onerror=…> » would run in the page that announces it. Escaped like any other template text.
 DSFR_CONTENT_IS_SAFE = False
-# The signed convention a collectivité uploads (checked to be a PDF).
-EXEMPLAIRE_SIGNE_TAILLE_MAX = 10 * 1024 * 1024
+# Uploads, in megabytes: refused beyond, before the body is read (documents/televersements.py). The signed convention a
+# collectivité deposits (a scan of a few pages), and a document checked anonymously on /verifier/.
+EXEMPLAIRE_SIGNE_TAILLE_MAX = _env(env.int, "EXEMPLAIRE_SIGNE_TAILLE_MAX_MO", default=20) * 1024 * 1024
+VERIFICATION_TAILLE_MAX = _env(env.int, "VERIFICATION_TAILLE_MAX_MO", default=10) * 1024 * 1024
 
 LANGUAGE_CODE = "fr-fr"
 TIME_ZONE = "Europe/Paris"
