@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "dsfr",
     "csp",
     "axes",
+    "documents",
     "collectivites",
     "ecoles",
     "conventions",
