@@ -6,6 +6,7 @@ import io
 import openpyxl
 import pytest
 from django.apps import apps
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import models
 from django.urls import reverse
 from pypdf import PdfReader
@@ -160,3 +161,18 @@ def test_une_emission_en_serie_ne_s_arrete_pas_a_une_collectivite_abimee(db):
     assert b"Communede Bages" in facturx_xml(titre)
     classeur = openpyxl.load_workbook(io.BytesIO(export_xlsx(TitreDePerception.objects.all())))
     assert "Communede Bages" in [cell.value for row in classeur.active.iter_rows() for cell in row]
+
+
+def test_un_envoi_pour_signature_en_serie_ne_s_arrete_pas_a_une_collectivite_abimee(client, agent_gestion):
+    """« Envoyer pour signature maintenant » on three drafts, the middle one's collectivité holding \\x0b: all three
+    are sent, their PDF frozen."""
+    conventions = sorted((ConventionFactory(ecoles=1) for _ in range(3)), key=lambda c: c.reference)
+    _stocker_sans_controle(conventions[1].collectivite, nom=f"Commune{VT}de Bages")
+    client.force_login(agent_gestion)
+    response = client.post(
+        reverse("admin:conventions_convention_changelist"),
+        {"action": "envoyer_pour_signature_maintenant", ACTION_CHECKBOX_NAME: [c.pk for c in conventions]},
+        follow=True,
+    )
+    assert any(str(m).startswith("3 conventions envoyées pour signature") for m in response.context["messages"])
+    assert set(Convention.objects.values_list("etat", flat=True)) == {Convention.Etat.ENVOYEE}
