@@ -30,7 +30,8 @@ def check_harfbuzz_subset(app_configs=None, **kwargs):
 
 
 class DocumentsConfig(AppConfig):
-    """The issued documents: the PDF renderer, electronic signatures, verification codes, French formats.
+    """The issued documents: the PDF renderer, electronic signatures, verification codes, French formats, and what
+    a document may carry (text without control characters, uploads checked).
 
     Below every domain app: it names none of them. Each document type registers what it needs (a verification
     source) from its own app's ready()."""
@@ -39,7 +40,13 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Documents"
 
     def ready(self):
+        from .checks import check_site_url
+        from .texte import proteger_les_champs_texte
+
         checks.register(check_harfbuzz_subset)
+        checks.register(check_site_url, checks.Tags.security, deploy=True)
+        # Every model is loaded before any ready() runs: each text field of each of them gets the validator.
+        proteger_les_champs_texte()
         # Also in the log of every process (gunicorn, Celery, commands), where system checks do not run.
         if not harfbuzz_subset_disponible():
             logger.warning("!" * 20 + " " + HARFBUZZ_SUBSET_ABSENT + " " + "!" * 20)
