@@ -13,6 +13,14 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 
+from collectivites.academies import (
+    ACADEMIES,
+    Territoire,
+    academie_de_commune,
+    academie_par_code,
+    academie_par_nom,
+    territoire_de_commune,
+)
 from collectivites.importers import (
     Colonne,
     Contexte,
@@ -40,7 +48,6 @@ from collectivites.importers import (
     siret,
     texte,
 )
-from collectivites.validators import departement_of
 
 from .models import Ecole
 from .validators import validate_uai
@@ -94,40 +101,6 @@ NATURES_MATERNELLES = {101, 102, 103, 111}  # maternelle, annexe d'IUFM, d'appli
 NATURES_ELEMENTAIRES = {151, 152, 153, 160, 161, 162, 169}  # niveau élémentaire, annexe, application, plein air…
 NATURE_SANS_EFFECTIFS = 170  # "école sans effectifs permanents": no pupils to register
 
-# The académie codes of the annuaire (Code_academie), for files that only give the académie's name.
-ACADEMIES = {
-    "01": "PARIS",
-    "02": "AIX-MARSEILLE",
-    "03": "BESANCON",
-    "04": "BORDEAUX",
-    "06": "CLERMONT-FERRAND",
-    "07": "DIJON",
-    "08": "GRENOBLE",
-    "09": "LILLE",
-    "10": "LYON",
-    "11": "MONTPELLIER",
-    "12": "NANCY-METZ",
-    "13": "POITIERS",
-    "14": "RENNES",
-    "15": "STRASBOURG",
-    "16": "TOULOUSE",
-    "17": "NANTES",
-    "18": "ORLEANS-TOURS",
-    "19": "REIMS",
-    "20": "AMIENS",
-    "22": "LIMOGES",
-    "23": "NICE",
-    "24": "CRETEIL",
-    "25": "VERSAILLES",
-    "27": "CORSE",
-    "28": "LA REUNION",
-    "31": "MARTINIQUE",
-    "32": "GUADELOUPE",
-    "33": "GUYANE",
-    "43": "MAYOTTE",
-    "70": "NORMANDIE",
-}
-
 ETATS = {
     "OUVERT": Ecole.Etat.OUVERTE,
     "OUVERTE": Ecole.Etat.OUVERTE,
@@ -146,13 +119,10 @@ def departement_of_uai(uai: str) -> str:
 
 def code_academie(valeur: str) -> str:
     """The --academie option: a code ("11") or a name ("Montpellier")."""
-    valeur = valeur.strip()
-    if valeur.isdigit() and valeur.zfill(2) in ACADEMIES:
-        return valeur.zfill(2)
-    for code, nom in ACADEMIES.items():
-        if normaliser_valeur(valeur).replace(" ", "-") == nom.replace(" ", "-"):
-            return code
-    raise FichierIllisible(f"Académie « {valeur} » inconnue : donnez son code (11 pour Montpellier) ou son nom.")
+    academie = academie_par_code(valeur) or academie_par_nom(valeur)
+    if academie is None:
+        raise FichierIllisible(f"Académie « {valeur} » inconnue : donnez son code (11 pour Montpellier) ou son nom.")
+    return academie.code
 
 
 def importer_ecoles(
@@ -177,11 +147,6 @@ def importer_ecoles(
             academie=code_academie(academie) if academie else "",
             departement=departement_filtre(departement) if departement else "",
         )
-        if filtre.academie and not (lecteur.a("academie") or lecteur.a("nom_academie")):
-            raise FichierIllisible(
-                f"Le fichier « {nom_fichier} » n'indique pas l'académie de chaque école : filtrez-le par "
-                "département (--departement) plutôt que par académie."
-            )
         rapport = RapportImport(
             nom_fichier, "écoles", format_, simulation=simulation, ignorer_invalides=ignorer_invalides
         )
@@ -202,14 +167,13 @@ class Filtre:
             if departement is not None and departement != self.departement:
                 return f"Hors du département {self.departement}"
         if self.academie and not self._dans_academie(valeurs):
-            return f"Hors de l'académie {self.academie} ({ACADEMIES[self.academie].title()})"
+            return f"Hors de l'académie {self.academie} ({ACADEMIES[self.academie].nom})"
         return None
 
     def _dans_academie(self, valeurs: dict) -> bool:
-        if valeurs.get("academie"):
-            return valeurs["academie"].zfill(2) == self.academie
-        nom = normaliser_valeur(valeurs.get("nom_academie", "")).replace(" ", "-")
-        return nom == ACADEMIES[self.academie].replace(" ", "-")
+        """From the commune, by the table of académies; a commune code too damaged to tell is kept, to be reported."""
+        academie = academie_de_commune(valeurs["code_commune"].upper())
+        return academie is None or academie.code == self.academie
 
 
 def _departement_probable(valeurs: dict) -> str | None:
@@ -363,28 +327,47 @@ class ImportEcoles:
         return propre
 
     def verifier_departement(self, valeurs: dict, propre: dict, erreurs: Erreurs) -> None:
-        """The UAI starts with the school's département ("011", "620" for 2A, "971"): the file must agree."""
-        if not propre["uai"]:
+        """The school's UAI, commune, département and académie must tell the same place (the table of académies)."""
+        if not (propre["uai"] and propre["code_commune"]):
             return
-        attendu, prefixe = departement_of_uai(propre["uai"]), propre["uai"][:3]
-        if "departement" in valeurs:
+        territoire = territoire_de_commune(propre["code_commune"])
+        if territoire is None:
+            erreurs.ajouter(
+                "code_commune",
+                propre["code_commune"],
+                "cette commune n'est dans le ressort d'aucune académie (les écoles de Nouvelle-Calédonie, de "
+                "Polynésie française et de Wallis-et-Futuna relèvent de ces territoires).",
+            )
+            return
+        if propre["uai"][:3] != territoire.prefixe_uai:
+            erreurs.ajouter(
+                "code_commune",
+                propre["code_commune"],
+                f"cette commune ({territoire.libelle}) a des écoles dont l'UAI commence par {territoire.prefixe_uai}, "
+                f"alors que l'UAI {propre['uai']} commence par {propre['uai'][:3]}.",
+            )
+            return
+        self.verifier_colonnes_territoire(valeurs, propre["uai"], territoire, erreurs)
+        propre["academie"] = territoire.academie.code
+        self.departements.add(territoire.code)
+
+    def verifier_colonnes_territoire(self, valeurs: dict, uai: str, territoire: Territoire, erreurs: Erreurs):
+        """The file's own département and académie columns, when it has them, agree with the table."""
+        if valeurs.get("departement") is not None:
             departement = erreurs.essayer(departement_insee, "departement", valeurs["departement"], 3)
-            if departement and departement != attendu:
+            # Saint-Martin's schools are written under Guadeloupe (971), the département of their UAI.
+            if departement and departement not in (territoire.code, departement_of_uai(uai)):
                 erreurs.ajouter(
                     "departement",
                     valeurs["departement"],
-                    f"ce département ne correspond pas à l'UAI {propre['uai']}, qui commence par celui de l'école "
-                    f"({prefixe}).",
+                    f"ce département ne correspond pas à l'UAI {uai}, qui commence par celui de l'école ({uai[:3]}).",
                 )
-        commune = propre["code_commune"]
-        if commune and departement_of(commune) != attendu:
-            erreurs.ajouter(
-                "code_commune",
-                commune,
-                f"cette commune est dans le département {departement_of(commune)}, alors que l'UAI "
-                f"{propre['uai']} est celui d'une école du département {prefixe}.",
-            )
-        self.departements.add(attendu)
+        academie = territoire.academie
+        code, nom = valeurs.get("academie", ""), valeurs.get("nom_academie", "")
+        if code and academie_par_code(code) != academie:
+            erreurs.ajouter("academie", code, f"l'école de cette commune relève de l'académie {academie}.")
+        elif nom and academie_par_nom(nom) != academie:
+            erreurs.ajouter("nom_academie", nom, f"l'école de cette commune relève de l'académie {academie}.")
 
     def appliquer(self, lot: list[tuple[int, dict]]) -> None:
         """Compares one lot with the database (one query per model) and writes it in bulk, with its history."""
@@ -443,6 +426,7 @@ class ImportEcoles:
             secteur=propre["secteur"],
             etat=propre.get("etat") or Ecole.Etat.OUVERTE,
             commune=commune,
+            academie=propre["academie"],
             adresse=propre.get("adresse") or "",
             code_postal=propre["code_postal"],
             siret=propre["siret"],
@@ -466,6 +450,9 @@ class ImportEcoles:
             textes.append(f"commune « {ecole.commune} » → « {commune} »")
             ecole.commune = commune
             changes.add("commune")
+        if ecole.academie != propre["academie"]:
+            ecole.academie = propre["academie"]
+            changes.add("academie")
         if changes:
             self.rapport.noter_modification(f"{ecole.uai} : " + " ; ".join(textes))
         if "etat" in changes and ecole.etat in FERMETURES:

@@ -3,6 +3,7 @@ import re
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from collectivites.academies import CHOIX_ACADEMIES, academie_de_commune
 from collectivites.models import Commune
 
 from .validators import validate_uai
@@ -48,6 +49,9 @@ class Ecole(models.Model):
     secteur = models.CharField("secteur", max_length=10, choices=Secteur.choices, default=Secteur.PUBLIC)
     etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.OUVERTE)
     commune = models.ForeignKey(Commune, verbose_name="commune", on_delete=models.PROTECT, related_name="ecoles")
+    # Derived from the commune by the table of académies (Saint-Martin's schools are Guadeloupe's), kept in step by
+    # save() and by the imports; stored so that an académie's schools are one indexed filter.
+    academie = models.CharField("académie", max_length=2, choices=CHOIX_ACADEMIES, editable=False, db_index=True)
     adresse = models.CharField("adresse", max_length=250, blank=True)
     code_postal = models.CharField("code postal", max_length=5, blank=True)
     siret = models.CharField("SIRET de la commune gestionnaire", max_length=14, blank=True)
@@ -62,6 +66,11 @@ class Ecole(models.Model):
 
     def __str__(self):
         return f"{self.uai} – {self.nom}"
+
+    def save(self, *args, **kwargs):
+        academie = academie_de_commune(self.commune.code_insee)
+        self.academie = academie.code if academie else ""
+        super().save(*args, **kwargs)
 
     @property
     def est_inscriptible(self) -> bool:

@@ -229,7 +229,12 @@ REJETS_ATTENDUS = [
     (6, "date_ouverture", "01/02/1967", "date au format jj/mm/aaaa d'un tableur"),
     (7, "Code_commune", "20004", "Le code INSEE « 20004 » est invalide"),
     (8, "Code_departement", "034", "ce département ne correspond pas à l'UAI 0110906A"),
-    (9, "Code_commune", "34172", "cette commune est dans le département 34, alors que l'UAI 0110907B"),
+    (
+        9,
+        "Code_commune",
+        "34172",
+        "cette commune (département 34) a des écoles dont l'UAI commence par 034, alors que l'UAI 0110907B",
+    ),
     (10, "Nom_etablissement", "", "valeur obligatoire manquante (nom de l'école)"),
     (10, "Statut_public_prive", "", "valeur obligatoire manquante (secteur public ou privé)"),
     (14, "Identifiant_de_l_etablissement", "0110901V", "UAI en double (déjà à la ligne 2)"),
@@ -351,11 +356,17 @@ def test_filtre_par_academie_code_ou_nom():
 
 
 def test_filtre_par_academie_sans_colonne_academie(tmp_path):
-    """Filtering by académie a file that does not give the académie is refused with a clear message."""
-    fichier = _ecrire(tmp_path, b"UAI;Nom;Secteur;Code INSEE\n0110422Z;ECOLE PRIMAIRE;public;11260\n")
+    """A file that does not give the académie is filtered by the commune's, from the table of académies."""
+    fichier = _ecrire(
+        tmp_path,
+        b"UAI;Nom;Secteur;Code INSEE;Commune\n0110422Z;ECOLE PRIMAIRE;public;11260;MOUTHOUMET\n"
+        b"0940176F;ECOLE ELEMENTAIRE;public;94034;FRESNES\n",
+    )
 
-    with pytest.raises(FichierIllisible, match="n'indique pas l'académie"):
-        importer_ecoles(fichier, academie="11")
+    rapport = importer_ecoles(fichier, academie="11")
+
+    assert (rapport.creees, rapport.ignorees) == (1, {"Hors de l'académie 11 (Montpellier)": 1})
+    assert Ecole.objects.get().academie == "11"
 
 
 def test_option_departement_inconnue():
