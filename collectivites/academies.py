@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .validators import departement_of
 
@@ -121,6 +122,7 @@ def _cle_nom(nom: str) -> str:
 _PAR_NOM = {_cle_nom(a.nom): a for a in ACADEMIES.values()}
 
 
+@lru_cache(maxsize=256)
 def academie_par_nom(nom: str) -> Academie | None:
     """The académie named "MONTPELLIER", "Orléans-Tours", "LA REUNION" or "académie de Nancy-Metz"."""
     cle = re.sub(r"^ACADEMIE (?:DE LA |DE |D |DU )?", "", _cle_nom(nom))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
@@ -48,6 +49,7 @@ from collectivites.importers import (
     siret,
     texte,
 )
+from collectivites.models import Commune
 
 from .models import Ecole
 from .validators import validate_uai
@@ -244,6 +246,7 @@ def nature(valeurs: dict) -> tuple[str, bool]:
     return (found, True) if found else (Ecole.Nature.ELEMENTAIRE, False)
 
 
+@lru_cache(maxsize=64)
 def secteur(valeur: str) -> str:
     normalise = normaliser_valeur(valeur)
     if normalise.startswith("PUBLIC"):
@@ -255,6 +258,7 @@ def secteur(valeur: str) -> str:
     raise ErreurChamp("secteur", valeur, "secteur inconnu : « Public » ou « Privé » attendu.")
 
 
+@lru_cache(maxsize=64)
 def etat(valeur: str) -> str:
     if normaliser_valeur(valeur) in ETATS:
         return ETATS[normaliser_valeur(valeur)]
@@ -274,6 +278,21 @@ def uai(valeur: str) -> str:
     return valeur
 
 
+# The stored fields an import may change: what a row is compared with.
+CHAMPS_COMPARES = (
+    "uai",
+    "nom",
+    "nature",
+    "secteur",
+    "etat",
+    "commune_id",
+    "academie",
+    "adresse",
+    "code_postal",
+    "siret",
+)
+POSITIONS = {champ: index for index, champ in enumerate(CHAMPS_COMPARES, start=1)}  # after the primary key
+
 # The states that take a school out of new conventions: the report counts the schools the file moves into them.
 FERMETURES = {Ecole.Etat.A_FERMER, Ecole.Etat.FERMEE}
 
@@ -290,6 +309,8 @@ class ImportEcoles:
         self.uai_lus: set[str] = set()
         self.departements: set[str] = set()
         self.champs_fichier = {champ for cle, champ in CHAMPS_FACULTATIFS.items() if lecteur.a(cle)}
+        # The communes met so far, code → primary key: each is looked up once, not once per school.
+        self.communes: dict[str, int] = {}
 
     def traiter(self, progression) -> None:
         for lot in par_lots(lignes_valides(self.lecteur, self.rapport, self.verifier, progression)):
@@ -370,29 +391,52 @@ class ImportEcoles:
             erreurs.ajouter("nom_academie", nom, f"l'école de cette commune relève de l'académie {academie}.")
 
     def appliquer(self, lot: list[tuple[int, dict]]) -> None:
-        """Compares one lot with the database (one query per model) and writes it in bulk, with its history."""
-        communes = assurer_communes(self._communes_demandees(lot), self.contexte)
-        lot = self._rejeter_sans_commune(lot, communes)
-        existantes = {
-            e.uai: e for e in Ecole.objects.filter(uai__in=[p["uai"] for _, p in lot]).select_related("commune")
+        """Compares one lot with the database (one query per model) and writes it in bulk, with its history.
+
+        The stored schools are compared as plain values; only the changed ones are loaded as instances (a national
+        file read again changes a few hundred schools out of 32,000).
+        """
+        demandes = {c: d for c, d in self._communes_demandees(lot).items() if c not in self.communes}
+        self.communes.update(assurer_communes(demandes, self.contexte))
+        lot = self._rejeter_sans_commune(lot, self.communes)
+        stockees = {
+            ligne[1]: ligne
+            for ligne in Ecole.objects.filter(uai__in=[p["uai"] for _, p in lot]).values_list("pk", *CHAMPS_COMPARES)
         }
-        nouvelles, modifiees, champs = [], [], set()
+        nouvelles, a_modifier = [], {}
         for _, propre in lot:
-            commune = communes[propre["code_commune"]]
-            ecole = existantes.get(propre["uai"])
-            if ecole is None:
-                nouvelles.append(self._nouvelle(propre, commune))
-                continue
-            changes = self._changements(ecole, propre, commune)
-            if changes:
-                champs.update(changes)
-                modifiees.append(ecole)
+            commune_id = self.communes[propre["code_commune"]]
+            ligne = stockees.get(propre["uai"])
+            if ligne is None:
+                nouvelles.append(self._nouvelle(propre, commune_id))
+            elif any(ligne[POSITIONS[champ]] != valeur for champ, valeur in self._voulu(propre, commune_id).items()):
+                a_modifier[ligne[0]] = propre
             else:
                 self.rapport.inchangees += 1
         creer_avec_historique(nouvelles, Ecole, self.contexte)
-        appliquer_modifications(modifiees, Ecole, champs, self.contexte)
         self.rapport.creees += len(nouvelles)
-        self.rapport.modifiees += len(modifiees)
+        if a_modifier:
+            self._modifier(a_modifier)
+
+    def _voulu(self, propre: dict, commune_id: int) -> dict:
+        """The stored values the row asks for; a guessed nature and columns the file lacks are left as they are."""
+        voulu = {"nom": propre["nom"], "secteur": propre["secteur"], "commune_id": commune_id}
+        voulu["academie"] = propre["academie"]
+        if propre["nature_certaine"]:
+            voulu["nature"] = propre["nature"]
+        voulu.update({champ: propre[champ] for champ in self.champs_fichier})
+        return voulu
+
+    def _modifier(self, a_modifier: dict[int, dict]) -> None:
+        ecoles = list(Ecole.objects.filter(pk__in=a_modifier).select_related("commune"))
+        ids = {self.communes[p["code_commune"]] for p in a_modifier.values()}
+        communes = Commune.objects.in_bulk(ids)
+        champs: set[str] = set()
+        for ecole in ecoles:
+            propre = a_modifier[ecole.pk]
+            champs |= self._changements(ecole, propre, communes[self.communes[propre["code_commune"]]])
+        appliquer_modifications(ecoles, Ecole, champs, self.contexte)
+        self.rapport.modifiees += len(ecoles)
 
     def _communes_demandees(self, lot) -> dict[str, tuple[str, str]]:
         demandes: dict[str, tuple[str, str]] = {}
@@ -418,14 +462,14 @@ class ImportEcoles:
             )
         return garde
 
-    def _nouvelle(self, propre: dict, commune) -> Ecole:
+    def _nouvelle(self, propre: dict, commune_id: int) -> Ecole:
         return Ecole(
             uai=propre["uai"],
             nom=propre["nom"],
             nature=propre["nature"],
             secteur=propre["secteur"],
             etat=propre.get("etat") or Ecole.Etat.OUVERTE,
-            commune=commune,
+            commune_id=commune_id,
             academie=propre["academie"],
             adresse=propre.get("adresse") or "",
             code_postal=propre["code_postal"],
@@ -434,10 +478,8 @@ class ImportEcoles:
 
     def _changements(self, ecole: Ecole, propre: dict, commune) -> set[str]:
         """Sets the new values on `ecole`; returns the names of the fields that changed, and notes them."""
-        wanted = {"nom": propre["nom"], "secteur": propre["secteur"]}
-        if propre["nature_certaine"]:
-            wanted["nature"] = propre["nature"]
-        wanted.update({champ: propre[champ] for champ in self.champs_fichier})
+        wanted = self._voulu(propre, commune.pk)
+        del wanted["commune_id"], wanted["academie"]
         changes, textes = set(), []
         for champ, valeur in wanted.items():
             ancienne = getattr(ecole, champ)
