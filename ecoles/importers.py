@@ -8,6 +8,7 @@ convention. The reading, the checks and the report are the shared machinery of `
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -87,6 +88,7 @@ COLONNES = [
     Colonne("nom_academie", "académie", ("libelle_academie", "academie")),
     Colonne("siret", "SIRET", ("siren_siret", "siret")),
     Colonne("date_ouverture", "date d'ouverture", ("date_ouverture",)),
+    Colonne("date_fermeture", "date de fermeture", ("date_fermeture",)),
     Colonne("date_maj", "date de mise à jour", ("date_maj_ligne",)),
 ]
 OBLIGATOIRES = ["uai", "nom", "secteur", "code_commune"]
@@ -110,7 +112,14 @@ ETATS = {
     "FERME": Ecole.Etat.FERMEE,
     "FERMEE": Ecole.Etat.FERMEE,
 }
-CHAMPS_FACULTATIFS = {"etat": "etat", "adresse": "adresse", "code_postal": "code_postal", "siret": "siret"}
+CHAMPS_FACULTATIFS = {
+    "etat": "etat",
+    "adresse": "adresse",
+    "code_postal": "code_postal",
+    "siret": "siret",
+    "date_ouverture": "date_ouverture",
+    "date_fermeture": "date_fermeture",
+}
 
 
 def departement_of_uai(uai: str) -> str:
@@ -267,6 +276,16 @@ def etat(valeur: str) -> str:
     raise ErreurChamp("etat", valeur, "état inconnu : « OUVERT », « A FERMER » ou « FERME » attendu.")
 
 
+@lru_cache(maxsize=4096)
+def date_ou_rien(cle: str, valeur: str) -> datetime.date | None:
+    if not date_iso(cle, valeur):
+        return None
+    try:
+        return datetime.date.fromisoformat(valeur)
+    except ValueError:
+        raise ErreurChamp(cle, valeur, "cette date n'existe pas dans le calendrier.") from None
+
+
 def uai(valeur: str) -> str:
     valeur = valeur.upper()
     if not valeur:
@@ -290,6 +309,8 @@ CHAMPS_COMPARES = (
     "adresse",
     "code_postal",
     "siret",
+    "date_ouverture",
+    "date_fermeture",
 )
 POSITIONS = {champ: index for index, champ in enumerate(CHAMPS_COMPARES, start=1)}  # after the primary key
 
@@ -341,8 +362,9 @@ class ImportEcoles:
             propre["adresse"] = erreurs.essayer(texte, "adresse", adresse, 250, "adresse", False)
         propre["code_postal"] = erreurs.essayer(code_postal, "code_postal", valeurs.get("code_postal", ""))
         propre["siret"] = erreurs.essayer(siret, "siret", valeurs.get("siret", ""))
-        for cle in ("date_ouverture", "date_maj"):
-            erreurs.essayer(date_iso, cle, valeurs.get(cle, ""))
+        for cle in ("date_ouverture", "date_fermeture"):
+            propre[cle] = erreurs.essayer(date_ou_rien, cle, valeurs.get(cle, ""))
+        erreurs.essayer(date_iso, "date_maj", valeurs.get("date_maj", ""))
         self.verifier_departement(valeurs, propre, erreurs)
         erreurs.lever()
         return propre
@@ -474,6 +496,8 @@ class ImportEcoles:
             adresse=propre.get("adresse") or "",
             code_postal=propre["code_postal"],
             siret=propre["siret"],
+            date_ouverture=propre["date_ouverture"],
+            date_fermeture=propre["date_fermeture"],
         )
 
     def _changements(self, ecole: Ecole, propre: dict, commune) -> set[str]:
@@ -520,4 +544,7 @@ class ImportEcoles:
 
 def _affiche(ecole: Ecole, champ: str) -> str:
     display = getattr(ecole, f"get_{champ}_display", None)
-    return display() if display else getattr(ecole, champ)
+    valeur = display() if display else getattr(ecole, champ)
+    if valeur is None:
+        return "aucune"
+    return valeur.strftime("%d/%m/%Y") if isinstance(valeur, datetime.date) else valeur

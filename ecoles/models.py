@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from django.db import models
@@ -19,6 +20,10 @@ GENERIC_NAME_RE = re.compile(
 class EcoleQuerySet(models.QuerySet):
     def ouvertes(self):
         return self.filter(etat=Ecole.Etat.OUVERTE)
+
+    def ouvertes_depuis(self, date: datetime.date):
+        """Opened on or after `date`, by the annuaire's date_ouverture (unknown for a file that does not give it)."""
+        return self.filter(date_ouverture__gte=date)
 
     def publiques(self):
         return self.filter(secteur=Ecole.Secteur.PUBLIC)
@@ -55,6 +60,9 @@ class Ecole(models.Model):
     adresse = models.CharField("adresse", max_length=250, blank=True)
     code_postal = models.CharField("code postal", max_length=5, blank=True)
     siret = models.CharField("SIRET de la commune gestionnaire", max_length=14, blank=True)
+    # From the Annuaire de l'éducation (date_ouverture, date_fermeture): what the preparation of a year reads.
+    date_ouverture = models.DateField("date d'ouverture", null=True, blank=True)
+    date_fermeture = models.DateField("date de fermeture", null=True, blank=True)
     history = HistoricalRecords()
 
     objects = EcoleQuerySet.as_manager()
@@ -76,6 +84,10 @@ class Ecole(models.Model):
     def est_inscriptible(self) -> bool:
         """Only open public schools join a new convention: one A FERMER or closed stays only where it already is."""
         return self.etat == self.Etat.OUVERTE and self.secteur == self.Secteur.PUBLIC
+
+    def fermee_au(self, date: datetime.date) -> bool:
+        """Closed on `date`: marked closed, or with a closing date on or before it."""
+        return self.etat == self.Etat.FERMEE or (self.date_fermeture is not None and self.date_fermeture <= date)
 
     @property
     def libelle_nature_secteur(self) -> str:
