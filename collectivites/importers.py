@@ -505,6 +505,11 @@ class RapportImport:
             out += [f"  {rejet}" for rejet in self.rejets]
             if self.lignes_rejetees > len(self.rejets):
                 out.append(f"  … et d'autres erreurs (les {MAX_REJETS_DETAILLES} premières sont listées).")
+        if self.modifications:
+            out.append("Changements :" if self.applique else "Changements que l'import ferait :")
+            out += [f"  {texte}" for texte in self.modifications]
+            if self.nb_modifications > len(self.modifications):
+                out.append(f"  … et d'autres : {self.nb_modifications} en tout.")
         if self.absentes:
             out.append(f"{self.objet.capitalize()} absentes du fichier, conservées (à vérifier) :")
             out += [f"  {code}" for code in self.absentes[:ABSENTES_AFFICHEES]]
@@ -842,12 +847,19 @@ def importer_communes(
     utilisateur=None,
     progression: Callable[[int, int, int], None] | None = None,
 ) -> RapportImport:
-    """Imports the INSEE commune file (COG) or the composition of the EPCI, recognised by their columns."""
+    """Imports the INSEE commune file (COG), the composition of the EPCI or the « mouvements des communes »,
+    recognised by their columns."""
+    # The mouvements build on this module's machinery, hence imported here.
+    from .mouvements import COLONNES_MOUVEMENTS, FORMAT_MOUVEMENTS, OBLIGATOIRES_MOUVEMENTS, traiter_mouvements
+
     binaire, nom_lu, a_fermer = ouvrir(chemin_ou_fichier)
     nom_fichier = nom_fichier or nom_lu
     try:
-        lecteur = LecteurCsv(binaire, nom_fichier, COLONNES_COG + COLONNES_EPCI)
-        if lecteur.a("codgeo") or lecteur.a("epci"):
+        lecteur = LecteurCsv(binaire, nom_fichier, COLONNES_COG + COLONNES_EPCI + COLONNES_MOUVEMENTS)
+        if lecteur.a("mod") or lecteur.a("com_av"):
+            lecteur.exiger(COLONNES_MOUVEMENTS, OBLIGATOIRES_MOUVEMENTS, "les mouvements des communes")
+            format_, traiter = FORMAT_MOUVEMENTS, traiter_mouvements
+        elif lecteur.a("codgeo") or lecteur.a("epci"):
             lecteur.exiger(COLONNES_EPCI, ["codgeo", "libgeo", "epci", "libepci"], "la composition des EPCI")
             format_, traiter = FORMAT_EPCI, _traiter_epci
         else:

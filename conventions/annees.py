@@ -138,9 +138,9 @@ def reconduire_convention(source: Convention, annee: AnneeScolaire, user=None) -
 
     A convention that already exists for that collectivité, commune and year is left as it is.
     """
-    existante = Convention.objects.filter(
-        annee=annee, collectivite=source.collectivite_id, commune=source.commune_id
-    ).first()
+    # A commune merged since into a commune nouvelle: next year's convention names the commune nouvelle.
+    commune = source.commune.actuelle if source.commune_id else None
+    existante = Convention.objects.filter(annee=annee, collectivite=source.collectivite_id, commune=commune).first()
     if existante is not None:
         return Reconduction(source=source, nouvelle=existante, creee=False)
 
@@ -159,7 +159,7 @@ def reconduire_convention(source: Convention, annee: AnneeScolaire, user=None) -
         else:
             retirees.append((ecole, raison))
 
-    nouvelle = creer_convention(annee, source.collectivite, source.commune, ecoles=gardees, user=user)
+    nouvelle = creer_convention(annee, source.collectivite, commune, ecoles=gardees, user=user)
     proposees = list(nouvelle.ecoles_proposables().exclude(pk__in=[ecole.pk for ecole in gardees]).order_by("uai"))
     return Reconduction(
         source=source,
