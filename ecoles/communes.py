@@ -15,6 +15,7 @@ def suivre_commune(sender, ancienne, nouvelle, motif, noter, **kwargs) -> None:
     academie = academie_de_commune(nouvelle.code_insee)
     for ecole in ecoles:
         ecole.commune, ecole.academie = nouvelle, academie.code if academie else ""
-    bulk_update_with_history(ecoles, Ecole, ["commune", "academie"], default_change_reason=motif)
+        ecole.empreinte_import = ""  # the next schools file is compared again, not skipped as unchanged
+    bulk_update_with_history(ecoles, Ecole, ["commune", "academie", "empreinte_import"], default_change_reason=motif)
     uais = ", ".join(ecole.uai for ecole in ecoles)
     noter(f"{len(ecoles)} école{'s' if len(ecoles) > 1 else ''} de {ancienne.nom} → {nouvelle.nom} : {uais}")

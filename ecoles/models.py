@@ -63,6 +63,9 @@ class Ecole(models.Model):
     # From the Annuaire de l'éducation (date_ouverture, date_fermeture): what the preparation of a year reads.
     date_ouverture = models.DateField("date d'ouverture", null=True, blank=True)
     date_fermeture = models.DateField("date de fermeture", null=True, blank=True)
+    # The fingerprint of the file row the school was last imported from: the same row read again is skipped. Any
+    # change made elsewhere (admin, fusion of communes) clears it, so that the next import compares again.
+    empreinte_import = models.CharField("empreinte de la ligne importée", max_length=32, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = EcoleQuerySet.as_manager()
@@ -78,6 +81,7 @@ class Ecole(models.Model):
     def save(self, *args, **kwargs):
         academie = academie_de_commune(self.commune.code_insee)
         self.academie = academie.code if academie else ""
+        self.empreinte_import = ""
         super().save(*args, **kwargs)
 
     @property

@@ -146,6 +146,36 @@ def test_second_import_ne_cree_ni_ne_change_rien(fichier):
     assert (list(Ecole.objects.values().order_by("uai")), nombre_historique(), Commune.objects.count()) == avant
 
 
+def test_ligne_relue_a_l_identique_sautee_sauf_apres_un_changement_ailleurs():
+    """A row read again as it was imported is skipped (its fingerprint); a school changed in the admin since is
+    compared again, and the file's values come back."""
+    importer_ecoles(IPS)
+    assert Ecole.objects.filter(empreinte_import="").count() == 0
+    ecole = Ecole.objects.get(uai="0110422Z")
+    ecole.nom = "NOM CHANGE DANS L'ADMINISTRATION"
+    ecole.save()
+    assert ecole.empreinte_import == ""
+
+    rapport = importer_ecoles(IPS)
+
+    assert (rapport.modifiees, rapport.inchangees) == (1, 228)
+    ecole.refresh_from_db()
+    assert (ecole.nom, ecole.empreinte_import != "") == ("ECOLE PRIMAIRE", True)
+
+
+def test_meme_ecole_ecrite_autrement_ne_change_que_l_empreinte(tmp_path):
+    """The same values written otherwise ("Public" for "public") are no change: no history, a new fingerprint."""
+    importer_ecoles(IPS)
+    empreinte = Ecole.objects.get(uai="0110422Z").empreinte_import
+    historique = nombre_historique()
+
+    rapport = importer_ecoles(variante(tmp_path, IPS, (";public;", ";Public;")))
+
+    assert (rapport.modifiees, rapport.inchangees) == (0, 229)
+    assert Ecole.objects.get(uai="0110422Z").empreinte_import not in ("", empreinte)
+    assert nombre_historique() == historique
+
+
 def test_nom_et_etat_changes_sont_mis_a_jour_et_historises(tmp_path):
     """A renamed school and one to close are updated; the history records both, naming the file."""
     importer_ecoles(ANNUAIRE)
