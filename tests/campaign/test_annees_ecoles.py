@@ -2,13 +2,15 @@
 commune that has a convention is proposed to its collectivité (report, portal, admin filter), never added."""
 
 import datetime
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from collectivites.models import User
 from conventions.annees import preparer_annee
-from conventions.models import Convention, Inscription
+from conventions.models import AnneeScolaire, Convention, Inscription
 from ecoles.importers import importer_ecoles
 from ecoles.models import Ecole
 from tests.factories import AnneeScolaireFactory, CollectiviteFactory, CommuneFactory, ConventionFactory, UserFactory
@@ -79,6 +81,20 @@ def test_preparer_l_annee_apres_une_fermeture_et_une_ouverture(annee_2021):
     assert Inscription.objects.count() == inscriptions_avant + 2
     assert not Inscription.objects.filter(ecole__uai="0110902W").exists()
     assert list(Ecole.objects.values().order_by("uai")) == ecoles_avant
+
+
+def test_simulation_de_la_preparation_ne_change_rien(annee_2021):
+    """prepare_annee --dry-run prints the same report and leaves the database as it was."""
+    _, fichier_2022, _, _ = annee_2021
+    importer_ecoles(fichier_2022)
+    avant = Convention.objects.count(), Inscription.objects.count(), AnneeScolaire.objects.count()
+    out = StringIO()
+    call_command("prepare_annee", "2022-2023", "--from", "2021-2022", "--dry-run", stdout=out)
+    texte = out.getvalue()
+    assert "1 école retirée (0110901V fermée le 7 juillet 2022)" in texte
+    assert "0110902W Ecole élémentaire des Corbières : nouvelle école dans la commune" in texte
+    assert texte.rstrip().endswith("Simulation : rien n'a été enregistré.")
+    assert (Convention.objects.count(), Inscription.objects.count(), AnneeScolaire.objects.count()) == avant
 
 
 def test_la_nouvelle_ecole_est_proposee_sur_le_portail_et_filtree_dans_l_admin(annee_2021, client, agent_gestion):
