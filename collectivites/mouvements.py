@@ -168,7 +168,13 @@ class Application:
         self.rapport.modifiees += 1
 
     def _assurer(self, code: str, nom: str, m: Mouvement) -> Commune:
+        """The commune `code` after the event: created if unknown, back in use if it had been replaced."""
         commune = self.communes.get(code)
+        if commune is not None and commune.remplacee_par_id is not None:
+            self.noter(f"{commune} : de nouveau une commune ({m.libelle}), après son remplacement")
+            commune.remplacee_par, commune.date_remplacement = None, None
+            self._sauver(commune)
+            self.rapport.modifiees += 1
         if commune is None:
             commune = Commune(code_insee=code, nom=nom, departement=departement_of(code))
             creer_avec_historique([commune], Commune, self.contexte)
@@ -178,8 +184,9 @@ class Application:
         return commune
 
     def creer(self, m: Mouvement) -> None:
-        if m.com_ap in self.communes or m.com_av not in self.communes:
-            # Already there, or out of what we store: the territory it comes from has none of our schools.
+        existante = self.communes.get(m.com_ap)
+        if m.com_av not in self.communes or (existante is not None and existante.remplacee_par_id is None):
+            # Out of what we store (the territory it comes from has none of our schools), or already there.
             self.rapport.inchangees += 1
             return
         self._assurer(m.com_ap, m.libelle_ap, m)

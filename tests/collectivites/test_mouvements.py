@@ -141,3 +141,26 @@ def test_simulation_et_fichier_refuse_ne_changent_rien(territoire, tmp_path):
         list(Commune.objects.values().order_by("code_insee")),
         list(Ecole.objects.values().order_by("uai")),
     ) == avant
+
+
+def test_une_commune_retablie_apres_sa_fusion_redevient_une_commune(tmp_path):
+    """Merged in 2019, re-established in 2023 (MOD 21): the commune is no longer replaced, and follows no one."""
+    CommuneFactory(code_insee="11251", nom="Montlaur")
+    CommuneFactory(code_insee="11298", nom="Pradelles-en-Val")
+    entete = MOUVEMENTS.read_text().splitlines()[0]
+    fichier = tmp_path / "mouvements.csv"
+    fichier.write_text(
+        f"{entete}\n"
+        "31,2019-01-01,COM,11298,0,PRADELLES EN VAL,Pradelles-en-Val,Pradelles-en-Val,COM,11251,0,MONTLAUR,"
+        "Montlaur,Montlaur\n"
+        "21,2023-01-01,COM,11251,0,MONTLAUR,Montlaur,Montlaur,COM,11298,0,PRADELLES EN VAL,Pradelles-en-Val,"
+        "Pradelles-en-Val\n"
+    )
+
+    rapport = importer_communes(fichier)
+
+    pradelles = Commune.objects.get(code_insee="11298")
+    assert (pradelles.remplacee_par, pradelles.actuelle) == (None, pradelles)
+    assert rapport.modifications[-1] == (
+        "Pradelles-en-Val (11298) : de nouveau une commune (rétablissement, 01/01/2023), après son remplacement"
+    )
