@@ -14,7 +14,7 @@ from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenan
 from .formats import euros
 from .models import Academie, AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .services import TransitionInterdite, enregistrer_signature, reference_for
-from .signatures import certificat_configure
+from .signatures import certificat_configure, niveau_affiche
 
 
 @admin.register(Academie)
@@ -248,7 +248,11 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="signature électronique de l'académie")
     def signature_academie(self, obj):
         if obj.document_signe:
-            return "Convention signée électroniquement par l'académie (signature PAdES)."
+            with obj.document_signe.open("rb") as stored:
+                niveau = niveau_affiche(stored.read())
+            if niveau:
+                return f"Convention signée électroniquement par l'académie : {niveau}."
+            return "Copie datée par le rectorat, sans signature électronique de l'académie."
         if not certificat_configure():
             return f"{SANS_CERTIFICAT}."
         return "—"

@@ -17,6 +17,8 @@ from .models import Convention, Inscription
 # Ids of the two empty areas that receive the signature fields (see pdf.CONVENTION_SIGNATURES).
 ZONE_COLLECTIVITE = "signature-collectivite"
 ZONE_ACADEMIE = "signature-academie"
+# Id of the blank after "A Montpellier, le" that receives the date of signature (see pdf.DATE_SIGNATURE).
+CHAMP_DATE = "date-signature"
 
 
 # The rows each document reads besides the convention's: joined (one row each), then prefetched (lists).
@@ -125,4 +127,5 @@ def convention_context(convention: Convention) -> dict:
         "ecoles": lignes,
         "zone_collectivite": ZONE_COLLECTIVITE,
         "zone_academie": ZONE_ACADEMIE,
+        "champ_date": CHAMP_DATE,
     }

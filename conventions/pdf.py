@@ -22,14 +22,18 @@ import pikepdf
 from django.conf import settings
 from django.template.loader import get_template
 from django.utils import timezone
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from weasyprint import CSS, HTML
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .documents import ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_context, load_for_documents
+from .documents import CHAMP_DATE, ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_context, load_for_documents
 from .verification import contexte_pdf
 
 CONTENT_TYPE = "application/pdf"
@@ -53,6 +57,17 @@ class SignatureField:
 
     name: str
     element_id: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TextField:
+    """An empty, read-only text field over the element `element_id`, filled later by `remplir_champs` (the date of
+    signature on the line "A Montpellier, le ____")."""
+
+    name: str
+    element_id: str
+    label: str = ""
 
 
 @dataclass
@@ -68,6 +83,7 @@ class PdfDocument:
     # Printed across every page when the document is not final ("PROJET").
     filigrane: str = ""
     signature_fields: tuple[SignatureField, ...] = ()
+    text_fields: tuple[TextField, ...] = ()
     # Stylesheets of static/pdf/ applied after print.css, parsed once per process like it.
     stylesheets: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
@@ -151,8 +167,8 @@ def _find_box(page, element_id: str):
     return None
 
 
-def _signature_boxes(rendered, fields: tuple[SignatureField, ...]) -> list[tuple[str, int, tuple]]:
-    """Where each signature field goes: (name, page index, box in PDF points, origin at the bottom left)."""
+def _field_boxes(rendered, fields) -> list[tuple[SignatureField | TextField, int, tuple]]:
+    """Where each form field goes: (field, page index, box in PDF points, origin at the bottom left)."""
     placed = []
     for sig_field in fields:
         for index, page in enumerate(rendered.pages):
@@ -162,7 +178,7 @@ def _signature_boxes(rendered, fields: tuple[SignatureField, ...]) -> list[tuple
             x, y = box.border_box_x(), box.border_box_y()
             width, height = box.border_width(), box.border_height()
             rect = (x, page.height - y - height, x + width, page.height - y)
-            placed.append((sig_field.name, index, tuple(round(v * PX_TO_PT, 2) for v in rect)))
+            placed.append((sig_field, index, tuple(round(v * PX_TO_PT, 2) for v in rect)))
             break
         else:
             raise RenduPdfImpossible(
@@ -188,13 +204,116 @@ def _compressed(pdf: bytes) -> bytes:
     return output.getvalue()
 
 
-def _add_signature_fields(pdf: bytes, placed) -> bytes:
-    """Empty signature fields, each party signing its own in any PDF reader (added by pyHanko)."""
+# Read-only (bit 1 of /Ff): the date is the rectorat's record, typed by no one in a PDF reader.
+_READ_ONLY = 1
+_PRINT = 4
+
+
+def _empty_appearance(writer, box) -> generic.IndirectObject:
+    """What an unfilled field shows: nothing (the page draws the box or the line under it). PDF/A wants an
+    appearance on every widget."""
+    w, h = abs(box[2] - box[0]), abs(box[3] - box[1])
+    return writer.add_object(RawContent(b"", box=BoxConstraints(width=w, height=h)).as_form_xobject())
+
+
+def _append_text_field(writer, text_field: TextField, page_index: int, box) -> None:
+    page_ref = writer.find_page_for_modification(page_index)[0]
+    widget = generic.DictionaryObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
+            generic.pdf_name("/FT"): generic.pdf_name("/Tx"),
+            generic.pdf_name("/T"): generic.pdf_string(text_field.name),
+            generic.pdf_name("/TU"): generic.pdf_string(text_field.label or text_field.name),
+            generic.pdf_name("/Ff"): generic.NumberObject(_READ_ONLY),
+            generic.pdf_name("/F"): generic.NumberObject(_PRINT),
+            generic.pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in box),
+            generic.pdf_name("/P"): page_ref,
+            generic.pdf_name("/AP"): generic.DictionaryObject({generic.pdf_name("/N"): _empty_appearance(writer, box)}),
+        }
+    )
+    ref = writer.add_object(widget)
+    page = page_ref.get_object()
+    annots = page.get("/Annots")
+    if annots is None:
+        page[generic.pdf_name("/Annots")] = annots = generic.ArrayObject()
+    annots.get_object().append(ref)
+    writer.update_container(page)
+    acroform = writer.root["/AcroForm"]
+    acroform["/Fields"].append(ref)
+    writer.update_container(acroform)
+
+
+def _add_form_fields(pdf: bytes, placed) -> bytes:
+    """Empty signature fields, each party signing its own in any PDF reader, and the text fields to fill later
+    (added by pyHanko)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    for name, page_index, box in placed:
-        append_signature_field(
-            writer, SigFieldSpec(sig_field_name=name, on_page=page_index, box=box, empty_field_appearance=True)
+    # The signature fields first: pyHanko creates the /AcroForm that the text fields join.
+    for form_field, page_index, box in sorted(placed, key=lambda item: not isinstance(item[0], SignatureField)):
+        if isinstance(form_field, SignatureField):
+            spec = SigFieldSpec(
+                sig_field_name=form_field.name,
+                on_page=page_index,
+                box=box,
+                readable_field_name=form_field.label or None,
+                empty_field_appearance=False,
+            )
+            append_signature_field(writer, spec)
+        else:
+            _append_text_field(writer, form_field, page_index, box)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _text_appearance(writer, text: str, rect) -> generic.IndirectObject:
+    """The filled field's appearance: `text` laid out by WeasyPrint in the documents' embedded fonts at the size of
+    the field (PDF/A wants every font embedded), as a form XObject."""
+    width, height = abs(rect[2] - rect[0]), abs(rect[3] - rect[1])
+    document = PdfDocument(
+        template_name="pdf/champ_texte.html",
+        context={"texte": text, "w": width, "h": height},
+        filename="champ.pdf",
+        title=text,
+        subject="",
+        author="",
+    )
+    return writer.import_page_as_xobject(PdfFileReader(io.BytesIO(render(document)[2])), page_ix=0)
+
+
+def remplir_champs_dans(writer: IncrementalPdfFileWriter, valeurs: dict[str, str]) -> None:
+    """Fills the text fields named in `valeurs` in the pending revision of `writer` (the value and what it shows):
+    form filling, which the signatures made before allow."""
+    restants = dict(valeurs)
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        name = str(field.get("/T"))
+        if field.get("/FT") != "/Tx" or name not in restants:
+            continue
+        text = restants.pop(name)
+        field[generic.pdf_name("/V")] = generic.pdf_string(text)
+        rect = [float(v) for v in field["/Rect"]]
+        field[generic.pdf_name("/AP")] = generic.DictionaryObject(
+            {generic.pdf_name("/N"): _text_appearance(writer, text, rect)}
         )
+        writer.update_container(field)
+    if restants:
+        raise RenduPdfImpossible(f"Champ absent du document : {', '.join(restants)}.")
+
+
+def champs_texte(pdf: bytes) -> set[str]:
+    """The names of the text fields of a PDF."""
+    root = PdfFileReader(io.BytesIO(pdf)).root
+    if "/AcroForm" not in root:
+        return set()
+    fields = (ref.get_object() for ref in root["/AcroForm"]["/Fields"])
+    return {str(field["/T"]) for field in fields if field.get("/FT") == "/Tx"}
+
+
+def remplir_champs(pdf: bytes, valeurs: dict[str, str]) -> bytes:
+    """`pdf` with its text fields filled, as an incremental update: the bytes before stay as they were."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    remplir_champs_dans(writer, valeurs)
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
@@ -214,20 +333,22 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
     metadata.keywords = list(document.keywords)
     metadata.lang = document.lang
     metadata.created = metadata.modified = document.created.isoformat(timespec="seconds")
-    placed = _signature_boxes(rendered, document.signature_fields)
+    placed = _field_boxes(rendered, (*document.signature_fields, *document.text_fields))
     pdf = rendered.write_pdf(finisher=_without_producer if placed else None, uncompressed_pdf=True, **options)
     if placed:
         # Before compressing: pyHanko reads plain objects faster, and qpdf folds its update into a single revision.
-        pdf = _add_signature_fields(pdf, placed)
+        pdf = _add_form_fields(pdf, placed)
     return document.filename, CONTENT_TYPE, _compressed(pdf)
 
 
 # --- The convention -------------------------------------------------------------------------------------------------
 
 CONVENTION_SIGNATURES = (
-    SignatureField("Signature collectivite", ZONE_COLLECTIVITE),
-    SignatureField("Signature academie", ZONE_ACADEMIE),
+    SignatureField("Signature collectivite", ZONE_COLLECTIVITE, "Signature de la collectivité"),
+    SignatureField("Signature academie", ZONE_ACADEMIE, "Signature de l'académie"),
 )
+# Filled with the date of signature in words when the rectorat records it ("treize septembre 2021").
+DATE_SIGNATURE = TextField("Date de signature", CHAMP_DATE, "Date de signature de la convention")
 
 
 def convention_document(convention, projet: bool = False) -> PdfDocument:
@@ -246,6 +367,8 @@ def convention_document(convention, projet: bool = False) -> PdfDocument:
         footer_reference=f"Convention {convention.reference}",
         filigrane="PROJET" if projet else "",
         signature_fields=CONVENTION_SIGNATURES,
+        # A convention already dated (signed before PDFs were frozen) prints its date; the others get a line to fill.
+        text_fields=() if convention.date_signature else (DATE_SIGNATURE,),
         stylesheets=("convention.css",),
         keywords=("ENT-école", "convention", context["annee"]),
     )

@@ -44,6 +44,8 @@ from pyhanko.sign.diff_analysis import (
 )
 from pyhanko.sign.diff_analysis.form_rules_api import ACROFORM_EXEMPT_STRICT_COMPARISON
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 
@@ -148,9 +150,11 @@ def signer_pdf(
     location: str,
     new_field: fields.SigFieldSpec | None = None,
     signer: signers.SimpleSigner | None = None,
+    champs: dict[str, str] | None = None,
 ) -> bytes:
     """`pdf` with the académie's PAdES signature in the field `field_name` (created from `new_field` if given),
-    added as an incremental update. The caller checks that a certificate is configured."""
+    added as an incremental update, with the text fields of `champs` filled in the same signed revision. The caller
+    checks that a certificate is configured."""
     signer = signer or signataire()
     if signer is None:
         raise CertificatInvalide("Aucun certificat de signature n'est configuré (SIGNATURE_PKCS12_PATH).")
@@ -167,9 +171,50 @@ def signer_pdf(
     pdf_signer = signers.PdfSigner(
         metadata, signer=signer, stamp_style=_apparence(nom, timezone.now(), box), new_field_spec=new_field
     )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    if champs:
+        from .pdf import remplir_champs_dans
+
+        remplir_champs_dans(writer, champs)
     output = io.BytesIO()
-    pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=output)
+    pdf_signer.sign_pdf(writer, output=output)
     return output.getvalue()
+
+
+# --- The level of a signature ------------------------------------------------------------------------------------
+
+# PAdES baseline levels (ETSI EN 319 142-1), and what each means for whoever checks the document later.
+NIVEAUX_PADES = {
+    "B-B": "vérifiable tant que le certificat de l'académie est valide",
+    "B-T": "horodatée par une autorité de confiance",
+    "B-LT": "horodatée, avec les certificats et les données de révocation : vérifiable après l'expiration du "
+    "certificat",
+    "B-LTA": "horodatée, avec les données de validation, elles-mêmes horodatées",
+}
+
+
+def niveau_pades(pdf: bytes) -> str:
+    """The PAdES level of the last signature of a PDF: "B-B" (signed), "B-T" (and a timestamp of the signature),
+    "B-LT" (and the certificates and revocation data in the document security store), "B-LTA" (and a document
+    timestamp over them); "" when the PDF has no signature."""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    signatures = reader.embedded_regular_signatures
+    if not signatures:
+        return ""
+    unsigned = signatures[-1].signer_info["unsigned_attrs"].native or []
+    if not any(attr["type"] == "signature_time_stamp_token" for attr in unsigned):
+        return "B-B"
+    try:
+        DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return "B-T"
+    return "B-LTA" if reader.embedded_timestamp_signatures else "B-LT"
+
+
+def niveau_affiche(pdf: bytes) -> str:
+    """ "PAdES B-LT (horodatée, …)" for the admin, or "" when the PDF has no signature."""
+    niveau = niveau_pades(pdf)
+    return f"PAdES {niveau} ({NIVEAUX_PADES[niveau]})" if niveau else ""
 
 
 # --- Checking a signed copy that comes back -------------------------------------------------------------------------

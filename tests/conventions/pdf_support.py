@@ -3,6 +3,7 @@
 import datetime
 import io
 import re
+import subprocess
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -75,3 +76,10 @@ def one_line(text: str) -> str:
 def frozen_bytes(convention) -> bytes:
     with convention.document.open("rb") as stored:
         return stored.read()
+
+
+def printed_text(pdf: bytes) -> list[str]:
+    """What a reader sees and prints, page by page, filled form fields included (poppler's pdftotext draws their
+    appearance as a PDF reader does; pypdf reads the page's own text only). Lines kept, runs of spaces collapsed."""
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return [re.sub(r" {2,}", " ", page) for page in text.decode().split("\f")[:-1]]

@@ -8,10 +8,13 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 
 from collectivites.models import Collectivite
 from conventions.models import Convention
+from conventions.pdf import convention_pdf
+from tests.conventions.pdf_support import printed_text
 
 PROJECT_APPS = {"collectivites", "ecoles", "conventions", "facturation"}
 
@@ -23,17 +26,27 @@ def counts():
 
 
 @pytest.fixture(scope="module")
-def demo_loaded(django_db_setup, django_db_blocker):
-    """Loads the demo once for this module (it renders ~30 PDFs), inside a transaction rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
+def demo_loaded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Loads the demo once for this module (it renders ~30 PDFs), inside a transaction rolled back at the end; its
+    files in a folder of the module's. Yields that folder."""
+    media = tmp_path_factory.mktemp("demo") / "media"
+    with django_db_blocker.unblock(), transaction.atomic(), override_settings(MEDIA_ROOT=media):
         call_command("load_demo", stdout=io.StringIO())
-        yield
+        yield media
         transaction.set_rollback(True)
 
 
 @pytest.fixture
-def demo(demo_loaded, db):
+def demo(demo_loaded, db, settings):
     """Each test runs in a savepoint inside the module's transaction, so what it changes is undone."""
+    settings.MEDIA_ROOT = demo_loaded
+
+
+def test_seed_convention_reads_its_date_of_signature(demo):
+    """The signed 2021-2022 Mouthoumet convention reads as the seed: « A Montpellier, le treize septembre 2021 »."""
+    convention = Convention.objects.get(annee__libelle="2021-2022", commune__code_insee="11260")
+    pdf = convention_pdf(convention)[2]
+    assert "A Montpellier, le treize septembre 2021" in "".join(printed_text(pdf))
 
 
 def test_load_demo_twice_leaves_the_same_counts(demo):
