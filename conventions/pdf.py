@@ -19,16 +19,20 @@ from importlib import resources
 from pathlib import Path
 
 import pikepdf
+import pydyf
+import weasyprint
 from django.conf import settings
 from django.template.loader import get_template
 from django.utils import timezone
+from lxml import etree
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.metadata.model import VENDOR as PYHANKO
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -70,6 +74,17 @@ class TextField:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class PieceJointe:
+    """A file embedded in the PDF (PDF/A-3 allows it), e.g. a titre's Factur-X XML. `relationship` is the PDF's
+    /AFRelationship ("Data", "Source", "Alternative"...)."""
+
+    name: str
+    content: bytes
+    description: str
+    relationship: str = "Data"
+
+
 @dataclass
 class PdfDocument:
     template_name: str
@@ -89,6 +104,11 @@ class PdfDocument:
     keywords: tuple[str, ...] = ()
     lang: str = "fr"
     created: object = field(default_factory=timezone.localtime)
+    attachments: tuple[PieceJointe, ...] = ()
+    # rdf:Description elements added to the XMP metadata (an embedded file's own properties and, as PDF/A wants,
+    # the extension schema that declares them). Their namespaces must be registered (lxml's register_namespace) so
+    # that a signature, which writes the XMP again with pyHanko, keeps their prefixes.
+    xmp: str = ""
 
 
 class LocalFetcher(URLFetcher):
@@ -188,10 +208,29 @@ def _field_boxes(rendered, fields) -> list[tuple[SignatureField | TextField, int
     return placed
 
 
-def _without_producer(_document, pdf) -> None:
-    """pyHanko appends its name to the Producer of the document information but writes its name alone in the XMP
-    metadata; PDF/A wants both to agree, so the Producer is left for pyHanko to write in both."""
-    pdf.info.pop("Producer", None)
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PDF_PRODUCER = "{http://ns.adobe.com/pdf/1.3/}Producer"
+
+
+def _metadata_finisher(document: PdfDocument, producer: str):
+    """Sets the Producer, the same in the document information and the XMP metadata (PDF/A wants both to agree),
+    and adds the document's own XMP descriptions into WeasyPrint's single rdf:RDF (a second rdf:RDF would be
+    dropped by pyHanko when it signs)."""
+
+    def finish(_rendered, pdf: pydyf.PDF) -> None:
+        pdf.info["Producer"] = pydyf.String(producer)
+        stream = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
+        content = b"".join(part if isinstance(part, bytes) else part.encode() for part in stream.stream)
+        start, end = content.index(b"<rdf:RDF"), content.index(b"</rdf:RDF>") + len(b"</rdf:RDF>")
+        rdf = etree.fromstring(content[start:end])
+        for description in rdf:
+            if PDF_PRODUCER in description.attrib:
+                description.set(PDF_PRODUCER, producer)
+        if document.xmp:
+            rdf.extend(etree.fromstring(f'<rdf:RDF xmlns:rdf="{RDF}">{document.xmp}</rdf:RDF>'.encode()))
+        stream.stream = [content[:start] + etree.tostring(rdf, encoding="utf-8") + content[end:]]
+
+    return finish
 
 
 def _compressed(pdf: bytes) -> bytes:
@@ -333,8 +372,21 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
     metadata.keywords = list(document.keywords)
     metadata.lang = document.lang
     metadata.created = metadata.modified = document.created.isoformat(timespec="seconds")
+    metadata.attachments = [
+        Attachment(
+            string=piece.content,
+            name=piece.name,
+            description=piece.description,
+            relationship=piece.relationship,
+            created=document.created,
+            modified=document.created,
+        )
+        for piece in document.attachments
+    ]
     placed = _field_boxes(rendered, (*document.signature_fields, *document.text_fields))
-    pdf = rendered.write_pdf(finisher=_without_producer if placed else None, uncompressed_pdf=True, **options)
+    # The software that writes the file last: pyHanko when it adds form fields, which it also names when it signs.
+    producer = PYHANKO if placed else f"WeasyPrint {weasyprint.__version__}"
+    pdf = rendered.write_pdf(finisher=_metadata_finisher(document, producer), uncompressed_pdf=True, **options)
     if placed:
         # Before compressing: pyHanko reads plain objects faster, and qpdf folds its update into a single revision.
         pdf = _add_form_fields(pdf, placed)

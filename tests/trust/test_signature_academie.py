@@ -17,7 +17,7 @@ from conventions.pdf import convention_pdf
 from conventions.services import deposer_exemplaire_signe, enregistrer_signature
 from conventions.signatures import certificat_configure
 from facturation.services import annuler_titre, emettre_titre
-from tests.conventions.pdf_support import printed_text
+from tests.conventions.pdf_support import metadata_disagreements, printed_text, xmp_packet
 from tests.facturation.factories import convention_du_seed
 
 from .conftest import envoye, signer_comme_collectivite
@@ -66,6 +66,7 @@ def test_countersignature_keeps_the_collectivites_signature(
     }
     assert signatures(final, autorite.racine)["Signature collectivite"][2] is False, "racine inconnue : non approuvée"
     assert pdfa(final) == ("3", "B")
+    assert metadata_disagreements(final) == {}
     assert convention_pdf(convention)[2] == final
     assert f"A Montpellier, le {date_en_lettres(convention.date_signature)}" in "".join(printed_text(final))
 
@@ -106,6 +107,9 @@ def test_each_titre_is_signed_at_issue(db, certificat_academie, autorite):
             pdf = stored.read()
         assert signatures(pdf, autorite.racine) == {"Signature ordonnateur": (True, True, True, "Sophie Béjean")}
         assert pdfa(pdf) == ("3", "B")
+        # The signature wrote the XMP again: the Factur-X properties keep their prefix, and both metadata agree.
+        assert 'fx:ConformanceLevel="EN 16931"' in xmp_packet(pdf) and "ns0:" not in xmp_packet(pdf)
+        assert metadata_disagreements(pdf) == {}
         filename, xml = get_xml_from_pdf(pdf, check_xsd=False)
         assert filename == "factur-x.xml" and document.numero.encode() in xml
 
