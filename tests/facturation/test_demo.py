@@ -4,6 +4,7 @@ import datetime
 import io
 from decimal import Decimal
 
+import pikepdf
 import pytest
 from django.apps import apps
 from django.core.management import call_command
@@ -14,6 +15,7 @@ from django.urls import reverse
 from collectivites.models import Collectivite
 from conventions.models import Convention
 from conventions.pdf import convention_pdf
+from facturation.models import TitreDePerception
 from tests.conventions.pdf_support import printed_text
 
 PROJECT_APPS = {"collectivites", "ecoles", "conventions", "facturation"}
@@ -47,6 +49,19 @@ def test_seed_convention_reads_its_date_of_signature(demo):
     convention = Convention.objects.get(annee__libelle="2021-2022", commune__code_insee="11260")
     pdf = convention_pdf(convention)[2]
     assert "A Montpellier, le treize septembre 2021" in "".join(printed_text(pdf))
+
+
+def test_carcassonne_agglos_titre_carries_the_chorus_pro_fields(demo):
+    """The demo shows a titre as Chorus Pro receives it: the debtor's SIRET, service code and engagement number,
+    printed and in the Factur-X XML."""
+    titre = TitreDePerception.objects.get(debiteur_nom="Carcassonne Agglo", annee_scolaire="2021-2022")
+    assert titre.debiteur_siret.startswith(titre.debiteur_siren) and len(titre.debiteur_siret) == 14
+    with titre.pdf.open("rb") as stored:
+        with pikepdf.open(io.BytesIO(stored.read())) as pdf:
+            xml = pdf.attachments["factur-x.xml"].get_file().read_bytes()
+    assert b"<ram:BuyerReference>DIR-FINANCES</ram:BuyerReference>" in xml
+    assert b"<ram:IssuerAssignedID>EJ-2021-000482</ram:IssuerAssignedID>" in xml
+    assert titre.debiteur_siret.encode() in xml
 
 
 def test_load_demo_twice_leaves_the_same_counts(demo):
