@@ -56,9 +56,8 @@ def test_carcassonne_agglos_titre_carries_the_chorus_pro_fields(demo):
     printed and in the Factur-X XML."""
     titre = TitreDePerception.objects.get(debiteur_nom="Carcassonne Agglo", annee_scolaire="2021-2022")
     assert titre.debiteur_siret.startswith(titre.debiteur_siren) and len(titre.debiteur_siret) == 14
-    with titre.pdf.open("rb") as stored:
-        with pikepdf.open(io.BytesIO(stored.read())) as pdf:
-            xml = pdf.attachments["factur-x.xml"].get_file().read_bytes()
+    with titre.pdf.open("rb") as stored, pikepdf.open(io.BytesIO(stored.read())) as pdf:
+        xml = pdf.attachments["factur-x.xml"].get_file().read_bytes()
     assert b"<ram:BuyerReference>DIR-FINANCES</ram:BuyerReference>" in xml
     assert b"<ram:IssuerAssignedID>EJ-2021-000482</ram:IssuerAssignedID>" in xml
     assert titre.debiteur_siret.encode() in xml
