@@ -72,14 +72,19 @@ MENTIONS = [
     "IBAN : FR76 3000 1007 9412 3456 7890 185",
     "BIC : BDFEFRPPCCT",
     "Référence à rappeler 2022-000001",
-    # recourse, article 118 of décret n° 2012-1246
-    "article 118 du décret n° 2012-1246 du 7 novembre 2012",
-    "au comptable chargé du recouvrement",
-    "dans un délai de deux mois à compter de la notification du présent titre",
+    # recourse, articles 117 to 119 of décret n° 2012-1246 (since 2019) and L. 281 of the LPF
+    "Titre exécutoire émis en application de l'article L. 252 A du livre des procédures fiscales",
+    "articles 117 à 119 du décret n° 2012-1246 du 7 novembre 2012",
+    "vous devez, avant de saisir la juridiction compétente, adresser une réclamation",
+    "à l'ordonnateur qui a émis le titre (Académie de Montpellier, à l'adresse ci-dessus)",
+    "sous peine de nullité dans un délai de deux mois à compter de la notification du présent titre",
     "L'ordonnateur statue sur votre réclamation dans un délai de six mois",
     "À défaut de décision notifiée dans ce délai, la réclamation est considérée comme rejetée",
-    "saisir la juridiction compétente dans un délai de deux mois",
-    "Titre exécutoire",
+    "Vous pouvez ensuite saisir la juridiction compétente dans un délai de deux mois",
+    "au comptable chargé du recouvrement désigné ci-dessus dans un délai de deux mois à compter de la notification de "
+    "cet acte",
+    # not subject to VAT: no « TTC »
+    "1 école × 50,00 € = 50,00 € (participation de 50,00 € par école inscrite et par an). Non soumis à la TVA",
     "Page 1 / 1",
 ]
 
@@ -88,6 +93,11 @@ def test_seed_pdf_states_every_mention(titre_seed):
     """The seed titre's extracted text holds each mention that point 3 of the issue lists."""
     texte = _texte(_bytes(titre_seed))
     assert [mention for mention in MENTIONS if mention not in texte] == []
+
+
+def test_seed_pdf_never_says_ttc_beside_not_subject_to_vat(titre_seed):
+    """The participation is not subject to VAT: the titre never speaks of an amount « TTC »."""
+    assert "TTC" not in _texte(_bytes(titre_seed))
 
 
 def test_seed_pdf_names_the_debtor_identifiers(titre_seed):
