@@ -1,4 +1,8 @@
-"""One renderer for every document: a Django template and the shared print CSS, laid out by WeasyPrint as PDF/A-3b.
+"""One renderer for every document: a Django template and the shared print CSS, laid out by WeasyPrint as PDF/A-3a.
+
+PDF/A-3 level A: the file is tagged (WeasyPrint's structure tree from the HTML: headings, paragraphs, tables with
+their header cells, figures with their alternative text, the document's language), so that a screen reader reads it
+in order (RGAA; PDF/UA asks the same of the structure). Level A includes level B: archiving and Factur-X are served.
 
 `render(PdfDocument(...))` returns `(filename, "application/pdf", bytes)`. Templates extend `pdf/base.html` (A4, the
 fonts of static/fonts/, the footer "Page X / Y" with `footer_reference`); conventions and titres de perception use it.
@@ -41,7 +45,7 @@ from .documents import CHAMP_DATE, ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_
 from .verification import contexte_pdf
 
 CONTENT_TYPE = "application/pdf"
-PDF_VARIANT = "pdf/a-3b"
+PDF_VARIANT = "pdf/a-3a"
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
 PDF_STATIC_DIR = STATIC_DIR / "pdf"
 # Shared by every document; a document adds its own stylesheets of static/pdf/ (PdfDocument.stylesheets).

@@ -65,7 +65,7 @@ def test_countersignature_keeps_the_collectivites_signature(
         "Signature academie": (True, True, True, "Sophie Béjean"),
     }
     assert signatures(final, autorite.racine)["Signature collectivite"][2] is False, "racine inconnue : non approuvée"
-    assert pdfa(final) == ("3", "B")
+    assert pdfa(final) == ("3", "A")
     assert metadata_disagreements(final) == {}
     assert convention_pdf(convention)[2] == final
     assert f"A Montpellier, le {date_en_lettres(convention.date_signature)}" in "".join(printed_text(final))
@@ -80,7 +80,7 @@ def test_a_scan_gets_the_signature_on_the_frozen_pdf(envoyee, certificat_academi
         final = stored.read()
     assert final.startswith(envoye(convention))
     assert signatures(final, autorite.racine) == {"Signature academie": (True, True, True, "Sophie Béjean")}
-    assert pdfa(final) == ("3", "B")
+    assert pdfa(final) == ("3", "A")
 
 
 def test_without_a_certificate_the_dated_copy_is_unsigned(envoyee, settings):
@@ -93,7 +93,7 @@ def test_without_a_certificate_the_dated_copy_is_unsigned(envoyee, settings):
     assert final.startswith(envoye(convention)) and final != envoye(convention)
     assert signatures(final) == {}
     assert "A Montpellier, le treize septembre 2021" in "".join(printed_text(final))
-    assert pdfa(final) == ("3", "B")
+    assert pdfa(final) == ("3", "A")
     assert "sans signature électronique" in convention.history.first().history_change_reason
 
 
@@ -106,7 +106,7 @@ def test_each_titre_is_signed_at_issue(db, certificat_academie, autorite):
         with document.pdf.open("rb") as stored:
             pdf = stored.read()
         assert signatures(pdf, autorite.racine) == {"Signature ordonnateur": (True, True, True, "Sophie Béjean")}
-        assert pdfa(pdf) == ("3", "B")
+        assert pdfa(pdf) == ("3", "A")
         # The signature wrote the XMP again: the Factur-X properties keep their prefix, and both metadata agree.
         assert 'fx:ConformanceLevel="EN 16931"' in xmp_packet(pdf) and "ns0:" not in xmp_packet(pdf)
         assert metadata_disagreements(pdf) == {}
