@@ -117,6 +117,17 @@ class Commune(models.Model):
         related_name="communes_membres",
         limit_choices_to=~models.Q(type=Collectivite.Type.COMMUNE),
     )
+    # INSEE's "mouvements des communes": a commune merged into a commune nouvelle (or whose code changed) is kept,
+    # for the conventions sent with its name and code, and points to the commune that took its place.
+    remplacee_par = models.ForeignKey(
+        "self",
+        verbose_name="remplacée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="remplacees",
+    )
+    date_remplacement = models.DateField("date d'effet du remplacement", null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -130,6 +141,14 @@ class Commune(models.Model):
     def save(self, *args, **kwargs):
         self.departement = departement_of(self.code_insee)
         super().save(*args, **kwargs)
+
+    @property
+    def actuelle(self) -> "Commune":
+        """This commune, or the one that took its place (a commune nouvelle may itself merge later)."""
+        commune = self
+        while commune.remplacee_par_id is not None:
+            commune = commune.remplacee_par
+        return commune
 
 
 class UserManager(BaseUserManager):

@@ -115,6 +115,19 @@ class DepartementFilter(admin.SimpleListFilter):
         return queryset.filter(collectivite__departement=self.value()) if self.value() else queryset
 
 
+class EcolesNouvellesFilter(admin.SimpleListFilter):
+    """The drafts to complete: a school opened in one of their communes since last year is not registered yet."""
+
+    title = "nouvelle école dans la commune"
+    parameter_name = "nouvelle_ecole"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "à proposer (brouillons)")]
+
+    def queryset(self, request, queryset):
+        return queryset.avec_ecoles_nouvelles() if self.value() == "oui" else queryset
+
+
 SANS_CERTIFICAT = "Documents émis sans signature électronique : aucun certificat configuré"
 
 
@@ -168,7 +181,7 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
         confirmer_signature,
     ]
     list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
-    list_filter = ["annee", "etat", RetourFilter, DepartementFilter, "collectivite__type"]
+    list_filter = ["annee", "etat", RetourFilter, EcolesNouvellesFilter, DepartementFilter, "collectivite__type"]
     search_fields = [
         "reference",
         "collectivite__nom",

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from ecoles.models import Ecole
 
-from .formats import euros, pluriel
+from .formats import date_longue, euros, pluriel
 from .models import AnneeScolaire, Convention, Inscription, validate_libelle_annee
 from .services import creer_convention
 
@@ -87,6 +87,7 @@ class Reconduction:
     reconduites: list[Ecole] = field(default_factory=list)
     retirees: list[tuple[Ecole, str]] = field(default_factory=list)
     proposees: list[Ecole] = field(default_factory=list)
+    nouvelles: list[Ecole] = field(default_factory=list)
 
     def resume(self) -> str:
         """One line, in French: "ENT-2022-2023-0012 créée : 3 écoles reconduites ; 1 école retirée (…) ; …"."""
@@ -97,7 +98,10 @@ class Reconduction:
             detail = ", ".join(f"{ecole.uai} {raison}" for ecole, raison in self.retirees)
             parts.append(f"{pluriel(len(self.retirees), 'école retirée', 'écoles retirées')} ({detail})")
         if self.proposees:
-            detail = ", ".join(f"{ecole.uai} {ecole.nom}" for ecole in self.proposees)
+            detail = ", ".join(
+                f"{ecole.uai} {ecole.nom}" + (" : nouvelle école dans la commune" if ecole in self.nouvelles else "")
+                for ecole in self.proposees
+            )
             parts.append(f"{pluriel(len(self.proposees), 'école à proposer', 'écoles à proposer')} ({detail})")
         if not self.reconduites:
             parts.append("aucune école inscrite : à compléter avant l'envoi")
@@ -111,13 +115,16 @@ class Reconduction:
             "creee": self.creee,
             "reconduites": [ecole.uai for ecole in self.reconduites],
             "retirees": [{"uai": ecole.uai, "nom": ecole.nom, "raison": raison} for ecole, raison in self.retirees],
-            "proposees": [{"uai": ecole.uai, "nom": ecole.nom} for ecole in self.proposees],
+            "proposees": [
+                {"uai": ecole.uai, "nom": ecole.nom, "nouvelle": ecole in self.nouvelles} for ecole in self.proposees
+            ],
         }
 
 
-def _raison_retrait(ecole: Ecole) -> str | None:
-    if ecole.etat == Ecole.Etat.FERMEE:
-        return "fermée"
+def _raison_retrait(ecole: Ecole, annee: AnneeScolaire) -> str | None:
+    """Why a school of last year's Annexe 1 is left out of the new draft; None when it stays."""
+    if ecole.fermee_au(annee.rentree):
+        return f"fermée le {date_longue(ecole.date_fermeture)}" if ecole.date_fermeture else "fermée"
     if ecole.etat == Ecole.Etat.A_FERMER:
         return "à fermer"
     if ecole.secteur != Ecole.Secteur.PUBLIC:
@@ -131,9 +138,9 @@ def reconduire_convention(source: Convention, annee: AnneeScolaire, user=None) -
 
     A convention that already exists for that collectivité, commune and year is left as it is.
     """
-    existante = Convention.objects.filter(
-        annee=annee, collectivite=source.collectivite_id, commune=source.commune_id
-    ).first()
+    # A commune merged since into a commune nouvelle: next year's convention names the commune nouvelle.
+    commune = source.commune.actuelle if source.commune_id else None
+    existante = Convention.objects.filter(annee=annee, collectivite=source.collectivite_id, commune=commune).first()
     if existante is not None:
         return Reconduction(source=source, nouvelle=existante, creee=False)
 
@@ -144,7 +151,7 @@ def reconduire_convention(source: Convention, annee: AnneeScolaire, user=None) -
     )
     gardees, retirees = [], []
     for ecole in ecoles:
-        raison = _raison_retrait(ecole)
+        raison = _raison_retrait(ecole, annee)
         if raison is None and ecole.pk in prises:
             raison = f"déjà inscrite dans {prises[ecole.pk]}"
         if raison is None:
@@ -152,10 +159,16 @@ def reconduire_convention(source: Convention, annee: AnneeScolaire, user=None) -
         else:
             retirees.append((ecole, raison))
 
-    nouvelle = creer_convention(annee, source.collectivite, source.commune, ecoles=gardees, user=user)
+    nouvelle = creer_convention(annee, source.collectivite, commune, ecoles=gardees, user=user)
     proposees = list(nouvelle.ecoles_proposables().exclude(pk__in=[ecole.pk for ecole in gardees]).order_by("uai"))
     return Reconduction(
-        source=source, nouvelle=nouvelle, creee=True, reconduites=gardees, retirees=retirees, proposees=proposees
+        source=source,
+        nouvelle=nouvelle,
+        creee=True,
+        reconduites=gardees,
+        retirees=retirees,
+        proposees=proposees,
+        nouvelles=list(nouvelle.ecoles_nouvelles().order_by("uai")),
     )
 
 

@@ -34,6 +34,11 @@ class ConventionsConfig(AppConfig):
     verbose_name = "Conventions"
 
     def ready(self):
+        from collectivites.mouvements import commune_remplacee
+
+        from .communes import suivre_commune
+
+        commune_remplacee.connect(suivre_commune, dispatch_uid="conventions.suivre_commune")
         checks.register(check_harfbuzz_subset)
         # Also in the log of every process (gunicorn, Celery, commands), where system checks do not run.
         if not harfbuzz_subset_disponible():

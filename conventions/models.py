@@ -93,6 +93,16 @@ class AnneeScolaire(models.Model):
         return int(self.libelle[:4])
 
     @property
+    def rentree(self) -> datetime.date:
+        """1 September of the first year: the day the previous year's conventions end (Article 3)."""
+        return datetime.date(self.premiere_annee, 9, 1)
+
+    @property
+    def rentree_precedente(self) -> datetime.date:
+        """A school opened on or after this day is new to this year's conventions."""
+        return datetime.date(self.premiere_annee - 1, 9, 1)
+
+    @property
     def date_fin(self) -> datetime.date:
         """Article 3: the convention ends on 1 September of the second calendar year."""
         return datetime.date(self.premiere_annee + 1, 9, 1)
@@ -133,6 +143,28 @@ class ConventionQuerySet(models.QuerySet):
 
     def signees(self):
         return self.filter(etat=Convention.Etat.SIGNEE)
+
+    def avec_ecoles_nouvelles(self):
+        """Drafts with a school to propose that opened since the previous rentrée (Convention.ecoles_nouvelles, in
+        SQL): one condition per school year, since "since the previous rentrée" depends on the year."""
+        condition = models.Q(pk__in=[])
+        for annee in AnneeScolaire.objects.filter(pk__in=self.values("annee")):
+            inscrites = Inscription.objects.filter(annee=annee).values("ecole")
+            nouvelles = (
+                Ecole.objects.inscriptibles().ouvertes_depuis(annee.rentree_precedente).exclude(pk__in=inscrites)
+            )
+            # The communes a convention covers (Convention.communes_couvertes): its own commune when it names one,
+            # else the grouping's members or the commune that is the collectivité.
+            par_commune = nouvelles.filter(commune=models.OuterRef("commune"))
+            par_collectivite = nouvelles.filter(
+                models.Q(commune__groupement=models.OuterRef("collectivite"))
+                | models.Q(commune__collectivite_commune=models.OuterRef("collectivite"))
+            )
+            condition |= models.Q(annee=annee) & (
+                (models.Q(commune__isnull=False) & models.Exists(par_commune))
+                | (models.Q(commune__isnull=True) & models.Exists(par_collectivite))
+            )
+        return self.brouillons().filter(condition)
 
     def resiliees(self):
         return self.filter(etat=Convention.Etat.RESILIEE)
@@ -361,6 +393,17 @@ class Convention(models.Model):
         """Open public schools of the communes covered that no convention of the year has registered yet."""
         taken = Inscription.objects.filter(annee=self.annee_id).exclude(convention=self).values("ecole")
         return Ecole.objects.inscriptibles().filter(commune__in=self.communes_couvertes()).exclude(pk__in=taken)
+
+    def ecoles_nouvelles(self):
+        """The schools to propose that opened since the previous year's rentrée: « nouvelle école dans votre
+        commune ». Proposed to the collectivité, never added by anyone but its choice or an agent's."""
+        return self.ecoles_proposables().ouvertes_depuis(self.annee.rentree_precedente)
+
+    def ecoles_a_proposer(self) -> list[tuple[Ecole, bool]]:
+        """The schools to propose, each with whether it is new since the previous rentrée (one query)."""
+        depuis = self.annee.rentree_precedente
+        ecoles = self.ecoles_proposables().select_related("commune").order_by("commune__nom", "nom")
+        return [(ecole, ecole.date_ouverture is not None and ecole.date_ouverture >= depuis) for ecole in ecoles]
 
 
 class Inscription(models.Model):

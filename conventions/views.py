@@ -52,6 +52,7 @@ def detail(request, pk):
             "participation": convention.participation,
             "peut_choisir": representant_connecte and _peut_choisir(convention),
             "peut_deposer": representant_connecte and convention.etat == Convention.Etat.ENVOYEE,
+            "a_proposer": convention.ecoles_a_proposer() if convention.est_modifiable else [],
             "title": f"Convention {convention.reference}",
         },
     )

@@ -30,8 +30,9 @@ class ImportEcolesForm(ImportForm):
 
 @admin.register(Ecole)
 class EcoleAdmin(ImportEnArrierePlanMixin, SimpleHistoryAdmin):
-    list_display = ["uai", "nom", "nature", "secteur", "etat", "commune"]
-    list_filter = ["etat", "nature", "secteur", "commune__departement"]
+    list_display = ["uai", "nom", "nature", "secteur", "etat", "commune", "academie"]
+    list_filter = ["etat", "nature", "secteur", "academie", "commune__departement"]
+    readonly_fields = ["academie"]
     search_fields = ["uai", "nom", "commune__nom", "commune__code_insee"]
     autocomplete_fields = ["commune"]
     list_select_related = ["commune"]

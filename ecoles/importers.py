@@ -8,11 +8,22 @@ convention. The reading, the checks and the report are the shared machinery of `
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
+from collectivites.academies import (
+    ACADEMIES,
+    Territoire,
+    academie_de_commune,
+    academie_par_code,
+    academie_par_nom,
+    territoire_de_commune,
+)
 from collectivites.importers import (
     Colonne,
     Contexte,
@@ -40,6 +51,7 @@ from collectivites.importers import (
     siret,
     texte,
 )
+from collectivites.models import Commune
 from collectivites.validators import departement_of
 
 from .models import Ecole
@@ -78,6 +90,7 @@ COLONNES = [
     Colonne("nom_academie", "académie", ("libelle_academie", "academie")),
     Colonne("siret", "SIRET", ("siren_siret", "siret")),
     Colonne("date_ouverture", "date d'ouverture", ("date_ouverture",)),
+    Colonne("date_fermeture", "date de fermeture", ("date_fermeture",)),
     Colonne("date_maj", "date de mise à jour", ("date_maj_ligne",)),
 ]
 OBLIGATOIRES = ["uai", "nom", "secteur", "code_commune"]
@@ -94,40 +107,6 @@ NATURES_MATERNELLES = {101, 102, 103, 111}  # maternelle, annexe d'IUFM, d'appli
 NATURES_ELEMENTAIRES = {151, 152, 153, 160, 161, 162, 169}  # niveau élémentaire, annexe, application, plein air…
 NATURE_SANS_EFFECTIFS = 170  # "école sans effectifs permanents": no pupils to register
 
-# The académie codes of the annuaire (Code_academie), for files that only give the académie's name.
-ACADEMIES = {
-    "01": "PARIS",
-    "02": "AIX-MARSEILLE",
-    "03": "BESANCON",
-    "04": "BORDEAUX",
-    "06": "CLERMONT-FERRAND",
-    "07": "DIJON",
-    "08": "GRENOBLE",
-    "09": "LILLE",
-    "10": "LYON",
-    "11": "MONTPELLIER",
-    "12": "NANCY-METZ",
-    "13": "POITIERS",
-    "14": "RENNES",
-    "15": "STRASBOURG",
-    "16": "TOULOUSE",
-    "17": "NANTES",
-    "18": "ORLEANS-TOURS",
-    "19": "REIMS",
-    "20": "AMIENS",
-    "22": "LIMOGES",
-    "23": "NICE",
-    "24": "CRETEIL",
-    "25": "VERSAILLES",
-    "27": "CORSE",
-    "28": "LA REUNION",
-    "31": "MARTINIQUE",
-    "32": "GUADELOUPE",
-    "33": "GUYANE",
-    "43": "MAYOTTE",
-    "70": "NORMANDIE",
-}
-
 ETATS = {
     "OUVERT": Ecole.Etat.OUVERTE,
     "OUVERTE": Ecole.Etat.OUVERTE,
@@ -135,7 +114,14 @@ ETATS = {
     "FERME": Ecole.Etat.FERMEE,
     "FERMEE": Ecole.Etat.FERMEE,
 }
-CHAMPS_FACULTATIFS = {"etat": "etat", "adresse": "adresse", "code_postal": "code_postal", "siret": "siret"}
+CHAMPS_FACULTATIFS = {
+    "etat": "etat",
+    "adresse": "adresse",
+    "code_postal": "code_postal",
+    "siret": "siret",
+    "date_ouverture": "date_ouverture",
+    "date_fermeture": "date_fermeture",
+}
 
 
 def departement_of_uai(uai: str) -> str:
@@ -146,13 +132,10 @@ def departement_of_uai(uai: str) -> str:
 
 def code_academie(valeur: str) -> str:
     """The --academie option: a code ("11") or a name ("Montpellier")."""
-    valeur = valeur.strip()
-    if valeur.isdigit() and valeur.zfill(2) in ACADEMIES:
-        return valeur.zfill(2)
-    for code, nom in ACADEMIES.items():
-        if normaliser_valeur(valeur).replace(" ", "-") == nom.replace(" ", "-"):
-            return code
-    raise FichierIllisible(f"Académie « {valeur} » inconnue : donnez son code (11 pour Montpellier) ou son nom.")
+    academie = academie_par_code(valeur) or academie_par_nom(valeur)
+    if academie is None:
+        raise FichierIllisible(f"Académie « {valeur} » inconnue : donnez son code (11 pour Montpellier) ou son nom.")
+    return academie.code
 
 
 def importer_ecoles(
@@ -177,11 +160,6 @@ def importer_ecoles(
             academie=code_academie(academie) if academie else "",
             departement=departement_filtre(departement) if departement else "",
         )
-        if filtre.academie and not (lecteur.a("academie") or lecteur.a("nom_academie")):
-            raise FichierIllisible(
-                f"Le fichier « {nom_fichier} » n'indique pas l'académie de chaque école : filtrez-le par "
-                "département (--departement) plutôt que par académie."
-            )
         rapport = RapportImport(
             nom_fichier, "écoles", format_, simulation=simulation, ignorer_invalides=ignorer_invalides
         )
@@ -202,14 +180,13 @@ class Filtre:
             if departement is not None and departement != self.departement:
                 return f"Hors du département {self.departement}"
         if self.academie and not self._dans_academie(valeurs):
-            return f"Hors de l'académie {self.academie} ({ACADEMIES[self.academie].title()})"
+            return f"Hors de l'académie {self.academie} ({ACADEMIES[self.academie].nom})"
         return None
 
     def _dans_academie(self, valeurs: dict) -> bool:
-        if valeurs.get("academie"):
-            return valeurs["academie"].zfill(2) == self.academie
-        nom = normaliser_valeur(valeurs.get("nom_academie", "")).replace(" ", "-")
-        return nom == ACADEMIES[self.academie].replace(" ", "-")
+        """From the commune, by the table of académies; a commune code too damaged to tell is kept, to be reported."""
+        academie = academie_de_commune(valeurs["code_commune"].upper())
+        return academie is None or academie.code == self.academie
 
 
 def _departement_probable(valeurs: dict) -> str | None:
@@ -280,6 +257,7 @@ def nature(valeurs: dict) -> tuple[str, bool]:
     return (found, True) if found else (Ecole.Nature.ELEMENTAIRE, False)
 
 
+@lru_cache(maxsize=64)
 def secteur(valeur: str) -> str:
     normalise = normaliser_valeur(valeur)
     if normalise.startswith("PUBLIC"):
@@ -291,12 +269,23 @@ def secteur(valeur: str) -> str:
     raise ErreurChamp("secteur", valeur, "secteur inconnu : « Public » ou « Privé » attendu.")
 
 
+@lru_cache(maxsize=64)
 def etat(valeur: str) -> str:
     if normaliser_valeur(valeur) in ETATS:
         return ETATS[normaliser_valeur(valeur)]
     if not valeur:
         raise ErreurChamp("etat", valeur, "valeur obligatoire manquante (état de l'école).")
     raise ErreurChamp("etat", valeur, "état inconnu : « OUVERT », « A FERMER » ou « FERME » attendu.")
+
+
+@lru_cache(maxsize=4096)
+def date_ou_rien(cle: str, valeur: str) -> datetime.date | None:
+    if not date_iso(cle, valeur):
+        return None
+    try:
+        return datetime.date.fromisoformat(valeur)
+    except ValueError:
+        raise ErreurChamp(cle, valeur, "cette date n'existe pas dans le calendrier.") from None
 
 
 def uai(valeur: str) -> str:
@@ -309,6 +298,30 @@ def uai(valeur: str) -> str:
         raise ErreurChamp("uai", valeur, message_de(error)) from None
     return valeur
 
+
+def empreinte_ligne(valeurs: dict) -> str:
+    """A fingerprint of a row's values under our column keys (the same file read again gives the same)."""
+    contenu = "\x1f".join(f"{cle}\x1e{valeur}" for cle, valeur in sorted(valeurs.items()))
+    return hashlib.blake2b(contenu.encode(), digest_size=16).hexdigest()
+
+
+# The stored fields an import may change: what a row is compared with.
+CHAMPS_COMPARES = (
+    "uai",
+    "nom",
+    "nature",
+    "secteur",
+    "etat",
+    "commune_id",
+    "academie",
+    "adresse",
+    "code_postal",
+    "siret",
+    "date_ouverture",
+    "date_fermeture",
+    "empreinte_import",
+)
+POSITIONS = {champ: index for index, champ in enumerate(CHAMPS_COMPARES, start=1)}  # after the primary key
 
 # The states that take a school out of new conventions: the report counts the schools the file moves into them.
 FERMETURES = {Ecole.Etat.A_FERMER, Ecole.Etat.FERMEE}
@@ -326,6 +339,12 @@ class ImportEcoles:
         self.uai_lus: set[str] = set()
         self.departements: set[str] = set()
         self.champs_fichier = {champ for cle, champ in CHAMPS_FACULTATIFS.items() if lecteur.a(cle)}
+        # The communes met so far, code → primary key: each is looked up once, not once per school.
+        self.communes: dict[str, int] = {}
+        # The fingerprint of the row each stored school was last imported from (Ecole.empreinte_import): a row
+        # read again unchanged is neither checked nor compared. 32,000 short strings for a national file.
+        self.empreintes = dict(Ecole.objects.exclude(empreinte_import="").values_list("uai", "empreinte_import"))
+        self.rapides: set[str] = set()
 
     def traiter(self, progression) -> None:
         for lot in par_lots(lignes_valides(self.lecteur, self.rapport, self.verifier, progression)):
@@ -339,7 +358,13 @@ class ImportEcoles:
         if raison:
             self.rapport.ignorees[raison] += 1
             return None
-        self.uai_lus.add(valeurs["uai"].upper())
+        code = valeurs["uai"].upper()
+        if code in self.rapides:
+            raise ErreurChamp("uai", valeurs["uai"], "UAI en double (déjà plus haut dans le fichier).")
+        empreinte = empreinte_ligne(valeurs)
+        if code not in self.uai_lus and self.empreintes.get(code) == empreinte:
+            return self.inchangee(code, valeurs)
+        self.uai_lus.add(code)
         erreurs = Erreurs()
         propre = {
             "uai": erreurs.essayer(uai, valeurs["uai"]),
@@ -356,60 +381,115 @@ class ImportEcoles:
             propre["adresse"] = erreurs.essayer(texte, "adresse", adresse, 250, "adresse", False)
         propre["code_postal"] = erreurs.essayer(code_postal, "code_postal", valeurs.get("code_postal", ""))
         propre["siret"] = erreurs.essayer(siret, "siret", valeurs.get("siret", ""))
-        for cle in ("date_ouverture", "date_maj"):
-            erreurs.essayer(date_iso, cle, valeurs.get(cle, ""))
+        for cle in ("date_ouverture", "date_fermeture"):
+            propre[cle] = erreurs.essayer(date_ou_rien, cle, valeurs.get(cle, ""))
+        erreurs.essayer(date_iso, "date_maj", valeurs.get("date_maj", ""))
         self.verifier_departement(valeurs, propre, erreurs)
         erreurs.lever()
+        propre["empreinte_import"] = empreinte
         return propre
 
+    def inchangee(self, code: str, valeurs: dict) -> None:
+        """A row as it was when the stored school was last imported from it: checked then, nothing to do now."""
+        self.uai_lus.add(code)
+        self.rapides.add(code)
+        self.departements.add(departement_of(valeurs["code_commune"].upper()))
+        self.rapport.inchangees += 1
+
     def verifier_departement(self, valeurs: dict, propre: dict, erreurs: Erreurs) -> None:
-        """The UAI starts with the school's département ("011", "620" for 2A, "971"): the file must agree."""
-        if not propre["uai"]:
+        """The school's UAI, commune, département and académie must tell the same place (the table of académies)."""
+        if not (propre["uai"] and propre["code_commune"]):
             return
-        attendu, prefixe = departement_of_uai(propre["uai"]), propre["uai"][:3]
-        if "departement" in valeurs:
+        territoire = territoire_de_commune(propre["code_commune"])
+        if territoire is None:
+            erreurs.ajouter(
+                "code_commune",
+                propre["code_commune"],
+                "cette commune n'est dans le ressort d'aucune académie (les écoles de Nouvelle-Calédonie, de "
+                "Polynésie française et de Wallis-et-Futuna relèvent de ces territoires).",
+            )
+            return
+        if propre["uai"][:3] != territoire.prefixe_uai:
+            erreurs.ajouter(
+                "code_commune",
+                propre["code_commune"],
+                f"cette commune ({territoire.libelle}) a des écoles dont l'UAI commence par {territoire.prefixe_uai}, "
+                f"alors que l'UAI {propre['uai']} commence par {propre['uai'][:3]}.",
+            )
+            return
+        self.verifier_colonnes_territoire(valeurs, propre["uai"], territoire, erreurs)
+        propre["academie"] = territoire.academie.code
+        self.departements.add(territoire.code)
+
+    def verifier_colonnes_territoire(self, valeurs: dict, uai: str, territoire: Territoire, erreurs: Erreurs):
+        """The file's own département and académie columns, when it has them, agree with the table."""
+        if valeurs.get("departement") is not None:
             departement = erreurs.essayer(departement_insee, "departement", valeurs["departement"], 3)
-            if departement and departement != attendu:
+            # Saint-Martin's schools are written under Guadeloupe (971), the département of their UAI.
+            if departement and departement not in (territoire.code, departement_of_uai(uai)):
                 erreurs.ajouter(
                     "departement",
                     valeurs["departement"],
-                    f"ce département ne correspond pas à l'UAI {propre['uai']}, qui commence par celui de l'école "
-                    f"({prefixe}).",
+                    f"ce département ne correspond pas à l'UAI {uai}, qui commence par celui de l'école ({uai[:3]}).",
                 )
-        commune = propre["code_commune"]
-        if commune and departement_of(commune) != attendu:
-            erreurs.ajouter(
-                "code_commune",
-                commune,
-                f"cette commune est dans le département {departement_of(commune)}, alors que l'UAI "
-                f"{propre['uai']} est celui d'une école du département {prefixe}.",
-            )
-        self.departements.add(attendu)
+        academie = territoire.academie
+        code, nom = valeurs.get("academie", ""), valeurs.get("nom_academie", "")
+        if code and academie_par_code(code) != academie:
+            erreurs.ajouter("academie", code, f"l'école de cette commune relève de l'académie {academie}.")
+        elif nom and academie_par_nom(nom) != academie:
+            erreurs.ajouter("nom_academie", nom, f"l'école de cette commune relève de l'académie {academie}.")
 
     def appliquer(self, lot: list[tuple[int, dict]]) -> None:
-        """Compares one lot with the database (one query per model) and writes it in bulk, with its history."""
-        communes = assurer_communes(self._communes_demandees(lot), self.contexte)
-        lot = self._rejeter_sans_commune(lot, communes)
-        existantes = {
-            e.uai: e for e in Ecole.objects.filter(uai__in=[p["uai"] for _, p in lot]).select_related("commune")
+        """Compares one lot with the database (one query per model) and writes it in bulk, with its history.
+
+        The stored schools are compared as plain values; only the changed ones are loaded as instances (a national
+        file read again changes a few hundred schools out of 32,000).
+        """
+        demandes = {c: d for c, d in self._communes_demandees(lot).items() if c not in self.communes}
+        self.communes.update(assurer_communes(demandes, self.contexte))
+        lot = self._rejeter_sans_commune(lot, self.communes)
+        stockees = {
+            ligne[1]: ligne
+            for ligne in Ecole.objects.filter(uai__in=[p["uai"] for _, p in lot]).values_list("pk", *CHAMPS_COMPARES)
         }
-        nouvelles, modifiees, champs = [], [], set()
+        nouvelles, a_modifier, empreintes = [], {}, []
         for _, propre in lot:
-            commune = communes[propre["code_commune"]]
-            ecole = existantes.get(propre["uai"])
-            if ecole is None:
-                nouvelles.append(self._nouvelle(propre, commune))
-                continue
-            changes = self._changements(ecole, propre, commune)
-            if changes:
-                champs.update(changes)
-                modifiees.append(ecole)
+            commune_id = self.communes[propre["code_commune"]]
+            ligne = stockees.get(propre["uai"])
+            if ligne is None:
+                nouvelles.append(self._nouvelle(propre, commune_id))
+            elif any(ligne[POSITIONS[champ]] != valeur for champ, valeur in self._voulu(propre, commune_id).items()):
+                a_modifier[ligne[0]] = propre
             else:
                 self.rapport.inchangees += 1
+                if ligne[POSITIONS["empreinte_import"]] != propre["empreinte_import"]:
+                    empreintes.append(Ecole(pk=ligne[0], empreinte_import=propre["empreinte_import"]))
         creer_avec_historique(nouvelles, Ecole, self.contexte)
-        appliquer_modifications(modifiees, Ecole, champs, self.contexte)
         self.rapport.creees += len(nouvelles)
-        self.rapport.modifiees += len(modifiees)
+        # Same values from a row written differently (another file's columns): only the fingerprint is new.
+        Ecole.objects.bulk_update(empreintes, ["empreinte_import"], batch_size=500)
+        if a_modifier:
+            self._modifier(a_modifier)
+
+    def _voulu(self, propre: dict, commune_id: int) -> dict:
+        """The stored values the row asks for; a guessed nature and columns the file lacks are left as they are."""
+        voulu = {"nom": propre["nom"], "secteur": propre["secteur"], "commune_id": commune_id}
+        voulu["academie"] = propre["academie"]
+        if propre["nature_certaine"]:
+            voulu["nature"] = propre["nature"]
+        voulu.update({champ: propre[champ] for champ in self.champs_fichier})
+        return voulu
+
+    def _modifier(self, a_modifier: dict[int, dict]) -> None:
+        ecoles = list(Ecole.objects.filter(pk__in=a_modifier).select_related("commune"))
+        ids = {self.communes[p["code_commune"]] for p in a_modifier.values()}
+        communes = Commune.objects.in_bulk(ids)
+        champs: set[str] = set()
+        for ecole in ecoles:
+            propre = a_modifier[ecole.pk]
+            champs |= self._changements(ecole, propre, communes[self.communes[propre["code_commune"]]])
+        appliquer_modifications(ecoles, Ecole, champs, self.contexte)
+        self.rapport.modifiees += len(ecoles)
 
     def _communes_demandees(self, lot) -> dict[str, tuple[str, str]]:
         demandes: dict[str, tuple[str, str]] = {}
@@ -435,25 +515,27 @@ class ImportEcoles:
             )
         return garde
 
-    def _nouvelle(self, propre: dict, commune) -> Ecole:
+    def _nouvelle(self, propre: dict, commune_id: int) -> Ecole:
         return Ecole(
             uai=propre["uai"],
             nom=propre["nom"],
             nature=propre["nature"],
             secteur=propre["secteur"],
             etat=propre.get("etat") or Ecole.Etat.OUVERTE,
-            commune=commune,
+            commune_id=commune_id,
+            academie=propre["academie"],
             adresse=propre.get("adresse") or "",
             code_postal=propre["code_postal"],
             siret=propre["siret"],
+            date_ouverture=propre["date_ouverture"],
+            date_fermeture=propre["date_fermeture"],
+            empreinte_import=propre["empreinte_import"],
         )
 
     def _changements(self, ecole: Ecole, propre: dict, commune) -> set[str]:
         """Sets the new values on `ecole`; returns the names of the fields that changed, and notes them."""
-        wanted = {"nom": propre["nom"], "secteur": propre["secteur"]}
-        if propre["nature_certaine"]:
-            wanted["nature"] = propre["nature"]
-        wanted.update({champ: propre[champ] for champ in self.champs_fichier})
+        wanted = self._voulu(propre, commune.pk)
+        del wanted["commune_id"], wanted["academie"]
         changes, textes = set(), []
         for champ, valeur in wanted.items():
             ancienne = getattr(ecole, champ)
@@ -466,6 +548,12 @@ class ImportEcoles:
             textes.append(f"commune « {ecole.commune} » → « {commune} »")
             ecole.commune = commune
             changes.add("commune")
+        if ecole.academie != propre["academie"]:
+            ecole.academie = propre["academie"]
+            changes.add("academie")
+        if changes:
+            ecole.empreinte_import = propre["empreinte_import"]
+            changes.add("empreinte_import")
         if changes:
             self.rapport.noter_modification(f"{ecole.uai} : " + " ; ".join(textes))
         if "etat" in changes and ecole.etat in FERMETURES:
@@ -491,4 +579,7 @@ class ImportEcoles:
 
 def _affiche(ecole: Ecole, champ: str) -> str:
     display = getattr(ecole, f"get_{champ}_display", None)
-    return display() if display else getattr(ecole, champ)
+    valeur = display() if display else getattr(ecole, champ)
+    if valeur is None:
+        return "aucune"
+    return valeur.strftime("%d/%m/%Y") if isinstance(valeur, datetime.date) else valeur

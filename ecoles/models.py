@@ -1,8 +1,10 @@
+import datetime
 import re
 
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from collectivites.academies import CHOIX_ACADEMIES, academie_de_commune
 from collectivites.models import Commune
 
 from .validators import validate_uai
@@ -18,6 +20,10 @@ GENERIC_NAME_RE = re.compile(
 class EcoleQuerySet(models.QuerySet):
     def ouvertes(self):
         return self.filter(etat=Ecole.Etat.OUVERTE)
+
+    def ouvertes_depuis(self, date: datetime.date):
+        """Opened on or after `date`, by the annuaire's date_ouverture (unknown for a file that does not give it)."""
+        return self.filter(date_ouverture__gte=date)
 
     def publiques(self):
         return self.filter(secteur=Ecole.Secteur.PUBLIC)
@@ -48,9 +54,18 @@ class Ecole(models.Model):
     secteur = models.CharField("secteur", max_length=10, choices=Secteur.choices, default=Secteur.PUBLIC)
     etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.OUVERTE)
     commune = models.ForeignKey(Commune, verbose_name="commune", on_delete=models.PROTECT, related_name="ecoles")
+    # Derived from the commune by the table of académies (Saint-Martin's schools are Guadeloupe's), kept in step by
+    # save() and by the imports; stored so that an académie's schools are one indexed filter.
+    academie = models.CharField("académie", max_length=2, choices=CHOIX_ACADEMIES, editable=False, db_index=True)
     adresse = models.CharField("adresse", max_length=250, blank=True)
     code_postal = models.CharField("code postal", max_length=5, blank=True)
     siret = models.CharField("SIRET de la commune gestionnaire", max_length=14, blank=True)
+    # From the Annuaire de l'éducation (date_ouverture, date_fermeture): what the preparation of a year reads.
+    date_ouverture = models.DateField("date d'ouverture", null=True, blank=True)
+    date_fermeture = models.DateField("date de fermeture", null=True, blank=True)
+    # The fingerprint of the file row the school was last imported from: the same row read again is skipped. Any
+    # change made elsewhere (admin, fusion of communes) clears it, so that the next import compares again.
+    empreinte_import = models.CharField("empreinte de la ligne importée", max_length=32, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = EcoleQuerySet.as_manager()
@@ -63,10 +78,20 @@ class Ecole(models.Model):
     def __str__(self):
         return f"{self.uai} – {self.nom}"
 
+    def save(self, *args, **kwargs):
+        academie = academie_de_commune(self.commune.code_insee)
+        self.academie = academie.code if academie else ""
+        self.empreinte_import = ""
+        super().save(*args, **kwargs)
+
     @property
     def est_inscriptible(self) -> bool:
         """Only open public schools join a new convention: one A FERMER or closed stays only where it already is."""
         return self.etat == self.Etat.OUVERTE and self.secteur == self.Secteur.PUBLIC
+
+    def fermee_au(self, date: datetime.date) -> bool:
+        """Closed on `date`: marked closed, or with a closing date on or before it."""
+        return self.etat == self.Etat.FERMEE or (self.date_fermeture is not None and self.date_fermeture <= date)
 
     @property
     def libelle_nature_secteur(self) -> str:

@@ -146,6 +146,36 @@ def test_second_import_ne_cree_ni_ne_change_rien(fichier):
     assert (list(Ecole.objects.values().order_by("uai")), nombre_historique(), Commune.objects.count()) == avant
 
 
+def test_ligne_relue_a_l_identique_sautee_sauf_apres_un_changement_ailleurs():
+    """A row read again as it was imported is skipped (its fingerprint); a school changed in the admin since is
+    compared again, and the file's values come back."""
+    importer_ecoles(IPS)
+    assert Ecole.objects.filter(empreinte_import="").count() == 0
+    ecole = Ecole.objects.get(uai="0110422Z")
+    ecole.nom = "NOM CHANGE DANS L'ADMINISTRATION"
+    ecole.save()
+    assert ecole.empreinte_import == ""
+
+    rapport = importer_ecoles(IPS)
+
+    assert (rapport.modifiees, rapport.inchangees) == (1, 228)
+    ecole.refresh_from_db()
+    assert (ecole.nom, ecole.empreinte_import != "") == ("ECOLE PRIMAIRE", True)
+
+
+def test_meme_ecole_ecrite_autrement_ne_change_que_l_empreinte(tmp_path):
+    """The same values written otherwise ("Public" for "public") are no change: no history, a new fingerprint."""
+    importer_ecoles(IPS)
+    empreinte = Ecole.objects.get(uai="0110422Z").empreinte_import
+    historique = nombre_historique()
+
+    rapport = importer_ecoles(variante(tmp_path, IPS, (";public;", ";Public;")))
+
+    assert (rapport.modifiees, rapport.inchangees) == (0, 229)
+    assert Ecole.objects.get(uai="0110422Z").empreinte_import not in ("", empreinte)
+    assert nombre_historique() == historique
+
+
 def test_nom_et_etat_changes_sont_mis_a_jour_et_historises(tmp_path):
     """A renamed school and one to close are updated; the history records both, naming the file."""
     importer_ecoles(ANNUAIRE)
@@ -229,7 +259,12 @@ REJETS_ATTENDUS = [
     (6, "date_ouverture", "01/02/1967", "date au format jj/mm/aaaa d'un tableur"),
     (7, "Code_commune", "20004", "Le code INSEE « 20004 » est invalide"),
     (8, "Code_departement", "034", "ce département ne correspond pas à l'UAI 0110906A"),
-    (9, "Code_commune", "34172", "cette commune est dans le département 34, alors que l'UAI 0110907B"),
+    (
+        9,
+        "Code_commune",
+        "34172",
+        "cette commune (département 34) a des écoles dont l'UAI commence par 034, alors que l'UAI 0110907B",
+    ),
     (10, "Nom_etablissement", "", "valeur obligatoire manquante (nom de l'école)"),
     (10, "Statut_public_prive", "", "valeur obligatoire manquante (secteur public ou privé)"),
     (14, "Identifiant_de_l_etablissement", "0110901V", "UAI en double (déjà à la ligne 2)"),
@@ -351,11 +386,17 @@ def test_filtre_par_academie_code_ou_nom():
 
 
 def test_filtre_par_academie_sans_colonne_academie(tmp_path):
-    """Filtering by académie a file that does not give the académie is refused with a clear message."""
-    fichier = _ecrire(tmp_path, b"UAI;Nom;Secteur;Code INSEE\n0110422Z;ECOLE PRIMAIRE;public;11260\n")
+    """A file that does not give the académie is filtered by the commune's, from the table of académies."""
+    fichier = _ecrire(
+        tmp_path,
+        b"UAI;Nom;Secteur;Code INSEE;Commune\n0110422Z;ECOLE PRIMAIRE;public;11260;MOUTHOUMET\n"
+        b"0940176F;ECOLE ELEMENTAIRE;public;94034;FRESNES\n",
+    )
 
-    with pytest.raises(FichierIllisible, match="n'indique pas l'académie"):
-        importer_ecoles(fichier, academie="11")
+    rapport = importer_ecoles(fichier, academie="11")
+
+    assert (rapport.creees, rapport.ignorees) == (1, {"Hors de l'académie 11 (Montpellier)": 1})
+    assert Ecole.objects.get().academie == "11"
 
 
 def test_option_departement_inconnue():

@@ -1,8 +1,10 @@
 """`manage.py prepare_annee 2022-2023 --from 2021-2022`: the new year and its draft conventions, with a report."""
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from conventions.annees import PreparationImpossible, preparer_annee
 from conventions.formats import euros, pluriel
@@ -32,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--signataire-prenom", help="prénom du signataire de l'académie")
         parser.add_argument("--signataire-nom", help="nom du signataire de l'académie")
         parser.add_argument("--signataire-titre", help="titre complet du signataire de l'académie")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="dire ce que la préparation ferait, sans rien enregistrer"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -45,10 +50,19 @@ class Command(BaseCommand):
             "signataire_titre": options["signataire_titre"],
         }
         try:
-            annee, creee, rapports = preparer_annee(options["annee"], precedente, **valeurs)
+            # A dry run prepares everything in one transaction, then rolls it back; a real one keeps each
+            # renewal's own transaction (conventions.annees).
+            with transaction.atomic() if options["dry_run"] else contextlib.nullcontext():
+                annee, creee, rapports = preparer_annee(options["annee"], precedente, **valeurs)
+                self.ecrire_rapport(annee, creee, rapports)
+                if options["dry_run"]:
+                    transaction.set_rollback(True)
         except PreparationImpossible as exc:
             raise CommandError(str(exc)) from exc
+        if options["dry_run"]:
+            self.stdout.write("Simulation : rien n'a été enregistré.")
 
+    def ecrire_rapport(self, annee, creee, rapports) -> None:
         etat = "créée" if creee else "existait déjà (inchangée)"
         self.stdout.write(
             f"Année {annee} {etat} : participation de {euros(annee.tarif_par_ecole)} par école, "
