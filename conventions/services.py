@@ -203,7 +203,8 @@ def _contresigner(convention: Convention, date_signature, lieu_signature: str) -
     source = convention.document
     if convention.exemplaire_signe and convention.exemplaire_signe_statut == StatutExemplaire.SIGNE_CONFORME:
         source = convention.exemplaire_signe
-    with source.open("rb") as stored:
+    # A file object of its own: closing it leaves the convention's FieldFile as the caller had it (open or not).
+    with source.storage.open(source.name, "rb") as stored:
         pdf = stored.read()
     # PDFs frozen before the date had its field print "le" alone: nothing to fill there.
     champs = {DATE_SIGNATURE.name: date_en_lettres(date_signature)} if DATE_SIGNATURE.name in champs_texte(pdf) else {}
