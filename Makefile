@@ -46,7 +46,8 @@ quality:
 	$(VENV)/bin/ruff format --check .
 	DEBUG=True $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=False SECRET_KEY=check-deploy-$$(date +%s)-a-long-and-random-enough-secret-value-for-django \
-		ALLOWED_HOSTS=conventions.ac-montpellier.fr $(PY) manage.py check --deploy --fail-level WARNING
+		ALLOWED_HOSTS=conventions.ac-montpellier.fr SITE_URL=https://conventions.ac-montpellier.fr \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

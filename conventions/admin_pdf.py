@@ -4,6 +4,7 @@ Media files are not served publicly: every PDF goes through the admin's permissi
 preview marked "PROJET"; a sent convention's is the frozen copy, byte for byte (conventions.pdf.convention_pdf).
 """
 
+import logging
 import smtplib
 
 from django import forms
@@ -19,6 +20,9 @@ from .formats import pluriel
 from .notifications import NotificationImpossible, notifier_convention_prete
 from .pdf import convention_pdf
 from .services import TransitionInterdite, envoyer_pour_signature, revenir_en_brouillon
+from .tasks import raison_echec
+
+logger = logging.getLogger(__name__)
 
 
 @admin.action(description="Envoyer pour signature maintenant (fige le PDF)", permissions=["change"])
@@ -29,8 +33,13 @@ def envoyer_pour_signature_maintenant(modeladmin, request, queryset):
     for convention in queryset.order_by("reference"):
         try:
             envoyer_pour_signature(convention, user=request.user)
-        except TransitionInterdite as exc:
-            modeladmin.message_user(request, str(exc), messages.ERROR)
+        except Exception as exc:
+            # One convention that cannot be sent is reported with its reason; the others are sent.
+            if isinstance(exc, TransitionInterdite):
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+            else:
+                logger.exception("Envoi de la convention %s impossible", convention.reference)
+                modeladmin.message_user(request, f"{convention.reference} : {raison_echec(exc)}", messages.ERROR)
             continue
         envoyees.append(convention.reference)
         _annoncer(modeladmin, request, convention)

@@ -135,6 +135,14 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters live in the cache: each test starts without the requests of the previous ones."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def worker(transactional_db, tmp_path):
     """A real Celery worker for the tests marked `celery` (tests/campaign/worker.py): started after the test database
