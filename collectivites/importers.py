@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime
 import re
 import sys
 import unicodedata
@@ -31,7 +32,7 @@ from simple_history.utils import bulk_update_with_history
 
 from documents.texte import caractere_interdit
 
-from .models import Collectivite, Commune
+from .models import Adhesion, Collectivite, Commune
 from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
 
 TAILLE_LOT = 2000
@@ -559,6 +560,8 @@ class Contexte:
     rapport: RapportImport
     utilisateur: object = None
     motif_historique: str = ""
+    # The date the file describes (the composition of the EPCI "au 1er janvier"): today unless given.
+    date_effet: datetime.date | None = None
 
 
 def motif_historique(format_fichier: str, nom_fichier: str) -> str:
@@ -860,6 +863,7 @@ def importer_communes(
     ignorer_invalides: bool = False,
     utilisateur=None,
     progression: Callable[[int, int, int], None] | None = None,
+    date_effet: datetime.date | None = None,
 ) -> RapportImport:
     """Imports the INSEE commune file (COG), the composition of the EPCI or the « mouvements des communes »,
     recognised by their columns."""
@@ -882,7 +886,7 @@ def importer_communes(
         rapport = RapportImport(
             nom_fichier, "communes", format_, simulation=simulation, ignorer_invalides=ignorer_invalides
         )
-        contexte = Contexte(rapport, utilisateur, motif_historique(format_, nom_fichier))
+        contexte = Contexte(rapport, utilisateur, motif_historique(format_, nom_fichier), date_effet)
         filtre = departement_filtre(departement) if departement else ""
         return executer(lambda: traiter(lecteur, contexte, filtre, progression), rapport)
     finally:
@@ -971,13 +975,14 @@ def _traiter_epci(lecteur, contexte, filtre, progression) -> None:
             c.code_insee: c
             for c in Commune.objects.filter(code_insee__in=[p["code"] for _, p in lot]).select_related("groupement")
         }
-        nouvelles, modifiees = [], []
+        nouvelles, modifiees, inchangees = [], [], []
         for _, propre in lot:
             commune, groupement = existantes.get(propre["code"]), groupements[propre["siren"]]
             if commune is None:
                 nouvelles.append(_nouvelle_commune(propre, groupement))
             elif commune.groupement_id == groupement.pk:
                 rapport.inchangees += 1
+                inchangees.append(commune)
             elif commune.groupement_id and commune.groupement.type == Collectivite.Type.SYNDICAT:
                 # An agent linked this commune to the syndicat that runs its schools: the EPCI does not replace it.
                 rapport.ignorees["Commune rattachée à un syndicat : rattachement conservé"] += 1
@@ -990,6 +995,29 @@ def _traiter_epci(lecteur, contexte, filtre, progression) -> None:
         appliquer_modifications(modifiees, Commune, {"groupement"}, contexte)
         rapport.creees += len(nouvelles)
         rapport.modifiees += len(modifiees)
+        dater_adhesions(nouvelles + modifiees + inchangees, contexte.date_effet or timezone.localdate())
+
+
+def dater_adhesions(communes: list[Commune], date: datetime.date) -> None:
+    """The dated composition (Adhesion) of the groupings these communes now belong to, from `date`: a commune that
+    changed grouping closes its membership on that date and opens another."""
+    ouvertes = {a.commune_id: a for a in Adhesion.objects.filter(commune__in=communes, date_fin__isnull=True)}
+    nouvelles, fermees, corrigees = [], [], []
+    for commune in communes:
+        adhesion = ouvertes.get(commune.pk)
+        if adhesion is not None and adhesion.groupement_id == commune.groupement_id:
+            continue
+        if adhesion is not None and adhesion.date_debut >= date:
+            adhesion.groupement_id = commune.groupement_id  # a file of the same date, corrected
+            corrigees.append(adhesion)
+            continue
+        if adhesion is not None:
+            adhesion.date_fin = date
+            fermees.append(adhesion)
+        nouvelles.append(Adhesion(commune=commune, groupement_id=commune.groupement_id, date_debut=date))
+    Adhesion.objects.bulk_update(fermees, ["date_fin"])
+    Adhesion.objects.bulk_update(corrigees, ["groupement"])
+    Adhesion.objects.bulk_create(nouvelles)
 
 
 def _nouvelle_commune(propre: dict, groupement: Collectivite | None = None) -> Commune:

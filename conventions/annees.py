@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from collectivites.models import Commune
 from documents.formats import date_longue, euros, pluriel
 from ecoles.models import Ecole
 
@@ -88,6 +89,9 @@ class Reconduction:
     retirees: list[tuple[Ecole, str]] = field(default_factory=list)
     proposees: list[Ecole] = field(default_factory=list)
     nouvelles: list[Ecole] = field(default_factory=list)
+    # For a grouping signing for all its communes: the members that joined or left between the two rentrées.
+    entrees: list[Commune] = field(default_factory=list)
+    sorties: list[Commune] = field(default_factory=list)
 
     def resume(self) -> str:
         """One line, in French: "ENT-2022-2023-0012 créée : 3 écoles reconduites ; 1 école retirée (…) ; …"."""
@@ -103,6 +107,10 @@ class Reconduction:
                 for ecole in self.proposees
             )
             parts.append(f"{pluriel(len(self.proposees), 'école à proposer', 'écoles à proposer')} ({detail})")
+        if self.entrees or self.sorties:
+            changes = [f"entrée de {c.nom} ({c.code_insee})" for c in self.entrees]
+            changes += [f"sortie de {c.nom} ({c.code_insee})" for c in self.sorties]
+            parts.append(f"membres du groupement changés : {', '.join(changes)}")
         if not self.reconduites:
             parts.append("aucune école inscrite : à compléter avant l'envoi")
         return f"{self.nouvelle.reference} créée : {' ; '.join(parts)}."
@@ -118,6 +126,8 @@ class Reconduction:
             "proposees": [
                 {"uai": ecole.uai, "nom": ecole.nom, "nouvelle": ecole in self.nouvelles} for ecole in self.proposees
             ],
+            "entrees": [commune.code_insee for commune in self.entrees],
+            "sorties": [commune.code_insee for commune in self.sorties],
         }
 
 
@@ -169,7 +179,20 @@ def reconduire_convention(source: Convention, annee: AnneeScolaire, user=None) -
         retirees=retirees,
         proposees=proposees,
         nouvelles=list(nouvelle.ecoles_nouvelles().order_by("uai")),
+        **_membres_changes(source, annee),
     )
+
+
+def _membres_changes(source: Convention, annee: AnneeScolaire) -> dict:
+    """The communes that joined or left a grouping between last year's rentrée and the new one's (Adhesion)."""
+    if source.commune_id or not source.collectivite.est_groupement:
+        return {}
+    avant = set(source.collectivite.communes_couvertes(au=source.annee.rentree))
+    apres = set(source.collectivite.communes_couvertes(au=annee.rentree))
+    return {
+        "entrees": sorted(apres - avant, key=lambda c: c.code_insee),
+        "sorties": sorted(avant - apres, key=lambda c: c.code_insee),
+    }
 
 
 def preparer_annee(libelle: str, precedente: AnneeScolaire, user=None, **valeurs):

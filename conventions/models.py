@@ -387,7 +387,7 @@ class Convention(models.Model):
     def communes_couvertes(self):
         if self.commune_id:
             return Commune.objects.filter(pk=self.commune_id)
-        return self.collectivite.communes_couvertes()
+        return self.collectivite.communes_couvertes(au=self.annee.rentree)
 
     def ecoles_proposables(self):
         """Open public schools of the communes covered that no convention of the year has registered yet."""
