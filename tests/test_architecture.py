@@ -33,18 +33,6 @@ NAME = re.compile(rf"^(?:admin:(?P<admin_url>{APPS})_|admin/(?P<admin_template>{
 TEMPLATE_STRING = re.compile(r"""\{%\s*(?!\s|static\b)[^%]*?['"]([^'"]+)['"][^%]*%\}""")
 
 
-# Left to remove by the jobs app (docs/architecture.md, « Reste à faire »): collectivites' import runs name the
-# schools' import. Each entry must still be found, so that the list only shrinks.
-PENDING = {
-    "collectivites/admin_imports.py:24 names 'admin:ecoles_ecole_changelist'",
-    "collectivites/admin_imports.py:24 names 'admin:ecoles_ecole_importer'",
-    "collectivites/imports.py:29 names 'ecoles.importers.importer_ecoles'",
-    "collectivites/imports.py:34 names 'ecoles.add_ecole'",
-    "collectivites/imports.py:34 names 'ecoles.change_ecole'",
-    "collectivites/models.py:321 names 'ecoles'",
-}
-
-
 def named_app(text: str) -> str | None:
     match = NAME.match(text)
     return match and next(group for group in match.groups() if group)
@@ -159,9 +147,8 @@ def test_every_app_has_a_layer():
 
 def test_no_app_imports_or_names_a_higher_or_sibling_app():
     lookups = reverse_lookups()
-    found = {v for path in sources() for v in violations_in_code(path, lookups[app_of(path)])}
-    assert found - PENDING == set()
-    assert PENDING - found == set(), "Fixed: remove these from PENDING."
+    found = [v for path in sources() for v in violations_in_code(path, lookups[app_of(path)])]
+    assert found == []
 
 
 def test_no_app_template_names_a_higher_or_sibling_app():
@@ -197,7 +184,7 @@ def test_no_import_cycle_between_modules():
     for module in sorted(edges):
         if module not in state:
             visit(module, [])
-    assert cycles == ["collectivites.imports → collectivites.tasks → collectivites.imports"]  # PENDING, jobs
+    assert cycles == []
 
 
 @pytest.mark.parametrize(
