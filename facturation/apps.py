@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class FacturationConfig(AppConfig):
@@ -12,6 +13,7 @@ class FacturationConfig(AppConfig):
         from conventions.models import Notification, Traitement
 
         from . import campaign, notifications, verification
+        from .gardes import creer_gardes_sqlite
 
         Notification.ajouter_type(notifications.TITRE_EMIS, notifications.LIBELLE_TITRE_EMIS)
         Traitement.ajouter_type(campaign.TITRES, campaign.LIBELLE_TITRES)
@@ -20,3 +22,5 @@ class FacturationConfig(AppConfig):
         verification.enregistrer()
         # The titres batch of conventions' campaign, and the amounts billed and paid of its follow-up.
         campaign.enregistrer()
+        # On SQLite, the guards of issued titres and of their numbering (PostgreSQL has them from the migrations).
+        post_migrate.connect(creer_gardes_sqlite, sender=self)
