@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from jobs.models import TypeEnregistre
+
 from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
 
 
@@ -371,17 +373,19 @@ class ImportFichierQuerySet(models.QuerySet):
         return self.filter(etat__in=[ImportFichier.Etat.EN_ATTENTE, ImportFichier.Etat.EN_COURS])
 
 
-class ImportFichier(models.Model):
+class ImportFichier(TypeEnregistre, models.Model):
     """One run of a reference-data import (schools, communes) from a file uploaded in the admin, on a Celery worker.
 
     The file lives in the default storage, so that a worker on another machine reads it; it is kept as the record of
     what was imported. A preview (`simulation`) writes nothing; confirming it starts a second run on the same file.
-    The report is the importer's own (`collectivites.importers.RapportImport`), stored as JSON.
+    The report is the importer's own (`jobs.tabular.RapportImport`), stored as JSON.
     """
 
     class Type(models.TextChoices):
-        ECOLES = "ecoles", "Écoles (données du ministère)"
         COMMUNES = "communes", "Communes et groupements (INSEE)"
+
+    # The kinds of files: collectivites' own; an app above adds its own (collectivites.imports.enregistrer_format).
+    LIBELLES = dict(Type.choices)
 
     class Etat(models.TextChoices):
         EN_ATTENTE = "en_attente", "En attente"
@@ -389,7 +393,7 @@ class ImportFichier(models.Model):
         TERMINE = "termine", "Terminé"
         ECHEC = "echec", "Échec"
 
-    type = models.CharField("type", max_length=20, choices=Type.choices)
+    type = models.CharField("type", max_length=20)
     fichier = models.FileField("fichier", upload_to="imports/%Y/%m/", max_length=250)
     nom_fichier = models.CharField("nom du fichier déposé", max_length=200)
     options = models.JSONField("options", default=dict, blank=True)

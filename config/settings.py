@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     # From the bottom of the dependency chain to its top (docs/architecture.md).
+    "jobs",
     "documents",
     "collectivites",
     "ecoles",

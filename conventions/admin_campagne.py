@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from documents.formats import pluriel
+from jobs.admin import TypeFilter, type_
 
 from .annees import CHAMPS_ANNEE, PreparationImpossible
 from .campaign import (
@@ -97,24 +98,6 @@ def preparer_annee(modeladmin, request, queryset):
 
 
 # --- The batches: list, progress, retry, and the follow-up of a year ---
-
-
-class TypeFilter(admin.SimpleListFilter):
-    """The types by their labels, registered ones included (TypeEnregistre.LIBELLES)."""
-
-    title = "type"
-    parameter_name = "type"
-
-    def lookups(self, request, model_admin):
-        return sorted(model_admin.model.LIBELLES.items(), key=lambda item: item[1])
-
-    def queryset(self, request, queryset):
-        return queryset.filter(type=self.value()) if self.value() else queryset
-
-
-@admin.display(description="type", ordering="type")
-def type_(obj):
-    return obj.libelle_type
 
 
 @admin.register(Traitement)
