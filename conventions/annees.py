@@ -14,6 +14,7 @@ from django.db import transaction
 from collectivites.models import Commune
 from documents.formats import date_longue, euros, pluriel
 from ecoles.models import Ecole
+from jobs.runner import raison_echec
 
 from .models import AnneeScolaire, Convention, Inscription, validate_libelle_annee
 from .services import creer_convention
@@ -83,8 +84,10 @@ class Reconduction:
     """What renewing one convention did: the report of `prepare_annee`, per convention."""
 
     source: Convention
-    nouvelle: Convention
+    nouvelle: Convention | None
     creee: bool
+    # Why this renewal failed (then nothing of it was written): the other conventions are renewed all the same.
+    echec: str = ""
     reconduites: list[Ecole] = field(default_factory=list)
     retirees: list[tuple[Ecole, str]] = field(default_factory=list)
     proposees: list[Ecole] = field(default_factory=list)
@@ -95,6 +98,8 @@ class Reconduction:
 
     def resume(self) -> str:
         """One line, in French: "ENT-2022-2023-0012 créée : 3 écoles reconduites ; 1 école retirée (…) ; …"."""
+        if self.echec:
+            return f"échec, rien n'a été créé : {self.echec}"
         if not self.creee:
             return f"{self.nouvelle.reference} existait déjà : inchangée."
         parts = [pluriel(len(self.reconduites), "école reconduite", "écoles reconduites")]
@@ -198,5 +203,15 @@ def _membres_changes(source: Convention, annee: AnneeScolaire) -> dict:
 def preparer_annee(libelle: str, precedente: AnneeScolaire, user=None, **valeurs):
     """The whole preparation in this process (the `prepare_annee` command): (year, created, [Reconduction])."""
     annee, creee = creer_annee(libelle, precedente, **valeurs)
-    rapports = [reconduire_convention(source, annee, user=user) for source in conventions_a_reconduire(precedente)]
-    return annee, creee, rapports
+    return annee, creee, [_reconduire_isolee(source, annee, user) for source in conventions_a_reconduire(precedente)]
+
+
+def _reconduire_isolee(source: Convention, annee: AnneeScolaire, user) -> Reconduction:
+    """One renewal in its own savepoint: a failure is reported with its reason and the batch goes on."""
+    try:
+        with transaction.atomic():
+            return reconduire_convention(source, annee, user=user)
+    except Exception as exc:
+        return Reconduction(
+            source=source, nouvelle=None, creee=False, echec=raison_echec(exc, (PreparationImpossible,))
+        )
