@@ -195,6 +195,10 @@ class Adhesion(models.Model):
         fin = f" au {self.date_fin:%d/%m/%Y}" if self.date_fin else ""
         return f"{self.commune} dans {self.groupement} du {self.date_debut:%d/%m/%Y}{fin}"
 
+    def en_vigueur(self, date: datetime.date) -> bool:
+        """AdhesionQuerySet.au for rows already in hand (prefetched for a batch of documents)."""
+        return self.date_debut <= date and (self.date_fin is None or self.date_fin > date)
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True

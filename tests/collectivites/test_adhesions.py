@@ -9,6 +9,9 @@ import pytest
 from collectivites.importers import importer_communes
 from collectivites.models import Adhesion, Collectivite, Commune
 from conventions.annees import preparer_annee
+from conventions.documents import convention_pdf
+from documents.formats import majuscules
+from tests.conventions.pdf_support import loaded, one_line, pages_text
 from tests.factories import AnneeScolaireFactory, ConventionFactory, EcoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +70,29 @@ def test_la_preparation_signale_les_membres_changes(tmp_path):
     assert "membres du groupement changés : sortie de Mouthoumet (11260)" in reconduction.resume()
     # Mouthoumet's school is no longer the grouping's to register.
     assert "0110422Z" not in [e.uai for e in reconduction.nouvelle.ecoles_proposables()]
+
+
+def test_le_pdf_de_chaque_annee_nomme_les_membres_de_sa_rentree(tmp_path):
+    """The convention PDF of a grouping signing for all its communes names the members of its own rentrée: Mouthoumet
+    in 2022-2023, no longer in 2023-2024 once the file of 2023 moved it to another EPCI."""
+    importer_communes(EPCI, date_effet=JANVIER_2021)
+    mouthoumet = Commune.objects.get(code_insee="11260")
+    cc = mouthoumet.groupement
+    autre = Collectivite.objects.exclude(pk=cc.pk).filter(type__in=["cc", "ca"]).first()
+    texte = EPCI.read_text(encoding="utf-8")
+    ligne = next(ligne for ligne in texte.splitlines() if ligne.startswith("11260"))
+    fichier_2023 = tmp_path / "epci-2023.csv"
+    fichier_2023.write_text(texte.replace(ligne, ligne.replace(cc.siren, autre.siren)), encoding="utf-8")
+    importer_communes(fichier_2023, date_effet=JANVIER_2023)
+    conventions = [
+        ConventionFactory(annee=AnneeScolaireFactory(libelle=libelle), collectivite=cc, ecoles=1)
+        for libelle in ("2022-2023", "2023-2024")
+    ]
+
+    textes = [one_line(" ".join(pages_text(convention_pdf(loaded(c))[2]))) for c in conventions]
+
+    assert "MOUTHOUMET" in textes[0]
+    assert "MOUTHOUMET" not in textes[1]
+    # Both name the other members, the same in both years.
+    restant = cc.communes_couvertes(au=datetime.date(2023, 9, 1)).order_by("nom").first()
+    assert majuscules(restant.nom) in textes[0] and majuscules(restant.nom) in textes[1]
