@@ -198,7 +198,10 @@ class Filtre:
 
 
 def _departement_probable(valeurs: dict) -> str | None:
-    """The row's département for the filter, before the checks: from the UAI, else from the département column."""
+    """The row's département for the filter, before the checks: its commune's (the schools of Saint-Martin, 978,
+    carry UAIs of Guadeloupe, 971), else the UAI's, else the département column's."""
+    if re.fullmatch(r"\d[\dAB]\d{3}", commune := valeurs.get("code_commune", "").upper()):
+        return departement_of(commune)
     if re.match(r"^\d{3}", valeurs["uai"]):
         return departement_of_uai(valeurs["uai"])
     try:
