@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from documents.texte import ChampsTexteProteges
 from jobs.admin import TypeFilter, type_
 from jobs.tabular import FichierIllisible
 
@@ -33,7 +34,7 @@ def option_valide(verifier, valeur: str) -> str:
         raise forms.ValidationError(str(error)) from None
 
 
-class ImportForm(forms.Form):
+class ImportForm(ChampsTexteProteges, forms.Form):
     """The options every import shares; a kind adds its own (the académie of the schools)."""
 
     fichier = forms.FileField(label="Fichier CSV", help_text="Séparateur « ; » ou « , », encodé en UTF-8.")

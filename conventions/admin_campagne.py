@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from documents.formats import pluriel
+from documents.texte import ChampsTexteProteges
 from jobs.admin import TypeFilter, type_
 
 from .annees import CHAMPS_ANNEE, PreparationImpossible
@@ -55,7 +56,7 @@ def envoyer_en_arriere_plan(modeladmin, request, queryset):
 # --- « Préparer l'année » on school years ---
 
 
-class PreparationForm(forms.Form):
+class PreparationForm(ChampsTexteProteges, forms.Form):
     libelle = forms.CharField(label="Année à préparer", max_length=9, help_text="Par exemple 2022-2023")
     tarif_par_ecole = forms.DecimalField(label="Participation par école (€ TTC)", max_digits=8, decimal_places=2)
     signataire_prenom = forms.CharField(label="Prénom du signataire de l'académie", max_length=100)
