@@ -13,12 +13,17 @@ from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 
+from exploitation.worker import Battement
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each app's tasks.py (conventions, facturation) is found by name: conventions never imports facturation.
 app.autodiscover_tasks()
+
+# Each worker writes its heartbeat, which /sante/ reads (exploitation/worker.py).
+app.steps["worker"].add(Battement)
 
 # Run by a single `celery -A config beat` process (never two: each would send the reminders batch).
 app.conf.beat_schedule = {

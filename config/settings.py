@@ -74,9 +74,12 @@ INSTALLED_APPS = [
     "ecoles",
     "conventions",
     "facturation",
+    "exploitation",
 ]
 
 MIDDLEWARE = [
+    # First: logs every answer, even those other middlewares make, with the request's id.
+    "exploitation.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -170,6 +173,8 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The load balancer probes each node over plain HTTP (README, « Exploitation »).
+SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = _env(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -193,15 +198,55 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# One line per request and per task, each with its request or task id (exploitation/logs.py); JSON objects, one per
+# line, with LOG_FORMAT=json for a log collector.
+LOG_FORMAT = _env(env.str, "LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"Variable d'environnement LOG_FORMAT invalide : « {LOG_FORMAT} » (text ou json).")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "exploitation.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": _env(env.str, "LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each step of each PDF at INFO: seven lines per document, thousands in a campaign.
     # pikepdf and django-axes announce themselves at INFO on every start, factur-x at every titre.
-    "loggers": {name: {"level": "WARNING"} for name in ["weasyprint.progress", "pikepdf", "axes.apps", "factur-x"]},
+    # django.request and django.server would repeat the request line that ent.requetes already writes.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ["weasyprint.progress", "pikepdf", "axes.apps", "factur-x", "django.server"]
+    }
+    | {
+        # Its 4xx warnings repeat the request line (with the raw path); its 5xx errors and tracebacks stay.
+        "django.request": {"level": "ERROR"}
+    },
 }
+
+# Errors reported to Sentry (or a compatible service such as GlitchTip) when SENTRY_DSN is set; nothing otherwise.
+# No personal data is sent (send_default_pii stays off): no e-mail, address, cookie or request body.
+SENTRY_DSN = _env(env.str, "SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=_env(env.str, "SENTRY_ENVIRONMENT", default="production"),
+        send_default_pii=False,
+        traces_sample_rate=0,
+    )
 
 # Background work (Celery, config/celery.py). Several workers on several machines share one Redis broker; progress
 # lives in the database, so no result backend is needed. Without CELERY_BROKER_URL, tasks run in-process.
@@ -209,6 +254,8 @@ CELERY_BROKER_URL = _env(env.str, "CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = _strict_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
+# The workers log through LOGGING like the web processes (same format, the task's id on each line).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged once done, so that a worker lost mid-task (machine stopped) has it redelivered to another;
 # the tasks are idempotent, which makes the redelivery harmless.
@@ -258,6 +305,11 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# /sante/ (exploitation/health.py): each worker writes its heartbeat every SANTE_BATTEMENT_PERIODE_S seconds; older
+# than SANTE_BATTEMENT_MAX_S, the workers are reported late (the service « dégradé »).
+SANTE_BATTEMENT_PERIODE_S = _env(env.int, "SANTE_BATTEMENT_PERIODE_S", default=15)
+SANTE_BATTEMENT_MAX_S = _env(env.int, "SANTE_BATTEMENT_MAX_S", default=120)
 
 # Cache, used by the rate limit of the public verification page (/verifier/). The default, in-process memory, counts
 # per process: with several gunicorn workers or machines set CACHE_URL to the shared Redis (redis://host:6379/1) so

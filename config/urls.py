@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from conventions import views_verification
+from exploitation import views as exploitation_views
 
 admin.site.site_header = "ENT-école — conventions de partenariat"
 admin.site.site_title = "ENT-école conventions"
@@ -21,6 +22,8 @@ urlpatterns = [
     path(PORTAIL_PREFIX + "conventions/", include("conventions.urls")),
     # Public, outside the portal: anyone holding a document checks it there (the QR codes of the PDFs lead there).
     path("verifier/", views_verification.verifier, name="verification"),
+    # For the load balancer and the monitoring (README, « Exploitation »): public, JSON, no secret.
+    path("sante/", exploitation_views.sante, name="sante"),
 ]
 
 if settings.DEBUG:
