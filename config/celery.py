@@ -31,6 +31,11 @@ app.conf.beat_schedule = {
         "task": "conventions.tasks.relancer_retours",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Every stored document read again and its SHA-256 compared, the titres' numbering checked (exploitation).
+    "verifier-l-integrite": {
+        "task": "exploitation.tasks.verifier_integrite_hebdomadaire",
+        "schedule": crontab(day_of_week="sunday", hour=3, minute=0),
+    },
 }
 
 
