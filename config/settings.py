@@ -165,6 +165,13 @@ MEDIA_ROOT = _env(env.path, "MEDIA_ROOT", default=BASE_DIR / "media")
 
 EMAIL_CONFIG = _env(env.email_url, "EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A mail server that does not answer: each network operation gives up after EMAIL_TIMEOUT seconds, and the
+# sending task after EMAIL_LIMITE_S. A refused or unanswered e-mail is tried EMAIL_ESSAIS times, a growing delay apart
+# (EMAIL_DELAI_BASE_S, then twice, four times…), before it is recorded as failed (conventions/notifications.py).
+EMAIL_TIMEOUT = _env(env.int, "EMAIL_TIMEOUT", default=30)
+EMAIL_LIMITE_S = _env(env.int, "EMAIL_LIMITE_S", default=120)
+EMAIL_ESSAIS = _env(env.int, "EMAIL_ESSAIS", default=5)
+EMAIL_DELAI_BASE_S = _env(env.int, "EMAIL_DELAI_BASE_S", default=60)
 DEFAULT_FROM_EMAIL = _env(env.str, "DEFAULT_FROM_EMAIL", default="ENT-école <ne-pas-repondre@ac-montpellier.fr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -23,6 +23,7 @@ from .campaign import (
 )
 from .formats import pluriel
 from .models import AnneeScolaire, ElementTraitement, Notification, Traitement
+from .notifications import renvoyer
 
 # Seconds between two refreshes of the progress page while the batch runs.
 RAFRAICHISSEMENT = 3
@@ -192,12 +193,29 @@ class TraitementAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/conventions/campaign/suivi.html", context)
 
 
+@admin.action(description="Renvoyer les e-mails en échec", permissions=["renvoyer"])
+def renvoyer_les_echecs(modeladmin, request, queryset):
+    nombre = renvoyer(queryset)
+    if nombre:
+        modeladmin.message_user(
+            request, f"{pluriel(nombre, 'e-mail en échec remis', 'e-mails en échec remis')} en envoi.", messages.SUCCESS
+        )
+    else:
+        modeladmin.message_user(request, "Aucun e-mail en échec dans la sélection.", messages.WARNING)
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """The e-mails sent: a record to read, never to edit."""
+    """The e-mails of the campaign: a record to read, never to edit; the failed ones can be sent again."""
 
-    list_display = ["envoyee_le", "type", "convention", "destinataires", "sujet"]
-    list_filter = ["type", "convention__annee"]
+    list_display = ["envoyee_le", "type", "convention", "destinataires", "sujet", "etat", "tentatives", "erreur"]
+    list_filter = ["etat", "type", "convention__annee"]
+    actions = [renvoyer_les_echecs]
+    exclude = ["corps_html"]
+
+    def has_renvoyer_permission(self, request):
+        return request.user.has_perm("conventions.change_convention")
+
     list_select_related = ["convention__collectivite", "convention__commune"]
     search_fields = ["convention__reference", "destinataires", "sujet"]
     date_hierarchy = "envoyee_le"

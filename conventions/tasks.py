@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -109,18 +111,27 @@ def _envoyer(element: ElementTraitement) -> str:
         faits.append("déjà envoyée (PDF inchangé)")
     else:
         return f"Rien à envoyer : la convention est à l'état « {convention.get_etat_display()} »."
-    notification = notifications.notifier_convention_prete(convention)
-    faits.append(f"e-mail envoyé à {notification.destinataires}" if notification else "e-mail déjà envoyé")
+    faits.append(_compte_rendu_email(notifications.notifier_convention_prete(convention), "e-mail"))
     texte = " ; ".join(faits)
     return texte[0].upper() + texte[1:] + "."
+
+
+def _compte_rendu_email(notification, nature: str) -> str:
+    if notification is None:
+        return f"{nature} déjà envoyé"
+    if notification.etat == notification.Etat.ENVOYEE:
+        return f"{nature} envoyé à {notification.destinataires}"
+    if notification.etat == notification.Etat.ECHEC:
+        return f"{nature} à {notification.destinataires} non parti : {notification.erreur}"
+    return f"{nature} à {notification.destinataires} en cours d'envoi"
 
 
 def _relancer(element: ElementTraitement) -> str:
     convention = _convention_verrouillee(element)
     if convention.etat != Convention.Etat.ENVOYEE:
         return f"Pas de relance : la convention est à l'état « {convention.get_etat_display()} »."
-    notification = notifications.notifier_relance(convention)
-    return f"Relance envoyée à {notification.destinataires}." if notification else "Relance déjà envoyée."
+    texte = _compte_rendu_email(notifications.notifier_relance(convention), "rappel")
+    return texte[0].upper() + texte[1:] + "."
 
 
 @shared_task
@@ -136,6 +147,20 @@ def envoyer_convention(element_id: int) -> None:
 @shared_task
 def relancer_convention(element_id: int) -> None:
     executer_element(element_id, _relancer)
+
+
+@shared_task(bind=True, soft_time_limit=settings.EMAIL_LIMITE_S, time_limit=settings.EMAIL_LIMITE_S + 30)
+def envoyer_email(self, notification_id: int) -> str:
+    """One e-mail of the campaign: tried EMAIL_ESSAIS times, a growing delay apart, while the server refuses for a
+    while or does not answer; each attempt and the last reason are on the record (conventions.notifications)."""
+    dernier_essai = self.request.retries + 1 >= settings.EMAIL_ESSAIS
+    etat = notifications.envoyer(notification_id, dernier_essai=dernier_essai)
+    if etat == notifications.Notification.Etat.A_ENVOYER:
+        delai = get_exponential_backoff_interval(
+            settings.EMAIL_DELAI_BASE_S, self.request.retries, maximum=3600, full_jitter=False
+        )
+        raise self.retry(countdown=delai, max_retries=settings.EMAIL_ESSAIS)
+    return etat
 
 
 @shared_task

@@ -31,7 +31,7 @@ def database_url() -> str:
 
 
 class Worker:
-    def __init__(self, tmp_path: Path, concurrency: int = 2):
+    def __init__(self, tmp_path: Path, concurrency: int = 2, env: dict | None = None):
         self.mail_dir = tmp_path / "mails"
         self.mail_dir.mkdir()
         self.log_path = tmp_path / "worker.log"
@@ -46,6 +46,7 @@ class Worker:
             # Four slashes: django-environ reads "filemail:///x" as the relative path "x".
             "EMAIL_URL": f"filemail:///{self.mail_dir}",
             "SITE_URL": settings.SITE_URL,
+            **(env or {}),
         }
         self.command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
