@@ -36,6 +36,11 @@ app.conf.beat_schedule = {
         "task": "exploitation.tasks.verifier_integrite_hebdomadaire",
         "schedule": crontab(day_of_week="sunday", hour=3, minute=0),
     },
+    # Personal data past its retention period erased or anonymised (exploitation, README « Données personnelles »).
+    "purger-les-donnees-personnelles": {
+        "task": "exploitation.tasks.purger_donnees_personnelles",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 

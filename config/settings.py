@@ -318,6 +318,15 @@ STORAGES = {
 SANTE_BATTEMENT_PERIODE_S = _env(env.int, "SANTE_BATTEMENT_PERIODE_S", default=15)
 SANTE_BATTEMENT_MAX_S = _env(env.int, "SANTE_BATTEMENT_MAX_S", default=120)
 
+# Retention of personal data (exploitation/personal_data.py, README « Données personnelles »), applied every night by
+# the beat (purge_personal_data).
+RGPD_INVITATIONS_JOURS = _env(env.int, "RGPD_INVITATIONS_JOURS", default=90)
+RGPD_COMPTES_INACTIFS_ANS = _env(env.int, "RGPD_COMPTES_INACTIFS_ANS", default=3)
+RGPD_CONNEXIONS_MOIS = _env(env.int, "RGPD_CONNEXIONS_MOIS", default=6)
+RGPD_EMAILS_ANS = _env(env.int, "RGPD_EMAILS_ANS", default=3)
+RGPD_CONTACTS_ANS = _env(env.int, "RGPD_CONTACTS_ANS", default=3)
+RGPD_HISTORIQUE_ANS = _env(env.int, "RGPD_HISTORIQUE_ANS", default=5)
+
 # Cache, used by the rate limit of the public verification page (/verifier/). The default, in-process memory, counts
 # per process: with several gunicorn workers or machines set CACHE_URL to the shared Redis (redis://host:6379/1) so
 # that the limit holds for the whole site.
