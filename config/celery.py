@@ -12,6 +12,7 @@ from celery import Celery
 from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
+from kombu.exceptions import OperationalError
 
 from exploitation.worker import Battement
 
@@ -36,12 +37,45 @@ app.conf.beat_schedule = {
         "task": "exploitation.tasks.verifier_integrite_hebdomadaire",
         "schedule": crontab(day_of_week="sunday", hour=3, minute=0),
     },
+    # Work whose message was lost while the broker was away (an item still to do, an e-mail never tried) is queued
+    # again: the tasks are idempotent, so a second message is harmless.
+    "reprendre-le-travail-en-attente": {
+        "task": "conventions.tasks.reprendre_en_attente",
+        "schedule": crontab(minute="*/5"),
+    },
     # Personal data past its retention period erased or anonymised (exploitation, README « Données personnelles »).
     "purger-les-donnees-personnelles": {
         "task": "exploitation.tasks.purger_donnees_personnelles",
         "schedule": crontab(hour=4, minute=0),
     },
 }
+
+
+def file_disponible(timeout: float = 1.0) -> bool:
+    """Whether the broker answers now (always true when tasks run in-process): checked before an action that queues
+    work, so that it is refused with a clear message rather than half done while Redis is away."""
+    if app.conf.task_always_eager:
+        return True
+    with app.connection_for_write() as connection:
+        try:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        except OperationalError:
+            return False
+    return True
+
+
+def longueur_file() -> int | None:
+    """Messages waiting in the default queue; None when tasks run in-process or the broker does not answer."""
+    if app.conf.task_always_eager:
+        return None
+    with app.connection_for_write() as connection:
+        try:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+            return connection.default_channel.queue_declare(app.conf.task_default_queue, passive=True).message_count
+        except OperationalError:
+            return None
+        except connection.channel_errors:  # the queue does not exist yet: nothing was ever queued
+            return 0
 
 
 # Set in each pool process when it starts: its first task then freezes what lives for the whole process.

@@ -272,6 +272,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = _env(env.int, "CELERY_WORKER_PREFETCH_MULTIP
 # Rendering PDFs grows a process's memory a little with each document: a child is replaced past this size (kB).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env(env.int, "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300_000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task taken by a worker that disappeared with its machine (acks_late: not acknowledged) is given to another one
+# after this many seconds. Longer than the longest task: a task still running would otherwise be given twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _env(env.int, "CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_DEFAULT_QUEUE = _env(env.str, "CELERY_TASK_DEFAULT_QUEUE", default="ent-conventions")
 CELERY_TIMEZONE = TIME_ZONE
 # Celery's Django fixup closes the database connection before and after every task unless this is set: a new

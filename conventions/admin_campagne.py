@@ -14,6 +14,7 @@ from django.urls import path, reverse
 
 from .annees import CHAMPS_ANNEE, PreparationImpossible
 from .campaign import (
+    FileIndisponible,
     conventions_non_retournees,
     lancer_emission,
     lancer_envoi,
@@ -47,9 +48,18 @@ def _vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRed
 # --- Actions on conventions ---
 
 
+def _lancer(request, lancer, queryset):
+    """Starts batches, or says in French that the queue is away (nothing was started)."""
+    try:
+        return _vers_traitements(request, lancer(queryset, user=request.user))
+    except FileIndisponible as exc:
+        messages.error(request, str(exc))
+        return None
+
+
 @admin.action(description="Envoyer pour signature en arrière-plan (PDF figé et e-mail)", permissions=["change"])
 def envoyer_en_arriere_plan(modeladmin, request, queryset):
-    return _vers_traitements(request, lancer_envoi(queryset, user=request.user))
+    return _lancer(request, lancer_envoi, queryset)
 
 
 @admin.action(description="Émettre les titres de perception en arrière-plan (conventions signées)")
@@ -57,7 +67,7 @@ def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
     # Named, not imported: facturation depends on conventions, not the other way round.
     if not request.user.has_perm("facturation.emettre_titre"):
         raise PermissionDenied
-    return _vers_traitements(request, lancer_emission(queryset, user=request.user))
+    return _lancer(request, lancer_emission, queryset)
 
 
 # --- « Préparer l'année » on school years ---
@@ -87,7 +97,7 @@ def preparer_annee(modeladmin, request, queryset):
         valeurs = {name: form.cleaned_data[name] for name in CHAMPS_ANNEE}
         try:
             traitement = lancer_preparation(form.cleaned_data["libelle"], precedente, user=request.user, **valeurs)
-        except PreparationImpossible as exc:
+        except (PreparationImpossible, FileIndisponible) as exc:
             form.add_error(None, str(exc))
         else:
             return _vers_traitements(request, [traitement])
@@ -165,10 +175,14 @@ class TraitementAdmin(admin.ModelAdmin):
             raise PermissionDenied
         element = request.POST.get("element")
         element_ids = [int(element)] if element and element.isdigit() else None
-        n = reessayer(traitement, element_ids)
+        try:
+            n = reessayer(traitement, element_ids)
+        except FileIndisponible as exc:
+            messages.error(request, str(exc))
+            n = None
         if n:
             messages.success(request, f"{pluriel(n, 'élément remis', 'éléments remis')} en file d'attente.")
-        else:
+        elif n == 0:
             messages.info(request, "Aucun élément à réessayer.")
         return HttpResponseRedirect(reverse("admin:conventions_traitement_change", args=[traitement.pk]))
 
@@ -195,7 +209,11 @@ class TraitementAdmin(admin.ModelAdmin):
 
 @admin.action(description="Renvoyer les e-mails en échec", permissions=["renvoyer"])
 def renvoyer_les_echecs(modeladmin, request, queryset):
-    nombre = renvoyer(queryset)
+    try:
+        nombre = renvoyer(queryset)
+    except FileIndisponible as exc:
+        modeladmin.message_user(request, str(exc), messages.ERROR)
+        return
     if nombre:
         modeladmin.message_user(
             request, f"{pluriel(nombre, 'e-mail en échec remis', 'e-mails en échec remis')} en envoi.", messages.SUCCESS

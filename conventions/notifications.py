@@ -17,10 +17,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from collectivites.models import User
 
@@ -126,7 +127,33 @@ def programmer_envoi(notification: Notification) -> None:
         envoyer(notification.pk, dernier_essai=True)
         notification.refresh_from_db()
     else:
-        transaction.on_commit(lambda: envoyer_email.delay(notification.pk))
+        transaction.on_commit(lambda: publier(envoyer_email, notification.pk))
+
+
+# In a worker, a broker gone for a moment is waited for (up to about two minutes) rather than the e-mail left behind;
+# past that, the beat's « reprendre le travail en attente » queues it again.
+ATTENTE_BROKER = {"max_retries": 15, "interval_start": 1, "interval_step": 2, "interval_max": 10}
+
+
+def publier(tache, notification_id: int) -> None:
+    try:
+        tache.apply_async((notification_id,), retry=True, retry_policy=ATTENTE_BROKER)
+    except OperationalError:
+        logger.warning("File indisponible : l'e-mail %s attend la reprise du travail en attente", notification_id)
+
+
+def reprendre_en_attente(age: datetime.timedelta = datetime.timedelta(minutes=2)) -> int:
+    """E-mails whose sending task was lost: never tried, or last tried longer ago than any retry delay."""
+    from .tasks import envoyer_email
+
+    maintenant = timezone.now()
+    perdues = Notification.objects.filter(etat=Notification.Etat.A_ENVOYER).filter(
+        Q(tentatives=0, envoyee_le__lt=maintenant - age) | Q(envoyee_le__lt=maintenant - datetime.timedelta(hours=3))
+    )
+    ids = list(perdues.values_list("pk", flat=True))
+    for notification_id in ids:
+        publier(envoyer_email, notification_id)
+    return len(ids)
 
 
 def est_definitive(exc: Exception) -> bool:
@@ -185,6 +212,9 @@ def envoyer(notification_id: int, *, dernier_essai: bool) -> str:
 
 def renvoyer(notifications) -> int:
     """The agents' « renvoyer »: each failed e-mail of the selection is tried again (with its retries)."""
+    from .campaign import exiger_file
+
+    exiger_file()
     ids = list(notifications.en_echec().values_list("pk", flat=True))
     for notification in Notification.objects.filter(pk__in=ids):
         with transaction.atomic():

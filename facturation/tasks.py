@@ -8,7 +8,7 @@ from celery import shared_task
 
 from conventions.formats import euros
 from conventions.models import Convention, ElementTraitement
-from conventions.tasks import executer_element
+from conventions.tasks import TACHE_ELEMENT, executer_element
 
 from .services import FacturationError, TitreDejaEmis, annoncer_titre, emettre_titre
 
@@ -29,6 +29,6 @@ def _emettre(element: ElementTraitement) -> str:
     return f"{fait} ; {envoi}."
 
 
-@shared_task
+@shared_task(**TACHE_ELEMENT)
 def emettre_titre_element(element_id: int) -> None:
     executer_element(element_id, _emettre, erreurs_metier=(FacturationError,))
