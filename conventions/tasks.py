@@ -121,12 +121,12 @@ def _envoyer(element: ElementTraitement) -> str:
         faits.append("déjà envoyée (PDF inchangé)")
     else:
         return f"Rien à envoyer : la convention est à l'état « {convention.get_etat_display()} »."
-    faits.append(_compte_rendu_email(notifications.notifier_convention_prete(convention), "e-mail"))
+    faits.append(compte_rendu_email(notifications.notifier_convention_prete(convention), "e-mail"))
     texte = " ; ".join(faits)
     return texte[0].upper() + texte[1:] + "."
 
 
-def _compte_rendu_email(notification, nature: str, feminin: bool = False) -> str:
+def compte_rendu_email(notification, nature: str, feminin: bool = False) -> str:
     e = "e" if feminin else ""
     if notification is None:
         return f"{nature} déjà envoyé{e}"
@@ -141,7 +141,7 @@ def _relancer(element: ElementTraitement) -> str:
     convention = _convention_verrouillee(element)
     if convention.etat != Convention.Etat.ENVOYEE:
         return f"Pas de relance : la convention est à l'état « {convention.get_etat_display()} »."
-    texte = _compte_rendu_email(notifications.notifier_relance(convention), "relance", feminin=True)
+    texte = compte_rendu_email(notifications.notifier_relance(convention), "relance", feminin=True)
     return texte[0].upper() + texte[1:] + "."
 
 
