@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -25,8 +24,5 @@ urlpatterns = [
     # For the load balancer and the monitoring (README, « Exploitation »): public, JSON, no secret.
     path("sante/", exploitation_views.sante, name="sante"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media (frozen PDFs, signed copies, titres) are never served by URL, not even with DEBUG: each download goes
+# through a view that checks who asks (the portal's scoped querysets, the admin's permissions).

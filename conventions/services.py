@@ -123,8 +123,9 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
     # The PDF prints its verification code and Article 7's figures, saved with the new state below.
     convention.code_verification = nouveau_code()
     convention.figer_montants()
-    filename, pdf, sha256 = document_fige(convention)
-    _enregistrer_fichier(convention, convention.document, filename, pdf)
+    _filename, pdf, sha256 = document_fige(convention)
+    # A random name (192 bits), as for the signed copies: it reveals nothing and cannot be guessed.
+    _enregistrer_fichier(convention, convention.document, f"{secrets.token_urlsafe(24)}.pdf", pdf)
     try:
         return _save(
             convention,
