@@ -5,20 +5,70 @@ committed (a worker must find it). Without a broker the tasks run right here, on
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
+from celery import current_app
 from celery.utils.imports import symbol_by_name
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from ecoles.models import Ecole
 
 from .annees import conventions_a_reconduire, creer_annee
 from .models import AnneeScolaire, Convention, ElementTraitement, Inscription, Notification, Traitement
+
+logger = logging.getLogger(__name__)
+
+
+def file_disponible(timeout: float = 1.0) -> bool:
+    """Whether the broker answers now (always true when tasks run in-process): checked before an action that queues
+    work, so that it is refused with a clear message rather than half done while Redis is away."""
+    if current_app.conf.task_always_eager:
+        return True
+    with current_app.connection_for_write() as connection:
+        try:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        except OperationalError:
+            return False
+    return True
+
+
+def longueur_file() -> int | None:
+    """Messages waiting in the default queue; None when tasks run in-process or the broker does not answer."""
+    if current_app.conf.task_always_eager:
+        return None
+    with current_app.connection_for_write() as connection:
+        try:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+            return connection.default_channel.queue_declare(
+                current_app.conf.task_default_queue, passive=True
+            ).message_count
+        except OperationalError:
+            return None
+        except connection.channel_errors:  # the queue does not exist yet: nothing was ever queued
+            return 0
+
+
+class FileIndisponible(Exception):
+    """The task queue (Redis) does not answer: the action is refused before it changes anything."""
+
+    def __init__(self):
+        super().__init__(
+            "La file des tâches de fond (Redis) ne répond pas : rien n'a été lancé. Les pages restent utilisables ; "
+            "réessayez dans quelques minutes, et prévenez l'exploitation si cela dure."
+        )
+
+
+def exiger_file() -> None:
+    if not file_disponible():
+        raise FileIndisponible
+
 
 # The task run for each item of a batch, by import path. An app above conventions adds its own kind of batch from its
 # AppConfig.ready() with `enregistrer_tache` (the titres de perception, by facturation).
@@ -39,14 +89,21 @@ def mettre_en_file(traitement: Traitement, element_ids=None) -> int:
         element_ids = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE).values_list("pk", flat=True)
     tache = symbol_by_name(traitement.tache)
     ids = list(element_ids)
-    for element_id in ids:
-        tache.delay(element_id)
+    for n, element_id in enumerate(ids):
+        try:
+            tache.delay(element_id)
+        except OperationalError:
+            # The broker went away after the check: the items wait in the database, and the beat's
+            # « reprendre le travail en attente » queues them again once it is back.
+            logger.warning("File indisponible : %s éléments du %s restent à mettre en file", len(ids) - n, traitement)
+            break
     return len(ids)
 
 
 @transaction.atomic
 def lancer_traitement(type_: str, annee: AnneeScolaire, conventions, user=None) -> Traitement:
-    """A batch over `conventions` (a queryset), queued after commit."""
+    """A batch over `conventions` (a queryset), queued after commit; refused while the queue does not answer."""
+    exiger_file()
     traitement = Traitement.objects.create(type=type_, annee=annee, tache=TACHES[type_], lance_par=user)
     ids = conventions.order_by().values_list("pk", flat=True).distinct()
     ElementTraitement.objects.bulk_create(
@@ -57,6 +114,17 @@ def lancer_traitement(type_: str, annee: AnneeScolaire, conventions, user=None) 
         traitement.save(update_fields=["termine_le"])
     transaction.on_commit(lambda: mettre_en_file(traitement))
     return traitement
+
+
+def reprendre_en_attente(age: datetime.timedelta = datetime.timedelta(minutes=2)) -> int:
+    """Items of unfinished batches still to do, called when the queue is empty: their message was lost (a broker
+    restarted without its data, a publication that failed); they are queued again. Returns how many."""
+    limite = timezone.now() - age
+    nombre = 0
+    for traitement in Traitement.objects.filter(termine_le__isnull=True):
+        ids = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE, maj_le__lt=limite)
+        nombre += mettre_en_file(traitement, ids.values_list("pk", flat=True))
+    return nombre
 
 
 def lancer_preparation(libelle: str, precedente: AnneeScolaire, user=None, **valeurs) -> Traitement:
@@ -99,6 +167,7 @@ def lancer_relances(annee: AnneeScolaire | None = None, user=None) -> list[Trait
 def reessayer(traitement: Traitement, element_ids=None) -> int:
     """Puts failed items (all, or the given ones) back in the queue; also requeues items still waiting, in case
     their message was lost with a broker. Returns how many items were queued."""
+    exiger_file()
     echecs = traitement.elements.filter(etat=ElementTraitement.Etat.ECHEC)
     attente = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE)
     if element_ids is not None:
