@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from exploitation import views as exploitation_views
-from portail import views_verification
+from portail import views, views_verification
 
 admin.site.site_header = "ENT-école — conventions de partenariat"
 admin.site.site_title = "ENT-école conventions"
@@ -19,6 +19,7 @@ urlpatterns = [
     path(PORTAIL_PREFIX, include("portail.urls")),
     # Public, outside the portal: anyone holding a document checks it there (the QR codes of the PDFs lead there).
     path("verifier/", views_verification.verifier, name="verification"),
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
     # For the load balancer and the monitoring (README, « Exploitation »): public, JSON, no secret.
     path("sante/", exploitation_views.sante, name="sante"),
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from documents.formats import pluriel
+from documents.texte import ChampsTexteProteges
 
 from .documents import convention_pdf
 from .notifications import NotificationImpossible, notifier_convention_prete
@@ -68,7 +69,7 @@ def _annoncer(modeladmin, request, convention) -> None:
     )
 
 
-class MotifForm(forms.Form):
+class MotifForm(ChampsTexteProteges, forms.Form):
     motif = forms.CharField(
         label="Motif du retour en brouillon",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -10,49 +10,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from celery import current_app
-from celery.utils.imports import symbol_by_name
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from ecoles.models import Ecole
+from jobs import runner
 
 from .annees import conventions_a_reconduire, creer_annee
 from .models import AnneeScolaire, Convention, ElementTraitement, Inscription, Notification, Traitement
 
 logger = logging.getLogger(__name__)
-
-
-def file_disponible(timeout: float = 1.0) -> bool:
-    """Whether the broker answers now (always true when tasks run in-process): checked before an action that queues
-    work, so that it is refused with a clear message rather than half done while Redis is away."""
-    if current_app.conf.task_always_eager:
-        return True
-    with current_app.connection_for_write() as connection:
-        try:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
-        except OperationalError:
-            return False
-    return True
-
-
-def longueur_file() -> int | None:
-    """Messages waiting in the default queue; None when tasks run in-process or the broker does not answer."""
-    if current_app.conf.task_always_eager:
-        return None
-    with current_app.connection_for_write() as connection:
-        try:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
-            return connection.default_channel.queue_declare(
-                current_app.conf.task_default_queue, passive=True
-            ).message_count
-        except OperationalError:
-            return None
-        except connection.channel_errors:  # the queue does not exist yet: nothing was ever queued
-            return 0
 
 
 class FileIndisponible(Exception):
@@ -66,7 +35,7 @@ class FileIndisponible(Exception):
 
 
 def exiger_file() -> None:
-    if not file_disponible():
+    if not runner.file_disponible():
         raise FileIndisponible
 
 
@@ -87,17 +56,7 @@ def mettre_en_file(traitement: Traitement, element_ids=None) -> int:
     """Queues one task per item still to do (or per given item). Queuing an item twice is harmless."""
     if element_ids is None:
         element_ids = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE).values_list("pk", flat=True)
-    tache = symbol_by_name(traitement.tache)
-    ids = list(element_ids)
-    for n, element_id in enumerate(ids):
-        try:
-            tache.delay(element_id)
-        except OperationalError:
-            # The broker went away after the check: the items wait in the database, and the beat's
-            # « reprendre le travail en attente » queues them again once it is back.
-            logger.warning("File indisponible : %s éléments du %s restent à mettre en file", len(ids) - n, traitement)
-            break
-    return len(ids)
+    return runner.mettre_en_file(traitement.tache, element_ids)
 
 
 @transaction.atomic

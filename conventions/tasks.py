@@ -13,72 +13,42 @@ from collections.abc import Callable
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+
+from jobs import runner
 
 from . import notifications
 from .annees import PreparationImpossible, reconduire_convention
-from .campaign import longueur_file
 from .documents import DOCUMENT_RELATED
 from .models import Convention, ElementTraitement, Traitement
 from .services import TransitionInterdite
 
 logger = logging.getLogger(__name__)
 
-# A database restarted or out of reach: the item's task is tried again, a growing delay apart, up to ~10 minutes.
-ERREURS_BASE = (OperationalError, InterfaceError)
+# A database restarted or out of reach (jobs.runner re-raises it): the item's task is tried again, a growing delay
+# apart, up to ~10 minutes.
+ERREURS_BASE = runner.ERREURS_BASE
 TACHE_ELEMENT = {"autoretry_for": ERREURS_BASE, "retry_backoff": 2, "retry_backoff_max": 60, "max_retries": 12}
 
 # Errors whose message is written for the agents; any other one is reported with its kind.
 ERREURS_METIER = (TransitionInterdite, PreparationImpossible, notifications.NotificationImpossible)
 
 
-def raison_echec(exc: Exception, erreurs_metier: tuple = ERREURS_METIER) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    if isinstance(exc, erreurs_metier):
-        return str(exc)
-    return f"Erreur inattendue ({type(exc).__name__}) : {exc}"
+def raison_echec(exc: Exception) -> str:
+    """Why a convention's action failed, for the agent (jobs.runner.raison_echec with the campaign's errors)."""
+    return runner.raison_echec(exc, ERREURS_METIER)
 
 
 def executer_element(
     element_id: int, action: Callable[[ElementTraitement], str], erreurs_metier: tuple = ()
 ) -> ElementTraitement | None:
-    """Runs `action` on one item still to do, unless another worker holds it; records what it did or why it failed.
-
-    `erreurs_metier` are the caller's exceptions whose message is written for the agents. Returns the item, or None
-    when there was nothing to do here.
-    """
-    erreurs_metier = ERREURS_METIER + tuple(erreurs_metier)
-    with transaction.atomic():
-        element = (
-            ElementTraitement.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("traitement__lance_par", "traitement__annee", "convention")
-            # Only an item still to do: a failed one waits for the agent's « Réessayer », a done one is never redone.
-            .filter(pk=element_id, etat=ElementTraitement.Etat.A_FAIRE)
-            .first()
-        )
-        if element is None:
-            return None
-        element.tentatives += 1
-        try:
-            with transaction.atomic():
-                element.message = action(element)
-        except ERREURS_BASE:
-            # The database went away (restarted, connection cut): nothing of this item was written; the task is
-            # tried again (TACHE_ELEMENT), not recorded as the item's failure.
-            raise
-        except Exception as exc:
-            # One item's failure must not stop the batch: the agent sees the reason and retries that item.
-            if not isinstance(exc, erreurs_metier):
-                logger.exception("Échec de l'élément %s du traitement %s", element.pk, element.traitement_id)
-            element.etat = ElementTraitement.Etat.ECHEC
-            element.message = raison_echec(exc, erreurs_metier)
-        else:
-            element.etat = ElementTraitement.Etat.FAIT
-        element.save()
-    _terminer_si_fini(element.traitement_id)
+    """Runs `action` on one item of a batch still to do, unless another worker holds it (jobs.runner); the batch
+    ends with its last item. `erreurs_metier` are the caller's exceptions whose message is written for the agents.
+    Returns the item, or None when there was nothing to do here."""
+    elements = ElementTraitement.objects.select_related("traitement__lance_par", "traitement__annee", "convention")
+    element = runner.executer_element(elements, element_id, action, ERREURS_METIER + tuple(erreurs_metier))
+    if element is not None:
+        _terminer_si_fini(element.traitement_id)
     return element
 
 
@@ -186,7 +156,7 @@ def reprendre_en_attente() -> int:
     from .campaign import reprendre_en_attente as reprendre_elements
 
     # Messages still waiting in the queue may be the ones that seem lost: only an empty queue proves them lost.
-    if longueur_file() != 0:
+    if runner.longueur_file() != 0:
         return 0
     return reprendre_elements() + notifications.reprendre_en_attente()
 

@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from conventions.admin import Extension, etendre
 from conventions.admin_campagne import lancer_et_suivre
 from documents.formats import euros, pluriel
+from documents.texte import ChampsTexteProteges
 
 from . import exports
 from .campaign import lancer_emission
@@ -120,7 +121,7 @@ class RelanceInline(admin.TabularInline):
         return False
 
 
-class AnnulationForm(forms.Form):
+class AnnulationForm(ChampsTexteProteges, forms.Form):
     motif = forms.CharField(
         label="Motif de l'annulation",
         widget=forms.Textarea(attrs={"rows": 3}),
