@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
+import io
 import re
 import sys
 import unicodedata
@@ -576,6 +577,8 @@ def _inserer(model, champs: list, lignes: list[list], retour: bool) -> list:
     for ligne in lignes:
         for index, champ in conversions:
             ligne[index] = champ.get_db_prep_save(ligne[index], connection)
+    if connection.vendor == "postgresql":
+        return _copier(model, champs, lignes, retour)
     quote = connection.ops.quote_name
     colonnes = ", ".join(quote(champ.column) for champ in champs)
     place = "(" + ", ".join(["%s"] * len(champs)) + ")"
@@ -590,6 +593,32 @@ def _inserer(model, champs: list, lignes: list[list], retour: bool) -> list:
             if retour:
                 pks += [row[0] for row in cursor.fetchall()]
     return pks
+
+
+def _copier(model, champs: list, lignes: list[list], retour: bool) -> list:
+    """PostgreSQL: the same rows by one COPY, which the server parses several times faster than INSERTs. The new
+    primary keys are taken from the table's sequence first, then copied with the rows."""
+    quote = connection.ops.quote_name
+    pks = []
+    with connection.cursor() as cursor:
+        if retour:
+            pk = model._meta.pk
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(model._meta.db_table), pk.column, len(lignes)],
+            )
+            pks = [row[0] for row in cursor.fetchall()]
+            champs, lignes = [pk, *champs], [[cle, *ligne] for cle, ligne in zip(pks, lignes, strict=True)]
+        colonnes = ", ".join(quote(champ.column) for champ in champs)
+        donnees = io.StringIO("".join(",".join(map(_valeur_csv, ligne)) + "\n" for ligne in lignes))
+        copy = f"COPY {quote(model._meta.db_table)} ({colonnes}) FROM STDIN WITH (FORMAT csv)"
+        cursor.cursor.copy_expert(copy, donnees)
+    return pks
+
+
+def _valeur_csv(valeur) -> str:
+    """A value in COPY's CSV: NULL unquoted and empty, anything else quoted (so that "" is an empty string)."""
+    return "" if valeur is None else '"' + str(valeur).replace('"', '""') + '"'
 
 
 def appliquer_modifications(objets, model, champs: set[str], contexte: Contexte) -> None:

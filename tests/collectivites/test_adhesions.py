@@ -46,22 +46,28 @@ def test_la_composition_est_datee_et_chaque_annee_a_ses_membres(tmp_path):
     assert (fermee.date_debut, fermee.date_fin) == (JANVIER_2021, JANVIER_2023)
 
 
-def test_la_preparation_signale_les_membres_changes(tmp_path):
-    """A grouping signing for all its communes: its convention of 2023-2024 follows the new composition, and the
-    preparation report names the commune that left."""
+def _mouthoumet_quitte_sa_communaute_en_2023(tmp_path) -> tuple[Commune, Collectivite]:
+    """The EPCI file as of 1 January 2021, then the same as of 1 January 2023 with Mouthoumet in another EPCI:
+    Mouthoumet and the communauté it left."""
     importer_communes(EPCI, date_effet=JANVIER_2021)
     mouthoumet = Commune.objects.get(code_insee="11260")
     cc = mouthoumet.groupement
-    annee = AnneeScolaireFactory(libelle="2022-2023")
-    EcoleFactory(uai="0110422Z", commune=mouthoumet)
-    ConventionFactory(annee=annee, collectivite=cc, signee=True, ecoles=[mouthoumet.ecoles.get()])
-
     autre = Collectivite.objects.exclude(pk=cc.pk).filter(type__in=["cc", "ca"]).first()
     texte = EPCI.read_text(encoding="utf-8")
     ligne = next(ligne for ligne in texte.splitlines() if ligne.startswith("11260"))
     fichier_2023 = tmp_path / "epci-2023.csv"
     fichier_2023.write_text(texte.replace(ligne, ligne.replace(cc.siren, autre.siren)), encoding="utf-8")
     importer_communes(fichier_2023, date_effet=JANVIER_2023)
+    return mouthoumet, cc
+
+
+def test_la_preparation_signale_les_membres_changes(tmp_path):
+    """A grouping signing for all its communes: its convention of 2023-2024 follows the new composition, and the
+    preparation report names the commune that left."""
+    mouthoumet, cc = _mouthoumet_quitte_sa_communaute_en_2023(tmp_path)
+    annee = AnneeScolaireFactory(libelle="2022-2023")
+    EcoleFactory(uai="0110422Z", commune=mouthoumet)
+    ConventionFactory(annee=annee, collectivite=cc, signee=True, ecoles=[mouthoumet.ecoles.get()])
 
     _, _, [reconduction] = preparer_annee("2023-2024", annee)
 
@@ -75,15 +81,7 @@ def test_la_preparation_signale_les_membres_changes(tmp_path):
 def test_le_pdf_de_chaque_annee_nomme_les_membres_de_sa_rentree(tmp_path):
     """The convention PDF of a grouping signing for all its communes names the members of its own rentrée: Mouthoumet
     in 2022-2023, no longer in 2023-2024 once the file of 2023 moved it to another EPCI."""
-    importer_communes(EPCI, date_effet=JANVIER_2021)
-    mouthoumet = Commune.objects.get(code_insee="11260")
-    cc = mouthoumet.groupement
-    autre = Collectivite.objects.exclude(pk=cc.pk).filter(type__in=["cc", "ca"]).first()
-    texte = EPCI.read_text(encoding="utf-8")
-    ligne = next(ligne for ligne in texte.splitlines() if ligne.startswith("11260"))
-    fichier_2023 = tmp_path / "epci-2023.csv"
-    fichier_2023.write_text(texte.replace(ligne, ligne.replace(cc.siren, autre.siren)), encoding="utf-8")
-    importer_communes(fichier_2023, date_effet=JANVIER_2023)
+    _, cc = _mouthoumet_quitte_sa_communaute_en_2023(tmp_path)
     conventions = [
         ConventionFactory(annee=AnneeScolaireFactory(libelle=libelle), collectivite=cc, ecoles=1)
         for libelle in ("2022-2023", "2023-2024")
