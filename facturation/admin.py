@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from conventions.admin import Extension, etendre
-from conventions.admin_campagne import vers_traitements
+from conventions.admin_campagne import lancer_et_suivre
 from documents.formats import euros, pluriel
 from documents.texte import ChampsTexteProteges
 
@@ -547,7 +547,7 @@ def emettre_titres(modeladmin, request, queryset):
 
 @admin.action(description="Émettre les titres de perception en arrière-plan (conventions signées)")
 def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
-    return vers_traitements(request, lancer_emission(queryset, user=request.user))
+    return lancer_et_suivre(request, lancer_emission, queryset)
 
 
 def _avec_titre_en_cours(queryset):
