@@ -19,7 +19,7 @@ from .signatures import certificat_configure
 
 @admin.register(Academie)
 class AcademieAdmin(SimpleHistoryAdmin):
-    list_display = ["nom", "code", "ville", "ville_signature"]
+    list_display = ["nom", "code", "ville", "ville_signature", "correspondant_nom", "correspondant_email"]
     search_fields = ["nom", "code"]
 
 

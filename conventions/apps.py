@@ -34,7 +34,15 @@ class ConventionsConfig(AppConfig):
     verbose_name = "Conventions"
 
     def ready(self):
+        from collectivites.destinataires import enregistrer_correspondant
+
+        from .models import Academie
+
         checks.register(check_harfbuzz_subset)
+        # Every e-mail to a collectivité names the académie's correspondent (collectivites does not know académies).
+        enregistrer_correspondant(
+            lambda collectivite: getattr(Academie.de_collectivite(collectivite), "correspondant", None)
+        )
         # Also in the log of every process (gunicorn, Celery, commands), where system checks do not run.
         if not harfbuzz_subset_disponible():
             logger.warning("!" * 20 + " " + HARFBUZZ_SUBSET_ABSENT + " " + "!" * 20)

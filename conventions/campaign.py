@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
+from collectivites.destinataires import prefetch_representants
 from ecoles.models import Ecole
 
 from .annees import conventions_a_reconduire, creer_annee
@@ -187,6 +188,7 @@ def conventions_non_retournees(annee: AnneeScolaire, departement: str | None = N
         .envoyees()
         .filter(exemplaire_signe="")
         .select_related("collectivite", "commune")
+        .prefetch_related(prefetch_representants("collectivite__"))
         .annotate(derniere_relance=Subquery(derniere_relance.values("envoyee_le")[:1]))
         .order_by("date_envoi", "reference")
     )

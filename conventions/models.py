@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from collectivites.destinataires import Correspondant
 from collectivites.models import Civilite, Collectivite, Commune
 from ecoles.models import Ecole
 
@@ -33,6 +34,18 @@ class Academie(models.Model):
     code_postal = models.CharField("code postal", max_length=10, help_text="« 34 064 »")
     ville = models.CharField("ville", max_length=100, help_text="« MONTPELLIER Cedex 2 »")
     ville_signature = models.CharField("lieu de signature des conventions", max_length=100)
+    # Named at the foot of every e-mail to the collectivités, and their Reply-To: they answer a person, not a robot.
+    correspondant_nom = models.CharField(
+        "personne ou service à qui répondre",
+        max_length=150,
+        default="Le service ENT-école du rectorat",
+        help_text="Nommé dans chaque e-mail envoyé aux collectivités, par exemple « Service ENT-école – DANE ».",
+    )
+    correspondant_email = models.EmailField(
+        "adresse e-mail de réponse",
+        blank=True,
+        help_text="Les réponses des collectivités aux e-mails de la campagne arrivent à cette adresse.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -45,6 +58,24 @@ class Academie(models.Model):
     @property
     def adresse_complete(self) -> str:
         return f"{self.adresse} {self.code_postal} - {self.ville}"
+
+    @property
+    def correspondant(self) -> Correspondant:
+        return Correspondant(self.correspondant_nom, self.correspondant_email)
+
+    @classmethod
+    def de_collectivite(cls, collectivite: Collectivite) -> "Academie | None":
+        """The académie of the collectivité's latest convention, else the only académie (the usual deployment)."""
+        derniere = collectivite.conventions.order_by("-annee__libelle").select_related("annee__academie").first()
+        if derniere is not None:
+            return derniere.annee.academie
+        academies = list(cls.objects.all()[:2])
+        return academies[0] if len(academies) == 1 else None
+
+    @classmethod
+    def correspondant_de(cls, collectivite: Collectivite) -> Correspondant | None:
+        academie = cls.de_collectivite(collectivite)
+        return academie.correspondant if academie else None
 
 
 class AnneeScolaireQuerySet(models.QuerySet):

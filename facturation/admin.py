@@ -106,7 +106,7 @@ class PaiementInline(admin.TabularInline):
 
 class RelanceInline(admin.TabularInline):
     model = Relance
-    fields = ["envoyee_le", "destinataire", "reste_a_payer", "envoyee_par"]
+    fields = ["envoyee_le", "destinataires", "reste_a_payer", "envoyee_par"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -506,9 +506,9 @@ class PaiementAdmin(SimpleHistoryAdmin):
 
 @admin.register(Relance)
 class RelanceAdmin(admin.ModelAdmin):
-    list_display = ["titre", "envoyee_le", "destinataire", "reste_a_payer", "envoyee_par"]
+    list_display = ["titre", "envoyee_le", "destinataires", "reste_a_payer", "envoyee_par"]
     list_select_related = ["titre", "envoyee_par"]
-    search_fields = ["titre__numero", "destinataire"]
+    search_fields = ["titre__numero", "destinataires"]
     readonly_fields = list_display
 
     # Reminders are sent by the titres' action, which records them.

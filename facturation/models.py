@@ -442,7 +442,8 @@ class Relance(models.Model):
         TitreDePerception, verbose_name="titre", on_delete=models.PROTECT, related_name="relances"
     )
     envoyee_le = models.DateTimeField("envoyée le", default=timezone.now)
-    destinataire = models.EmailField("destinataire")
+    # The addresses the reminder went to (collectivites.destinataires), comma-separated as on Notification.
+    destinataires = models.TextField("destinataires")
     reste_a_payer = models.DecimalField("reste à payer à la date de la relance (€)", **MONEY)
     envoyee_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,6 +8,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
+from collectivites.models import User
 from conventions.models import AnneeScolaire, Convention, ElementTraitement, Traitement
 from conventions.services import choisir_ecoles
 from tests.factories import (
@@ -16,6 +17,7 @@ from tests.factories import (
     CommuneFactory,
     ConventionFactory,
     EcoleFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +191,24 @@ def test_follow_up_counts_per_departement(agent, annee_suivie):
     assert annee_suivie["attente"].reference in non_retournees
     assert annee_suivie["signee"].reference not in non_retournees
     assert re.search(r"<td>1\smois", non_retournees)  # sent 45 days ago
+    # Where the reminder would go: the contact address (no representative account), by the one contact rule.
+    assert f"<td>{annee_suivie['attente'].collectivite.email}</td>" in non_retournees
+
+
+def test_follow_up_shows_the_representatives_accounts_and_the_refusal(agent, annee_suivie):
+    """A representative's account takes over from the contact address; with neither, the page says it cannot go."""
+    attente = annee_suivie["attente"]
+    UserFactory(email="maire@lairiere.fr", collectivite=attente.collectivite, role=User.Role.REPRESENTANT)
+    sans = ConventionFactory(
+        annee=annee_suivie["annee"],
+        collectivite=CollectiviteFactory(email=""),
+        etat=Convention.Etat.ENVOYEE,
+        date_envoi=timezone.now(),
+    )
+    page = agent.get(reverse("admin:conventions_traitement_suivi"), {"annee": annee_suivie["annee"].pk})
+    lignes = dict(re.findall(r"(ENT-[\w-]+)</a></td>.*?<td>([^<]*)</td>\s*</tr>", page.content.decode(), re.S))
+    assert lignes[attente.reference] == "maire@lairiere.fr"
+    assert lignes[sans.reference] == "aucune adresse : envoi impossible"
 
 
 def test_follow_up_query_count_does_not_grow_with_the_year(agent, annee_suivie, django_assert_max_num_queries):

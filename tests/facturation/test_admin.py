@@ -265,7 +265,7 @@ def test_overdue_list_and_reminder(client, agent_finances, titre_seed, mailoutbo
     relance = Relance.objects.get()
     assert (relance.titre, relance.envoyee_par, relance.reste_a_payer) == (titre_seed, agent_finances, Decimal("50"))
     page = client.get(reverse("admin:facturation_titredeperception_change", args=[titre_seed.pk]))
-    assert relance.destinataire in page.content.decode()
+    assert relance.destinataires in page.content.decode()
 
 
 def test_a_reminder_never_mails_an_altered_pdf(client, agent_finances, titre_seed, mailoutbox):
