@@ -46,7 +46,7 @@ class ChoixEcolesForm(DsfrForm):
 class ExemplaireSigneForm(DsfrForm):
     fichier = forms.FileField(
         label="Convention signée (PDF)",
-        help_text="Le fichier PDF de la convention signée par votre représentant, 10 Mo au maximum.",
+        help_text="Le fichier PDF de la convention signée, 10 Mo au maximum.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
 

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from collectivites.destinataires import SansDestinataire, correspondant, destinataires_ou_refus
+from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 
 from .formats import date_longue, euros, pluriel
 from .models import Convention, Notification
@@ -58,7 +58,7 @@ def _contexte(convention: Convention, **extra) -> dict:
         "ecoles": pluriel(nb_ecoles, "école inscrite", "écoles inscrites"),
         "participation": euros(convention.participation),
         "lien": lien_portail(convention),
-        "correspondant": correspondant(convention.collectivite),
+        "correspondant": convention.annee.academie.correspondant,
         **extra,
     }
 

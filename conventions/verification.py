@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import segno
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from .formats import date_longue
 
@@ -139,7 +140,7 @@ def _convention_verifiee(convention, version: str = "") -> DocumentVerifie:
     return DocumentVerifie(
         nature=f"{NATURE_CONVENTION} – année scolaire {convention.annee.libelle}",
         reference=convention.reference,
-        emis_le=convention.date_envoi.date(),
+        emis_le=timezone.localdate(convention.date_envoi),
         etat=_etat_convention(convention),
         version=version,
     )

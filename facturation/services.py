@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from collectivites.destinataires import SansDestinataire, correspondant, destinataires_ou_refus
+from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from conventions.formats import euros, euros_en_lettres
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible, notifier_titre_emis
@@ -385,7 +385,11 @@ def _pdf_verifie(titre: TitreDePerception) -> tuple[str, str, bytes]:
 
 def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | None = None) -> Relance:
     """E-mails the collectivité (collectivites.destinataires) a reminder with the titre attached; records it."""
-    titre = TitreDePerception.objects.avec_paiements().select_related("convention__collectivite").get(pk=titre.pk)
+    titre = (
+        TitreDePerception.objects.avec_paiements()
+        .select_related("convention__collectivite", "convention__annee__academie")
+        .get(pk=titre.pk)
+    )
     if not titre.est_en_retard(today):
         raise RelanceImpossible(f"Le titre n° {titre.numero} n'est pas en retard de paiement : pas de relance.")
     collectivite = titre.convention.collectivite
@@ -393,7 +397,7 @@ def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | 
         adresses = destinataires_ou_refus(collectivite)
     except SansDestinataire as exc:
         raise RelanceImpossible(f"Titre n° {titre.numero} : {exc}") from exc
-    repondre_a = correspondant(collectivite)
+    repondre_a = titre.convention.annee.academie.correspondant
     context = {
         "titre": titre,
         "reste_a_payer": euros(titre.reste_a_payer),
