@@ -21,7 +21,7 @@ IPS = Path(__file__).parents[1] / "ecoles" / "data" / "ministere" / "ips-ecoles-
 TACHE_REUSSIE = re.compile(r"Task collectivites\.tasks\.executer_import\[[0-9a-f-]+\] succeeded")
 
 
-def attendre(worker: Worker, import_: ImportFichier, taches: int, timeout: float = 60) -> ImportFichier:
+def attendre(worker: Worker, import_: ImportFichier, taches: int, timeout: float = 300) -> ImportFichier:
     """Until the run is over and the worker has finished `taches` messages (the copies included)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
