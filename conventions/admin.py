@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,8 +10,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from ecoles.models import Ecole
 
 from .admin_campagne import emettre_titres_en_arriere_plan, envoyer_en_arriere_plan, preparer_annee
+from .admin_confirmation import OBJET, Confirmation, Ligne, est_confirmee, page
 from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
-from .formats import euros
+from .formats import date_longue, euros
 from .models import Academie, AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .services import TransitionInterdite, enregistrer_signature, reference_for
 from .signatures import certificat_configure
@@ -123,29 +124,79 @@ class RetourFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.action(
-    description="Confirmer la signature des conventions signées déposées (date du jour)", permissions=["change"]
-)
+class SignatureForm(forms.Form):
+    date_signature = forms.DateField(
+        label="Date de signature par l'académie",
+        help_text="La date que porte la convention signée (« le … »), aujourd'hui ou avant.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    lieu_signature = forms.CharField(label="Lieu de signature", max_length=100)
+
+    def clean_date_signature(self):
+        date = self.cleaned_data["date_signature"]
+        if date > timezone.localdate():
+            raise forms.ValidationError("La date de signature ne peut pas être dans le futur.")
+        return date
+
+
+@admin.action(description="Confirmer la signature des conventions signées déposées", permissions=["change"])
 def confirmer_signature(modeladmin, request, queryset):
-    """The rectorat checked the signed copy the collectivité deposited on the portal and signs in its turn today."""
-    today = timezone.localdate()
-    signees = []
-    for convention in queryset.select_related("annee__academie"):
-        if not convention.exemplaire_signe:
-            modeladmin.message_user(
-                request,
-                f"{convention.reference} : la collectivité n'a pas déposé la convention signée.",
-                messages.WARNING,
-            )
-            continue
-        try:
-            enregistrer_signature(convention, today, convention.annee.academie.ville_signature, user=request.user)
-        except TransitionInterdite as exc:
-            modeladmin.message_user(request, str(exc), messages.ERROR)
+    """The rectorat checked the signed copy the collectivité deposited on the portal and signs in its turn: the page
+    links each deposited copy, asks for the date and the place, and records nothing until confirmed."""
+    conventions = queryset.select_related("annee__academie", "collectivite", "commune").order_by("reference")
+    a_signer, refus = [], []
+    for convention in conventions:
+        if convention.etat != Convention.Etat.ENVOYEE:
+            refus.append((str(convention), f"elle est à l'état « {convention.get_etat_display()} »."))
+        elif not convention.exemplaire_signe:
+            refus.append((str(convention), "la collectivité n'a pas encore déposé la convention signée."))
         else:
-            signees.append(convention.reference)
-    if signees:
-        modeladmin.message_user(request, f"Signature enregistrée : {', '.join(signees)}.", messages.SUCCESS)
+            a_signer.append(convention)
+    initial = {
+        "date_signature": timezone.localdate(),
+        "lieu_signature": a_signer[0].annee.academie.ville_signature if a_signer else "",
+    }
+    form = SignatureForm(request.POST if est_confirmee(request) else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        date, lieu = form.cleaned_data["date_signature"], form.cleaned_data["lieu_signature"]
+        signees = []
+        for convention in a_signer:
+            try:
+                enregistrer_signature(convention, date, lieu, user=request.user)
+            except TransitionInterdite as exc:
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+            else:
+                signees.append(convention.reference)
+        if signees:
+            modeladmin.message_user(
+                request, f"Signature enregistrée le {date_longue(date)} : {', '.join(signees)}.", messages.SUCCESS
+            )
+        return None
+    confirmation = Confirmation(
+        titre="Confirmer la signature",
+        consequence=(
+            "Chaque convention passe à l'état « signée » à la date choisie ; l'académie la signe électroniquement "
+            "si un certificat est configuré. Vérifiez d'abord chaque convention déposée (lien ci-dessous) : la "
+            "signature ne s'annule pas."
+        ),
+        bouton="Confirmer la signature",
+        unite=("convention", "conventions"),
+        lignes=[
+            Ligne(
+                str(c),
+                c.participation,
+                lien=reverse("admin:conventions_convention_exemplaire_signe", args=[c.pk]),
+                lien_libelle=f"Convention déposée le {date_longue(timezone.localdate(c.date_retour))}"
+                if c.date_retour
+                else "Convention déposée",
+            )
+            for c in a_signer
+        ],
+        refus=refus,
+        libelle_montant="Participation",
+        form=form,
+    )
+    return page(modeladmin, request, queryset, "confirmer_signature", confirmation)
 
 
 @admin.register(Convention)
@@ -211,6 +262,35 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_nb_ecoles()
+
+    # --- the workflow as buttons on the convention's own page ---
+    def boutons(self, request, obj) -> list[tuple[str, str]]:
+        """(action, label) for the next steps of this convention; each posts the list's action on this one object,
+        through the same confirmation page."""
+        boutons = {
+            Convention.Etat.BROUILLON: [("envoyer_pour_signature_maintenant", "Envoyer pour signature")],
+            Convention.Etat.ENVOYEE: [
+                *([("confirmer_signature", "Confirmer la signature")] if obj.exemplaire_signe else []),
+                ("remettre_en_brouillon", "Remettre en brouillon"),
+            ],
+        }.get(obj.etat, [])
+        actions = self.get_actions(request)
+        return [(action, label) for action, label in boutons if action in actions]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if object_id else None
+        extra_context = {**(extra_context or {}), "objet_name": OBJET}
+        if obj is not None:
+            extra_context["boutons"] = self.boutons(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def response_action(self, request, queryset):
+        """An action posted from a convention's page comes back to that page once done."""
+        response = super().response_action(request, queryset)
+        objet = request.POST.get(OBJET, "")
+        if objet.isdigit() and isinstance(response, HttpResponseRedirect):
+            return HttpResponseRedirect(reverse("admin:conventions_convention_change", args=[objet]))
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)

@@ -11,7 +11,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
+from collectivites.destinataires import prefetch_representants
+
+from .admin_confirmation import Confirmation, Ligne, adresses, est_confirmee, page
+from .admin_pdf import confirmation_envoi, trier_pour_envoi
 from .annees import CHAMPS_ANNEE, PreparationImpossible
 from .campaign import (
     conventions_non_retournees,
@@ -22,7 +27,7 @@ from .campaign import (
     tableau_de_bord,
 )
 from .formats import pluriel
-from .models import AnneeScolaire, ElementTraitement, Notification, Traitement
+from .models import AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
 
 # Seconds between two refreshes of the progress page while the batch runs.
 RAFRAICHISSEMENT = 3
@@ -48,7 +53,17 @@ def _vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRed
 
 @admin.action(description="Envoyer pour signature en arrière-plan (PDF figé et e-mail)", permissions=["change"])
 def envoyer_en_arriere_plan(modeladmin, request, queryset):
-    return _vers_traitements(request, lancer_envoi(queryset, user=request.user))
+    a_envoyer, refus = trier_pour_envoi(queryset, [Convention.Etat.BROUILLON, Convention.Etat.ENVOYEE])
+    if not est_confirmee(request):
+        consequence = (
+            "Un traitement en arrière-plan fige le PDF de chaque brouillon et envoie l'e-mail « convention prête à "
+            "signer » à chaque collectivité, à l'adresse indiquée ; pour une convention déjà envoyée, seul un e-mail "
+            "qui n'était pas parti est envoyé. Vous suivez l'avancement sur la page du traitement."
+        )
+        confirmation = confirmation_envoi(a_envoyer, refus, consequence, "Lancer l'envoi en arrière-plan")
+        return page(modeladmin, request, queryset, "envoyer_en_arriere_plan", confirmation)
+    selection = queryset.filter(pk__in=[convention.pk for convention in a_envoyer])
+    return _vers_traitements(request, lancer_envoi(selection, user=request.user))
 
 
 @admin.action(description="Émettre les titres de perception en arrière-plan (conventions signées)")
@@ -56,7 +71,40 @@ def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
     # Named, not imported: facturation depends on conventions, not the other way round.
     if not request.user.has_perm("facturation.emettre_titre"):
         raise PermissionDenied
+    if not est_confirmee(request):
+        return page(modeladmin, request, queryset, "emettre_titres_en_arriere_plan", confirmation_emission(queryset))
     return _vers_traitements(request, lancer_emission(queryset, user=request.user))
+
+
+def confirmation_emission(queryset) -> Confirmation:
+    """Issuing titres: legal numbers, never given back. Facturation refines the lines (its own action); here, the
+    signed conventions, the others refused, and a convention that already has its titre gets no second one."""
+    signees = queryset.select_related("annee", "collectivite", "commune").prefetch_related(
+        prefetch_representants("collectivite__")
+    )
+    lignes, refus = [], []
+    for convention in signees.order_by("reference"):
+        if convention.etat != Convention.Etat.SIGNEE:
+            refus.append((str(convention), f"elle est à l'état « {convention.get_etat_display()} »."))
+        else:
+            lignes.append(
+                Ligne(str(convention), convention.participation, adresses(convention.collectivite), pk=convention.pk)
+            )
+    return Confirmation(
+        titre="Émettre les titres de perception",
+        consequence=(
+            "Chaque convention signée reçoit un titre de perception, avec un numéro définitif de l'exercice : un "
+            "titre émis ne se modifie ni ne se supprime, une erreur se corrige par un titre d'annulation. Un e-mail "
+            "« titre émis » part à chaque collectivité, à l'adresse indiquée. Une convention qui a déjà son titre "
+            "n'en reçoit pas de second."
+        ),
+        bouton="Émettre les titres",
+        unite=("titre à émettre", "titres à émettre"),
+        lignes=lignes,
+        refus=refus,
+        date=timezone.localdate(),
+        libelle_date="Date d'émission",
+    )
 
 
 # --- « Préparer l'année » on school years ---

@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from collectivites.destinataires import destinataires, motif_sans_destinataire, prefetch_representants
+from conventions.admin_campagne import confirmation_emission
+from conventions.admin_confirmation import CONFIRMER, Confirmation, Ligne, adresses, est_confirmee, page
 from conventions.formats import euros, pluriel
 from conventions.models import Convention
 
@@ -352,8 +355,8 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
         if not request.user.has_perm("facturation.emettre_titre"):
             raise PermissionDenied
         titre = get_object_or_404(TitreDePerception.objects.avec_paiements(), pk=pk)
-        form = AnnulationForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        form = AnnulationForm(request.POST if est_confirmee(request) else None)
+        if form.is_bound and form.is_valid():
             try:
                 annulation = annuler_titre(titre, form.cleaned_data["motif"], user=request.user)
             except FacturationError as exc:
@@ -371,7 +374,9 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             "title": f"Annuler le titre n° {titre.numero}",
             "titre": titre,
             "montant": euros(titre.montant),
+            "date": timezone.localdate(),
             "form": form,
+            "confirmer": CONFIRMER,
         }
         return TemplateResponse(request, "admin/facturation/annuler.html", context)
 
@@ -425,6 +430,8 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Envoyer une relance aux collectivités (titres en retard)", permissions=["relancer"])
     def envoyer_relances(self, request, queryset):
+        if not est_confirmee(request):
+            return page(self, request, queryset, "envoyer_relances", confirmation_relances(queryset))
         envoyees, refus = 0, []
         for titre in queryset.order_by("annee_budgetaire", "sequence"):
             try:
@@ -437,6 +444,47 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             messages.success(request, f"{pluriel(envoyees, 'relance envoyée', 'relances envoyées')}.")
         for message in refus:
             messages.warning(request, message)
+
+
+def confirmation_relances(queryset) -> Confirmation:
+    """Reminders go only for overdue titres, to the addresses of the contact rule, with the titre attached."""
+    titres = queryset.select_related("convention__collectivite").prefetch_related(
+        prefetch_representants("convention__collectivite__")
+    )
+    lignes, refus = [], []
+    for titre in titres.order_by("annee_budgetaire", "sequence"):
+        collectivite = titre.convention.collectivite
+        if not titre.est_en_retard():
+            refus.append((str(titre), "il n'est pas en retard de paiement."))
+        elif not destinataires(collectivite):
+            refus.append((str(titre), motif_sans_destinataire(collectivite)))
+        else:
+            lignes.append(Ligne(f"{titre} – {titre.debiteur_nom}", titre.reste_a_payer, adresses(collectivite)))
+    return Confirmation(
+        titre="Envoyer les relances",
+        consequence=(
+            "Un e-mail de relance, avec le titre de perception joint, part à chaque collectivité en retard de "
+            "paiement, à l'adresse indiquée ; chaque relance est enregistrée sur son titre."
+        ),
+        bouton="Envoyer les relances",
+        unite=("relance", "relances"),
+        lignes=lignes,
+        refus=refus,
+        date=timezone.localdate(),
+        libelle_date="Date de la relance",
+        libelle_montant="Reste à payer",
+    )
+
+
+def confirmation_emission_titres(queryset) -> Confirmation:
+    """The background action's page (conventions), where a convention that already has its live titre is refused."""
+    confirmation = confirmation_emission(queryset)
+    deja = dict(TitreDePerception.objects.vivants().filter(convention__in=queryset).values_list("convention", "numero"))
+    confirmation.refus += [
+        (ligne.objet, f"elle a déjà le titre n° {deja[ligne.pk]}.") for ligne in confirmation.lignes if ligne.pk in deja
+    ]
+    confirmation.lignes = [ligne for ligne in confirmation.lignes if ligne.pk not in deja]
+    return confirmation
 
 
 # --- Payments ---
@@ -535,6 +583,8 @@ def emettre_titres(modeladmin, request, queryset):
             f"Plus de {EMISSION_IMMEDIATE_MAX} conventions sélectionnées : utilisez l'émission en arrière-plan.",
         )
         return None
+    if not est_confirmee(request):
+        return page(modeladmin, request, queryset, "emettre_titres", confirmation_emission_titres(queryset))
     bilan = emettre_serie(queryset, user=request.user)
     if bilan.emis:
         numeros = ", ".join(titre.numero for titre in bilan.emis)
@@ -558,6 +608,13 @@ class ConventionFacturationAdmin(_ConventionAdmin):
 
     def has_emettre_permission(self, request):
         return request.user.has_perm("facturation.emettre_titre")
+
+    def boutons(self, request, obj):
+        boutons = super().boutons(request, obj)
+        sans_titre = not TitreDePerception.objects.vivants().filter(convention=obj).exists()
+        if obj.etat == Convention.Etat.SIGNEE and sans_titre and "emettre_titres" in self.get_actions(request):
+            boutons.append(("emettre_titres", "Émettre le titre de perception"))
+        return boutons
 
     @admin.display(description="titre de perception")
     def titre_en_cours(self, obj):

@@ -39,7 +39,9 @@ def _stored(titre) -> bytes:
 
 
 def _action(client, action: str, titres, url_name: str = CHANGELIST):
-    return client.post(reverse(url_name), {"action": action, "_selected_action": [t.pk for t in titres]})
+    """The action, confirmed (its confirmation page is tested in tests/campaign/test_confirmations.py)."""
+    selection = {"action": action, "_selected_action": [t.pk for t in titres], "confirmer": "1"}
+    return client.post(reverse(url_name), selection)
 
 
 def test_groups_hold_the_facturation_rights():
@@ -203,7 +205,9 @@ def test_finance_officer_issues_titres_from_the_conventions_admin(client, agent_
 
     client.force_login(agent_finances)
     response = client.post(
-        reverse(url), {"action": "emettre_titres", "_selected_action": [signee.pk, envoyee.pk]}, follow=True
+        reverse(url),
+        {"action": "emettre_titres", "_selected_action": [signee.pk, envoyee.pk], "confirmer": "1"},
+        follow=True,
     )
     messages = [str(m) for m in response.context["messages"]]
     numero = TitreDePerception.objects.get(convention=signee).numero
@@ -235,8 +239,8 @@ def test_finance_officer_cancels_a_titre_with_a_reason(client, agent_finances, t
     client.force_login(agent_finances)
     url = reverse("admin:facturation_titredeperception_annuler", args=[titre_seed.pk])
     assert client.get(url).status_code == 200
-    assert client.post(url, {"motif": ""}).status_code == 200
-    response = client.post(url, {"motif": "Mauvaise commune"})
+    assert client.post(url, {"motif": "", "confirmer": "1"}).status_code == 200
+    response = client.post(url, {"motif": "Mauvaise commune", "confirmer": "1"})
     assert response.status_code == 302
     annulation = TitreDePerception.objects.annulations().get()
     assert (annulation.annule, annulation.motif_annulation, annulation.emis_par) == (
@@ -274,7 +278,9 @@ def test_a_reminder_never_mails_an_altered_pdf(client, agent_finances, titre_see
         stored.write(b"%altere")
     client.force_login(agent_finances)
     response = client.post(
-        reverse(CHANGELIST), {"action": "envoyer_relances", "_selected_action": [titre_seed.pk]}, follow=True
+        reverse(CHANGELIST),
+        {"action": "envoyer_relances", "_selected_action": [titre_seed.pk], "confirmer": "1"},
+        follow=True,
     )
     assert [str(m) for m in response.context["messages"]] == [
         "Le PDF du titre n° 2022-000001 ne correspond plus à l'empreinte enregistrée à son émission : il a été "

@@ -167,7 +167,13 @@ def test_rectorat_confirms_the_signature_from_the_admin(client, monde, agent_ges
 
     client.post(
         changelist,
-        {"action": "confirmer_signature", "_selected_action": [monde.envoyee.pk, monde.brouillon.pk]},
+        {
+            "action": "confirmer_signature",
+            "_selected_action": [monde.envoyee.pk, monde.brouillon.pk],
+            "confirmer": "1",
+            "date_signature": timezone.localdate().isoformat(),
+            "lieu_signature": "Montpellier",
+        },
         follow=True,
     )
     envoyee = Convention.objects.get(pk=monde.envoyee.pk)
