@@ -114,11 +114,11 @@ class RetourFilter(admin.SimpleListFilter):
     parameter_name = "retour"
 
     def lookups(self, request, model_admin):
-        return [("a_confirmer", "déposée, à confirmer"), ("attendue", "envoyée, pas encore déposée")]
+        return [("a_confirmer", "déposée, en vérification"), ("attendue", "envoyée, pas encore déposée")]
 
     def queryset(self, request, queryset):
         if self.value() == "a_confirmer":
-            return queryset.envoyees().exclude(exemplaire_signe="")
+            return queryset.deposees()
         if self.value() == "attendue":
             return queryset.envoyees().filter(exemplaire_signe="")
         return queryset

@@ -149,6 +149,10 @@ class ConventionQuerySet(models.QuerySet):
     def signees(self):
         return self.filter(etat=Convention.Etat.SIGNEE)
 
+    def deposees(self):
+        """Sent, and the signed copy is back: the rectorat checks it (« déposée, en vérification »)."""
+        return self.envoyees().exclude(exemplaire_signe="")
+
     def resiliees(self):
         return self.filter(etat=Convention.Etat.RESILIEE)
 
@@ -281,6 +285,16 @@ class Convention(models.Model):
     @property
     def est_expiree(self) -> bool:
         return self.etat == self.Etat.SIGNEE and timezone.localdate() >= self.annee.date_fin
+
+    @property
+    def est_deposee(self) -> bool:
+        return self.etat == self.Etat.ENVOYEE and bool(self.exemplaire_signe)
+
+    @property
+    def etat_affiche(self) -> str:
+        """The state as the admin, the portal and the e-mails name it: once the signed copy is deposited the
+        convention is « déposée, en vérification », no longer « à signer »."""
+        return "Déposée, en vérification" if self.est_deposee else self.get_etat_display()
 
     @property
     def nb_ecoles(self) -> int:

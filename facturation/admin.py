@@ -272,9 +272,7 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
 
     @admin.display(description="état")
     def etat_affiche(self, obj):
-        if obj.est_en_retard():
-            return f"{obj.etat_libelle} – en retard"
-        return obj.etat_libelle
+        return obj.etat_affiche
 
     @admin.display(description="dernière relance", ordering="derniere_relance_annot")
     def derniere_relance(self, obj):

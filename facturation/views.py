@@ -27,14 +27,14 @@ def tableau_de_bord(request):
     titres = (
         TitreDePerception.objects.titres()
         .avec_paiements()
-        .only("convention_id", "numero", "montant", "annule_id", "emis_le")
+        .only("convention_id", "numero", "montant", "annule_id", "emis_le", "date_echeance")
         .order_by("emis_le")
     )
     conventions = (
         Convention.objects.for_user(request.user)
         .with_nb_ecoles()
         .select_related("annee", "commune")
-        .only("reference", "etat", "annee__libelle", "annee__tarif_par_ecole", "commune__nom")
+        .only("reference", "etat", "exemplaire_signe", "annee__libelle", "annee__tarif_par_ecole", "commune__nom")
         .prefetch_related(Prefetch("titres", queryset=titres, to_attr="titres_portail"))
         .order_by("-annee__libelle", "reference")
     )

@@ -76,7 +76,10 @@ CAS = {
         "agent_gestion", CONVENTIONS, _brouillons, ["2 conventions", "200,00\u00a0€", "ni adresse e-mail de contact"]
     ),
     "confirmer_signature": Cas(
-        "agent_gestion", CONVENTIONS, _deposee, ["1 convention", "100,00\u00a0€", "Convention déposée le", "« Brouillon »"]
+        "agent_gestion",
+        CONVENTIONS,
+        _deposee,
+        ["1 convention", "100,00\u00a0€", "Convention déposée le", "« Brouillon »"],
     ),
     "emettre_titres": Cas("agent_finances", CONVENTIONS, _signee, ["1 titre à émettre", "50,00\u00a0€", "Envoyée"]),
     "emettre_titres_en_arriere_plan": Cas(
