@@ -35,6 +35,16 @@ class AnneeScolaireAdmin(SimpleHistoryAdmin):
     def tarif(self, obj):
         return euros(obj.tarif_par_ecole)
 
+    @admin.display(description="pourquoi la participation ne se modifie plus")
+    def tarif_verrouille(self, obj):
+        return obj.motif_tarif_verrouille()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.motif_tarif_verrouille():
+            readonly += ["tarif_par_ecole", "tarif_verrouille"]
+        return readonly
+
 
 class InscriptionForm(forms.ModelForm):
     class Meta:
@@ -261,7 +271,7 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
     inlines = [InscriptionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_nb_ecoles()
+        return super().get_queryset(request).with_participation()
 
     # --- the workflow as buttons on the convention's own page ---
     def boutons(self, request, obj) -> list[tuple[str, str]]:

@@ -6,12 +6,13 @@ committed (a worker must find it). Without a broker the tasks run right here, on
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from celery.utils.imports import symbol_by_name
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from collectivites.destinataires import prefetch_representants
@@ -118,11 +119,24 @@ def reessayer(traitement: Traitement, element_ids=None) -> int:
 ETATS = [etat for etat, _ in Convention.Etat.choices]
 
 
+# What was billed and paid for a year's conventions per département: {"11": {"net", "paye", "reste"}}. The billing
+# app registers the function that computes it (in its ready()): conventions names no titre, no payment.
+_montants_enregistres: list[Callable[[AnneeScolaire], dict[str, dict]]] = []
+
+
+def enregistrer_montants(fonction: Callable[[AnneeScolaire], dict[str, dict]]) -> None:
+    _montants_enregistres[:] = [fonction]
+
+
+def _montants_par_departement(annee: AnneeScolaire) -> dict[str, dict]:
+    return _montants_enregistres[0](annee) if _montants_enregistres else {}
+
+
 def tableau_de_bord(annee: AnneeScolaire) -> dict:
     """Per département: conventions per state, schools covered out of the open public schools, amounts.
 
-    A handful of grouped queries, whatever the number of conventions. Amounts come from facturation's titres
-    through the reverse relations (`titres`, `titres__paiements`): conventions does not import facturation.
+    A handful of grouped queries, whatever the number of conventions. The amounts are the billing app's, through
+    the function it registered (enregistrer_montants).
     """
     conventions = Convention.objects.for_annee(annee)
     lignes = defaultdict(_ligne_vide)
@@ -139,20 +153,15 @@ def tableau_de_bord(annee: AnneeScolaire) -> dict:
     signees = inscrites.filter(convention__etat=Convention.Etat.SIGNEE)
     for dep, n in signees.values_list("ecole__commune__departement").annotate(n=Count("pk")):
         lignes[dep]["ecoles_couvertes"] = n
-    # Two queries, not one: joining titres and their payments at once would count each titre once per payment.
-    for dep, total in conventions.values_list("collectivite__departement").annotate(s=Sum("titres__montant")):
-        lignes[dep]["emis"] = total or Decimal("0")
-    for dep, total in conventions.values_list("collectivite__departement").annotate(
-        s=Sum("titres__paiements__montant")
-    ):
-        lignes[dep]["paye"] = total or Decimal("0")
+    for dep, montants in _montants_par_departement(annee).items():
+        lignes[dep].update(emis=montants["net"], paye=montants["paye"], reste=montants["reste"])
 
     rows = [_finir(dep, ligne) for dep, ligne in sorted(lignes.items())]
     total = _ligne_vide()
     for row in rows:
         for etat in ETATS:
             total["etats"][etat] += row["etats"][etat]
-        for key in ("ecoles_ouvertes", "ecoles_inscrites", "ecoles_couvertes", "emis", "paye"):
+        for key in ("ecoles_ouvertes", "ecoles_inscrites", "ecoles_couvertes", "emis", "paye", "reste"):
             total[key] += row[key]
     return {"annee": annee, "departements": rows, "total": _finir("Total", total), "etats": Convention.Etat.choices}
 
@@ -165,6 +174,7 @@ def _ligne_vide() -> dict:
         "ecoles_couvertes": 0,
         "emis": Decimal("0"),
         "paye": Decimal("0"),
+        "reste": Decimal("0"),
     }
 
 
@@ -172,7 +182,6 @@ def _finir(dep: str, ligne: dict) -> dict:
     ligne = dict(ligne, departement=dep)
     ligne["nb_conventions"] = sum(ligne["etats"].values())
     ligne["etats_liste"] = [ligne["etats"][etat] for etat in ETATS]
-    ligne["reste"] = max(ligne["emis"] - ligne["paye"], Decimal("0"))
     ouvertes = ligne["ecoles_ouvertes"]
     ligne["taux_couverture"] = round(100 * ligne["ecoles_couvertes"] / ouvertes) if ouvertes else None
     return ligne

@@ -113,12 +113,12 @@ def convention_context(convention: Convention) -> dict:
         ),
         "representant_qualite": convention.representant_qualite,
         "date_fin": date_longue(annee.date_fin, zero_pad=True),
-        "tarif": euros(annee.tarif_par_ecole, decimals=False),
-        "tarif_en_euros": tarif_en_euros(annee.tarif_par_ecole),
+        # The figures frozen when the PDF is (Convention.participation): the draft preview shows today's rate.
+        "tarif": euros(convention.tarif, decimals=False),
+        "tarif_en_euros": tarif_en_euros(convention.tarif),
         "ecoles_inscrites": article_7(nb_ecoles),
         "nb_ecoles": pluriel(nb_ecoles, "école"),
-        # Computed from the rows printed in Annexe 1, so that the amount and the list cannot disagree.
-        "montant": euros(nb_ecoles * annee.tarif_par_ecole, decimals=False),
+        "montant": euros(convention.participation, decimals=False),
         "titre_annexe": f"Liste des écoles inscrites à l'ENT-école pour l'année scolaire {annee.libelle}",
         "lieu_signature": convention.lieu_signature or academie.ville_signature,
         "date_signature": date_en_lettres(convention.date_signature) if convention.date_signature else "",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -131,6 +132,21 @@ class AnneeScolaire(models.Model):
     def signataire(self) -> str:
         return f"{self.signataire_prenom} {self.signataire_nom}"
 
+    def motif_tarif_verrouille(self) -> str:
+        """Why the rate can no longer change (in French, for the admin), or "" while every convention is a draft:
+        the conventions sent state it in their PDF and are billed by it."""
+        if self.pk is None:
+            return ""
+        nb = self.conventions.exclude(etat=Convention.Etat.BROUILLON).count()
+        if not nb:
+            return ""
+        envoyees = "convention a été envoyée" if nb == 1 else "conventions ont été envoyées"
+        return (
+            f"La participation par école de {self.libelle} ne peut plus être modifiée : {nb} {envoyees} pour "
+            "signature avec ce montant, qui figure dans leur PDF et sur leurs titres. Pour une autre participation, "
+            "remettez d'abord ces conventions en brouillon."
+        )
+
 
 class ConventionQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -164,6 +180,38 @@ class ConventionQuerySet(models.QuerySet):
 
     def with_nb_ecoles(self):
         return self.annotate(nb_ecoles_annot=models.Count("inscriptions"))
+
+    def with_participation(self):
+        """Annotates the number of schools and the participation (see Convention.participation): a list shows them
+        in one query."""
+        return self.with_nb_ecoles().annotate(
+            participation_annot=Coalesce(
+                models.F("participation_figee"),
+                models.F("nb_ecoles_annot") * models.F("annee__tarif_par_ecole"),
+                output_field=models.DecimalField(max_digits=12, decimal_places=2),
+            )
+        )
+
+    def totaux(self, *champs):
+        """Per group of `champs` (e.g. "annee__libelle"): the number of conventions, of schools, and the sum of
+        their participations. Meant for conventions that left draft, whose participation is frozen."""
+        ecoles = (
+            Inscription.objects.filter(convention=models.OuterRef("pk"))
+            .order_by()
+            .values("convention")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return (
+            self.annotate(nb_ecoles_conv=Coalesce(models.Subquery(ecoles), 0))
+            .values(*champs)
+            .annotate(
+                nb_conventions=models.Count("pk"),
+                nb_ecoles=Coalesce(models.Sum("nb_ecoles_conv"), 0),
+                participation=Coalesce(models.Sum("participation_figee"), models.Value(Decimal("0.00"))),
+            )
+            .order_by(*champs)
+        )
 
 
 class StatutExemplaire(models.TextChoices):
@@ -203,6 +251,19 @@ class Convention(models.Model):
     representant_prenom = models.CharField("prénom du représentant", max_length=100)
     representant_nom = models.CharField("nom du représentant", max_length=100)
     representant_qualite = models.CharField("qualité du représentant", max_length=100)
+    # Article 7's figures as the sent PDF states them, copied when it is frozen and never read live afterwards: a
+    # later change of the year's rate does not change what the collectivité signed nor what it is billed.
+    tarif_fige = models.DecimalField(
+        "participation par école (figée à l'envoi)",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    participation_figee = models.DecimalField(
+        "participation (figée à l'envoi)", max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
     choix_ecoles_verrouille = models.BooleanField(
         "choix des écoles verrouillé", default=False, help_text="La collectivité ne peut plus modifier ses écoles."
     )
@@ -264,6 +325,12 @@ class Convention(models.Model):
                 name="convention_unique_par_collectivite",
                 violation_error_message="Une convention existe déjà pour cette collectivité et cette année scolaire.",
             ),
+            # Frozen together: a rate without its amount (or the reverse) would be half a figure.
+            models.CheckConstraint(
+                condition=models.Q(tarif_fige__isnull=True, participation_figee__isnull=True)
+                | models.Q(tarif_fige__gte=0, participation_figee__gte=0),
+                name="convention_montants_figes_ensemble",
+            ),
         ]
 
     def __str__(self):
@@ -303,9 +370,32 @@ class Convention(models.Model):
         return annotated if annotated is not None else self.inscriptions.count()
 
     @property
+    def montants_figes(self) -> bool:
+        return self.tarif_fige is not None
+
+    @property
+    def tarif(self) -> Decimal:
+        """The rate per school: frozen once sent, the year's current rate while a draft."""
+        return self.tarif_fige if self.montants_figes else self.annee.tarif_par_ecole
+
+    @property
     def participation(self) -> Decimal:
-        """Article 7: number of registered schools × the year's rate per school, TTC."""
-        return self.nb_ecoles * self.annee.tarif_par_ecole
+        """Article 7: number of registered schools × the rate per school, TTC. Frozen when the PDF is (figer_montants);
+        while a draft, what it would be if sent today. Every page, document, e-mail and export reads it here."""
+        if self.montants_figes:
+            return self.participation_figee
+        annotated = getattr(self, "participation_annot", None)
+        return annotated if annotated is not None else self.nb_ecoles * self.annee.tarif_par_ecole
+
+    def figer_montants(self) -> None:
+        """Copies the year's rate and the participation onto the convention (not saved): done when its PDF is frozen,
+        undone (defiger_montants) when it goes back to draft."""
+        self.tarif_fige = self.annee.tarif_par_ecole
+        self.participation_figee = self.nb_ecoles * self.tarif_fige
+
+    def defiger_montants(self) -> None:
+        self.tarif_fige = None
+        self.participation_figee = None
 
     def communes_couvertes(self):
         if self.commune_id:

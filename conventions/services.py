@@ -116,8 +116,9 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
             f"Impossible d'envoyer la convention {convention.reference} pour signature : aucune école n'est inscrite "
             "à l'annexe 1."
         )
-    # The PDF prints its verification code, saved with the new state below.
+    # The PDF prints its verification code and Article 7's figures, saved with the new state below.
     convention.code_verification = nouveau_code()
+    convention.figer_montants()
     filename, pdf, sha256 = document_fige(convention)
     convention.document.save(filename, ContentFile(pdf), save=False)
     try:
@@ -142,6 +143,7 @@ def revenir_en_brouillon(convention: Convention, motif: str, user=None) -> Conve
     if not motif.strip():
         raise TransitionInterdite("Le motif du retour en brouillon est obligatoire.")
     convention.document.delete(save=False)
+    convention.defiger_montants()
     return _save(
         convention,
         f"Retour en brouillon : {motif}",

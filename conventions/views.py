@@ -48,7 +48,7 @@ def detail(request, pk):
             "convention": convention,
             "inscriptions": inscriptions,
             "nb_ecoles": pluriel(len(inscriptions), "école"),
-            "participation": len(inscriptions) * convention.annee.tarif_par_ecole,
+            "participation": convention.participation,
             "peut_choisir": representant_connecte and _peut_choisir(convention),
             "peut_deposer": representant_connecte and convention.etat == Convention.Etat.ENVOYEE,
             "title": f"Convention {convention.reference}",
@@ -98,9 +98,9 @@ def choix_ecoles(request, pk):
         {
             "convention": convention,
             "form": form,
-            "tarif": convention.annee.tarif_par_ecole,
+            "tarif": convention.tarif,
             "nb_inscrites": len(inscrites),
-            "participation": len(inscrites) * convention.annee.tarif_par_ecole,
+            "participation": convention.participation,
             "title": "Choisir les écoles",
         },
     )

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -185,6 +185,59 @@ class TitreQuerySet(models.QuerySet):
     def en_retard(self, today: datetime.date | None = None):
         """Overdue: something left to pay after the due date."""
         return self.a_recouvrer().filter(date_echeance__lt=today or timezone.localdate())
+
+    # --- the amounts owed, computed here only ---
+    def montants(self, *champs: str, today: datetime.date | None = None) -> dict[tuple, dict]:
+        """What the titres of this queryset claim, per group of `champs` (e.g. "debiteur_departement"): {group values:
+        {"nb_emis", "emis", "nb_annules", "annules", "net", "paye", "reste", "nb_en_retard", "en_retard"}}.
+
+        « émis » counts the titres that claim money (cancelling titres aside), « annulés » those cancelled since,
+        « net » what is still claimed, « payé » the payments, « reste » and « en retard » what is left to pay on the
+        live titres (overdue: after the due date). Three grouped queries, whatever the number of titres: joining
+        titres and payments at once would count a titre once per payment.
+        """
+        today = today or timezone.localdate()
+        titres = self.titres()
+        resultat: dict[tuple, dict] = {}
+
+        def ligne(row: dict) -> dict:
+            return resultat.setdefault(tuple(row[champ] for champ in champs), montants_vides())
+
+        annule = Q(titre_annulation__isnull=False)
+        for row in (
+            titres.values(*champs)
+            .order_by()
+            .annotate(
+                nb_emis=Count("pk"),
+                emis=Sum("montant"),
+                nb_annules=Count("pk", filter=annule),
+                annules=Coalesce(Sum("montant", filter=annule), Value(ZERO)),
+            )
+        ):
+            ligne(row).update({key: row[key] for key in ("nb_emis", "emis", "nb_annules", "annules")})
+        paiements = Paiement.objects.filter(titre__in=titres).values(*(f"titre__{champ}" for champ in champs))
+        for row in paiements.order_by().annotate(total=Sum("montant")):
+            ligne({champ: row[f"titre__{champ}"] for champ in champs})["paye"] = row["total"]
+        du = F("montant") - F("montant_paye_annot")
+        retard = Q(date_echeance__lt=today)
+        for row in (
+            titres.a_recouvrer()
+            .values(*champs)
+            .order_by()
+            .annotate(reste=Sum(du), nb_en_retard=Count("pk", filter=retard), en_retard=Sum(du, filter=retard))
+        ):
+            ligne(row).update(reste=row["reste"], nb_en_retard=row["nb_en_retard"], en_retard=row["en_retard"] or ZERO)
+        for valeurs in resultat.values():
+            valeurs["net"] = valeurs["emis"] - valeurs["annules"]
+        return resultat
+
+
+def montants_vides() -> dict:
+    """The figures of TitreQuerySet.montants() for a group without titres (and to add groups up into a total)."""
+    return {key: 0 if key.startswith("nb_") else ZERO for key in CHAMPS_MONTANTS}
+
+
+CHAMPS_MONTANTS = ("nb_emis", "emis", "nb_annules", "annules", "net", "paye", "reste", "nb_en_retard", "en_retard")
 
 
 def titre_upload_to(titre: "TitreDePerception", filename: str) -> str:

@@ -117,6 +117,11 @@ def _verifier_emission(convention: Convention) -> None:
         raise EmissionImpossible(
             f"La convention {convention.reference} n'a aucune école inscrite : il n'y a rien à facturer."
         )
+    if not convention.montants_figes:
+        raise EmissionImpossible(
+            f"La convention {convention.reference} n'a pas de participation figée à son envoi : remettez-la en "
+            "brouillon puis envoyez-la de nouveau pour signature."
+        )
 
 
 def _copie_emetteur(parametres: ParametresFacturation) -> dict:
@@ -155,19 +160,20 @@ def _copie_debiteur(convention: Convention) -> dict:
 
 
 def _copie_liquidation(convention: Convention) -> dict:
-    """The bases of liquidation: the convention, the schools of Annexe 1 and the year's rate (Article 7)."""
+    """The bases of liquidation: the convention, the schools of Annexe 1 and Article 7's rate and amount, as frozen
+    in the PDF the collectivité signed (never the year's rate as it stands today)."""
     ecoles = [
         {"uai": uai, "nom": nom}
         for uai, nom in convention.inscriptions.order_by("ecole__uai").values_list("ecole__uai", "ecole__nom")
     ]
     annee = convention.annee
-    montant = len(ecoles) * annee.tarif_par_ecole
+    montant = convention.participation
     return {
         "objet": f"Participation financière à l'ENT-école – année scolaire {annee.libelle}",
         "convention_reference": convention.reference,
         "convention_date_signature": convention.date_signature,
         "annee_scolaire": annee.libelle,
-        "tarif_par_ecole": annee.tarif_par_ecole,
+        "tarif_par_ecole": convention.tarif,
         "nb_ecoles": len(ecoles),
         "ecoles": ecoles,
         "montant": montant,

@@ -1,94 +1,51 @@
 """Figures for finance: the titres of a budget year per département, and the participations of the school years.
 
-Each figure is one grouped query; payments are summed in their own query, since joining titres and payments at once
-would count a titre once per payment.
+The figures themselves are computed by the querysets (TitreQuerySet.montants, ConventionQuerySet.totaux): the same
+ones every other page and export shows.
 """
 
-from decimal import Decimal
+from conventions.models import AnneeScolaire, Convention, Inscription
 
-from django.db.models import Count, Q, Sum
-
-from conventions.models import Convention, Inscription
-
-from .models import Paiement, TitreDePerception
-
-ZERO = Decimal("0.00")
-CHAMPS = ["nb_emis", "emis", "nb_annules", "annules", "net", "paye", "reste", "nb_en_retard", "en_retard"]
-
-
-def _ligne(departement: str) -> dict:
-    return {"departement": departement, **{champ: 0 if champ.startswith("nb_") else ZERO for champ in CHAMPS}}
+from .models import CHAMPS_MONTANTS, TitreDePerception, montants_vides
 
 
 def synthese_exercice(annee_budgetaire: int) -> dict:
-    """Titres issued in the year (cancelling titres excluded), those cancelled since, paid, left, overdue."""
-    titres = TitreDePerception.objects.for_annee_budgetaire(annee_budgetaire).titres()
-    lignes: dict[str, dict] = {}
-
-    def ligne(departement: str) -> dict:
-        return lignes.setdefault(departement, _ligne(departement))
-
-    annule = Q(titre_annulation__isnull=False)
-    par_departement = titres.values("debiteur_departement").annotate(
-        nb_emis=Count("pk"),
-        emis=Sum("montant"),
-        nb_annules=Count("pk", filter=annule),
-        annules=Sum("montant", filter=annule),
-    )
-    for row in par_departement:
-        current = ligne(row["debiteur_departement"])
-        for key in ("nb_emis", "emis", "nb_annules", "annules"):
-            current[key] = row[key] or current[key]
-    paiements = Paiement.objects.filter(titre__in=titres).values("titre__debiteur_departement")
-    for row in paiements.annotate(total=Sum("montant")):
-        ligne(row["titre__debiteur_departement"])["paye"] = row["total"]
-    # What is left on each overdue titre, from the paid amount annotated by en_retard(): one query.
-    for titre in titres.en_retard().only("montant", "debiteur_departement", "annule"):
-        current = ligne(titre.debiteur_departement)
-        current["nb_en_retard"] += 1
-        current["en_retard"] += titre.reste_a_payer
-
-    rows = [lignes[departement] for departement in sorted(lignes)]
-    total = _ligne("Total")
+    """Titres issued in the year (cancelling titres excluded), those cancelled since, paid, left, overdue, per
+    département (TitreQuerySet.montants)."""
+    montants = TitreDePerception.objects.for_annee_budgetaire(annee_budgetaire).montants("debiteur_departement")
+    rows = [{"departement": departement, **montants[(departement,)]} for (departement,) in sorted(montants)]
+    total = {"departement": "Total", **montants_vides()}
     for row in rows:
-        row["net"] = row["emis"] - row["annules"]
-        row["reste"] = max(row["net"] - row["paye"], ZERO)
-        for champ in CHAMPS:
+        for champ in CHAMPS_MONTANTS:
             total[champ] += row[champ]
     return {"annee_budgetaire": annee_budgetaire, "departements": rows, "total": total}
+
+
+def montants_campagne(annee: AnneeScolaire) -> dict[str, dict]:
+    """The titres of a school year's conventions, per département of the collectivité: the amounts of the year's
+    follow-up (conventions.campaign.tableau_de_bord)."""
+    departement = "convention__collectivite__departement"
+    montants = TitreDePerception.objects.filter(convention__annee=annee).montants(departement)
+    return {dep: valeurs for (dep,), valeurs in montants.items()}
 
 
 ETATS_SIGNES = [Convention.Etat.SIGNEE, Convention.Etat.RESILIEE]
 
 
 def synthese_participations(annee_scolaire: str | None = None) -> dict:
-    """Participation of the signed conventions (schools × rate), per school year, département and collectivité.
+    """Participation of the signed conventions, as frozen when they were sent, per school year, département and
+    collectivité (ConventionQuerySet.totaux).
 
     A terminated convention (Article 8) was signed: its participation stays due, nothing is refunded.
     """
-    inscriptions = Inscription.objects.filter(convention__etat__in=ETATS_SIGNES)
+    conventions = Convention.objects.filter(etat__in=ETATS_SIGNES)
     if annee_scolaire:
-        inscriptions = inscriptions.filter(annee__libelle=annee_scolaire)
-    champs = {
-        "nb_conventions": Count("convention", distinct=True),
-        "nb_ecoles": Count("pk"),
-        "participation": Sum("annee__tarif_par_ecole"),
-    }
-    par_annee = inscriptions.values("annee__libelle").annotate(**champs).order_by("-annee__libelle")
-    par_departement = (
-        inscriptions.values("annee__libelle", "convention__collectivite__departement")
-        .annotate(**champs)
-        .order_by("-annee__libelle", "convention__collectivite__departement")
-    )
-    par_collectivite = (
-        inscriptions.values(
-            "annee__libelle",
-            "convention__collectivite__departement",
-            "convention__collectivite_id",
-            "convention__collectivite__nom",
-        )
-        .annotate(**champs)
-        .order_by("-annee__libelle", "convention__collectivite__departement", "convention__collectivite__nom")
+        conventions = conventions.filter(annee__libelle=annee_scolaire)
+    annee, departement = "annee__libelle", "collectivite__departement"
+    par_annee = conventions.totaux(annee).order_by(f"-{annee}")
+    par_departement = conventions.totaux(annee, departement).order_by(f"-{annee}", departement)
+    par_collectivite = conventions.totaux(annee, departement, "collectivite_id", "collectivite__nom").order_by(
+        f"-{annee}", departement, "collectivite__nom"
     )
     annees = sorted(set(Inscription.objects.values_list("annee__libelle", flat=True).distinct()), reverse=True)
     return {
@@ -103,9 +60,9 @@ def synthese_participations(annee_scolaire: str | None = None) -> dict:
 def _participation(row: dict) -> dict:
     return {
         "annee": row["annee__libelle"],
-        "departement": row.get("convention__collectivite__departement", ""),
-        "collectivite": row.get("convention__collectivite__nom", ""),
+        "departement": row.get("collectivite__departement", ""),
+        "collectivite": row.get("collectivite__nom", ""),
         "nb_conventions": row["nb_conventions"],
         "nb_ecoles": row["nb_ecoles"],
-        "participation": row["participation"] or ZERO,
+        "participation": row["participation"],
     }

@@ -8,6 +8,7 @@ from celery import shared_task
 
 from conventions.formats import euros
 from conventions.models import Convention, ElementTraitement
+from conventions.notifications import NotificationImpossible
 from conventions.tasks import executer_element
 
 from .services import FacturationError, TitreDejaEmis, annoncer_titre, emettre_titre
@@ -24,7 +25,11 @@ def _emettre(element: ElementTraitement) -> str:
         fait = f"Titre n° {titre.numero} déjà émis"
     else:
         fait = f"Titre n° {titre.numero} émis ({euros(titre.montant)})"
-    notification = annoncer_titre(titre)
+    # The titre stands without its e-mail, as with « émettre maintenant »: the item says why none went.
+    try:
+        notification = annoncer_titre(titre)
+    except NotificationImpossible as exc:
+        return f"{fait} ; e-mail non envoyé : {exc}"
     envoi = f"e-mail envoyé à {notification.destinataires}" if notification else "e-mail déjà envoyé"
     return f"{fait} ; {envoi}."
 

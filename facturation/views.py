@@ -32,9 +32,18 @@ def tableau_de_bord(request):
     )
     conventions = (
         Convention.objects.for_user(request.user)
-        .with_nb_ecoles()
+        .with_participation()
         .select_related("annee", "commune")
-        .only("reference", "etat", "exemplaire_signe", "annee__libelle", "annee__tarif_par_ecole", "commune__nom")
+        .only(
+            "reference",
+            "etat",
+            "exemplaire_signe",
+            "tarif_fige",
+            "participation_figee",
+            "annee__libelle",
+            "annee__tarif_par_ecole",
+            "commune__nom",
+        )
         .prefetch_related(Prefetch("titres", queryset=titres, to_attr="titres_portail"))
         .order_by("-annee__libelle", "reference")
     )

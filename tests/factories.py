@@ -144,6 +144,15 @@ class ConventionFactory(DjangoModelFactory):
         for ecole in schools:
             Inscription(convention=self, ecole=ecole).save()
 
+    @factory.post_generation
+    def montants(self, create, extracted, **kwargs):
+        """A convention past draft states Article 7's figures, frozen as envoyer_pour_signature does."""
+        if create and self.etat != Convention.Etat.BROUILLON:
+            self.figer_montants()
+            Convention.objects.filter(pk=self.pk).update(
+                tarif_fige=self.tarif_fige, participation_figee=self.participation_figee
+            )
+
 
 class InscriptionFactory(DjangoModelFactory):
     class Meta:

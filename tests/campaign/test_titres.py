@@ -81,3 +81,21 @@ def test_follow_up_amounts_issued_paid_and_outstanding(client, agent_gestion):
     client.force_login(agent_gestion)
     page = client.get(reverse("admin:conventions_traitement_suivi"), {"annee": payee.annee.pk}).content.decode()
     assert "<td>150,00\u00a0€</td>\n  <td>100,00\u00a0€</td>\n  <td>50,00\u00a0€</td>" in page
+
+
+def test_background_issue_issues_the_titre_and_reports_a_collectivite_without_email(
+    django_capture_on_commit_callbacks,
+):
+    """One rule for both ways of issuing (issue 12, « one rule, two behaviours »): with no address to write to, the
+    background issue issues the titre, as « émettre maintenant » does, and its item says why no e-mail went."""
+    convention = convention_a_facturer()
+    convention.collectivite.email = ""
+    convention.collectivite.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        [traitement] = lancer_emission(Convention.objects.all())
+    element = traitement.elements.get()
+    titre = TitreDePerception.objects.get(convention=convention)
+    assert element.etat == ElementTraitement.Etat.FAIT
+    assert element.message.startswith(f"Titre n° {titre.numero} émis (50,00\u00a0€) ; e-mail non envoyé : ")
+    assert "n'a aucune adresse e-mail" in element.message
+    assert mail.outbox == []

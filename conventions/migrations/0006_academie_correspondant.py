@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conventions", "0004_verification_signatures"),
+        ("conventions", "0005_montants_figes"),
     ]
 
     operations = [
