@@ -218,7 +218,8 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
         emettre_titres_en_arriere_plan,
         confirmer_signature,
     ]
-    list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
+    # State first, then what an agent decides from; the commune shows in the reference's label (__str__).
+    list_display = ["etat_affiche", "reference", "collectivite_commune", "annee", "nb_ecoles", "participation_affichee"]
     list_filter = ["annee", "etat", RetourFilter, DepartementFilter, "collectivite__type"]
     search_fields = [
         "reference",
@@ -379,6 +380,14 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
             filename=f"{convention.reference}-signee.pdf",
             content_type="application/pdf",
         )
+
+    @admin.display(description="état", ordering="etat")
+    def etat_affiche(self, obj):
+        return obj.etat_affiche
+
+    @admin.display(description="collectivité", ordering="collectivite__nom")
+    def collectivite_commune(self, obj):
+        return f"{obj.collectivite} ({obj.commune.nom})" if obj.commune_id else str(obj.collectivite)
 
     @admin.display(description="écoles", ordering="nb_ecoles_annot")
     def nb_ecoles(self, obj):

@@ -131,16 +131,15 @@ class AnnulationForm(forms.Form):
 
 @admin.register(TitreDePerception)
 class TitreDePerceptionAdmin(admin.ModelAdmin):
+    # State first, then what a finance officer decides from; a cancelling titre is told by its « état » filter.
     list_display = [
+        "etat_affiche",
         "numero",
-        "nature",
         "debiteur",
-        "date_emission",
         "date_echeance",
         "montant_affiche",
         "paye_affiche",
         "reste_affiche",
-        "etat_affiche",
         "derniere_relance",
     ]
     list_filter = ["annee_budgetaire", EtatFilter, "debiteur_departement", "annee_scolaire"]
@@ -272,6 +271,8 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
 
     @admin.display(description="état")
     def etat_affiche(self, obj):
+        if obj.est_annulation:
+            return "Titre d'annulation"
         return obj.etat_affiche
 
     @admin.display(description="dernière relance", ordering="derniere_relance_annot")
@@ -383,17 +384,16 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         avec_titres = set(TitreDePerception.objects.values_list("annee_budgetaire", flat=True).distinct())
         exercices = sorted(avec_titres | {timezone.localdate().year}, reverse=True)
-        # By default the latest year that has titres, else the current one.
-        defaut = max(avec_titres, default=timezone.localdate().year)
-        try:
-            exercice = int(request.GET.get("exercice") or defaut)
-        except ValueError:
-            exercice = defaut
+        # By default every budget year: what is still owed, and overdue, whatever the year it was issued.
+        choisi = request.GET.get("exercice", "")
+        exercice = int(choisi) if choisi.isdigit() else None
         participations = synthese_participations(request.GET.get("annee") or None)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Synthèse financière – exercice {exercice}",
+            "title": f"Synthèse financière – exercice {exercice}"
+            if exercice
+            else "Synthèse financière – tous les exercices",
             "exercices": exercices,
             "exercice": exercice,
             "synthese": synthese_exercice(exercice),

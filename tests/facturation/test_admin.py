@@ -336,3 +336,20 @@ def test_titre_changelist_query_count_does_not_grow(client, agent_finances, djan
     with django_assert_max_num_queries(len(few)):
         response = client.get(reverse(CHANGELIST))
     assert len(response.context["cl"].result_list) == 20
+
+
+def test_summary_defaults_to_everything_still_owed(client, agent_gestion):
+    """Without a chosen budget year the summary adds every year up: a 2021 titre still unpaid is counted overdue."""
+    ancien = TitreDePerceptionFactory(annee_budgetaire=2021, date_emission=datetime.date(2021, 11, 1))
+    recent = TitreDePerceptionFactory(annee_budgetaire=2022)
+    client.force_login(agent_gestion)
+    response = client.get(reverse("admin:facturation_synthese"))
+    total = response.context["synthese"]["total"]
+    assert (total["nb_en_retard"], total["en_retard"]) == (2, ancien.montant + recent.montant)
+    assert "tous les exercices" in response.content.decode()
+    assert (
+        client.get(reverse("admin:facturation_synthese"), {"exercice": "2022"}).context["synthese"]["total"][
+            "nb_en_retard"
+        ]
+        == 1
+    )
