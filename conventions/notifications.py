@@ -106,14 +106,22 @@ def notifier_relance(convention: Convention) -> Notification | None:
 
 
 def notifier_titre_emis(
-    convention: Convention, *, numero: str, montant: Decimal, date_echeance: datetime.date | None = None
+    convention: Convention,
+    *,
+    numero: str,
+    montant: Decimal,
+    date_echeance: datetime.date | None = None,
+    lien: str | None = None,
 ) -> Notification | None:
     """The titre de perception issued for the convention: once per titre. Facturation calls it with the titre's
-    values, so that conventions needs no knowledge of facturation's models."""
+    values and the address of the portal page that shows it, so that conventions needs no knowledge of facturation.
+    """
     contexte = _contexte(
         convention,
         numero_titre=numero,
         montant_titre=euros(montant),
         date_echeance=date_longue(date_echeance) if date_echeance else "",
     )
+    if lien:
+        contexte["lien"] = lien
     return _envoyer(convention, Notification.Type.TITRE_EMIS, str(numero), contexte)

@@ -17,11 +17,13 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
@@ -335,11 +337,20 @@ def enregistrer_paiement(
     return paiement
 
 
+def lien_titre(titre: TitreDePerception) -> str:
+    """Where the portal shows the titre, with its payments and how to pay: the « titre émis » e-mail leads there."""
+    return settings.SITE_URL + reverse("facturation:titres") + f"#titre-{titre.numero}"
+
+
 def annoncer_titre(titre: TitreDePerception):
     """The "titre émis" e-mail to the collectivité, once per titre: the recorded Notification, or None when it had
     been sent already (conventions.notifications)."""
     return notifier_titre_emis(
-        titre.convention, numero=titre.numero, montant=titre.montant, date_echeance=titre.date_echeance
+        titre.convention,
+        numero=titre.numero,
+        montant=titre.montant,
+        date_echeance=titre.date_echeance,
+        lien=lien_titre(titre),
     )
 
 

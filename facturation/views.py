@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from collectivites.views import compte_portail
 from conventions.models import Convention
 
-from .models import TitreDePerception
+from .models import Paiement, TitreDePerception
 from .pdf import pdf_stocke
 
 
@@ -68,10 +68,12 @@ def tableau_de_bord(request):
 
 @compte_portail
 def titres(request):
-    titres = (
+    """Each titre with its state, its payments and how to pay it (the account frozen on it), and what is owed."""
+    titres = list(
         TitreDePerception.objects.for_user(request.user)
         .avec_paiements()
         .select_related("annule")
+        .prefetch_related(Prefetch("paiements", queryset=Paiement.objects.order_by("date", "pk")))
         .only(
             "numero",
             "montant",
@@ -80,10 +82,16 @@ def titres(request):
             "convention_id",
             "convention_reference",
             "annule__numero",
+            "titulaire_compte",
+            "iban",
+            "bic",
         )
         .order_by("-date_emission", "-numero")
     )
-    return render(request, "facturation/portail/titres.html", {"titres": titres, "title": "Titres de perception"})
+    du = sum((titre.reste_a_payer for titre in titres), Decimal("0.00"))
+    en_retard = sum((titre.reste_a_payer for titre in titres if titre.est_en_retard()), Decimal("0.00"))
+    context = {"titres": titres, "du": du, "en_retard": en_retard, "title": "Titres de perception"}
+    return render(request, "facturation/portail/titres.html", context)
 
 
 @compte_portail

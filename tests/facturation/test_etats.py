@@ -50,3 +50,18 @@ def test_overdue_reads_en_retard_in_the_admin_the_portal_and_the_csv(client, age
     lignes_portail = {numero: portail.split(f"n° {numero}")[1].split("</tr>")[0] for numero in attendus}
     assert "En retard" in lignes_portail[en_retard.numero] and "À payer" not in lignes_portail[en_retard.numero]
     assert "À payer" in lignes_portail[a_echoir.numero]
+
+
+def test_portal_titres_show_what_is_owed_the_payments_and_how_to_pay(client):
+    """The portal's titres page: the total left to pay (overdue part), each payment, the account to pay into; the
+    « titre émis » e-mail leads to the titre on that page."""
+    from facturation.services import lien_titre
+
+    titre = TitreDePerceptionFactory(date_echeance=timezone.localdate() - datetime.timedelta(days=3))
+    PaiementFactory(titre=titre, date=datetime.date(2022, 3, 15))
+    client.force_login(UserFactory(collectivite=titre.convention.collectivite, role=User.Role.REPRESENTANT))
+    page = client.get(reverse("facturation:titres")).content.decode()
+    assert "Reste à payer : 30,00\u00a0€" in page and "30,00\u00a0€ en retard" in page
+    assert "20,00\u00a0€ reçus le 15 mars 2022 (virement)" in page
+    assert titre.iban_affiche in page and f'id="titre-{titre.numero}"' in page
+    assert lien_titre(titre).endswith(f"{reverse('facturation:titres')}#titre-{titre.numero}")
