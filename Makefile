@@ -32,17 +32,22 @@ run: venv
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# Starts the servers and prints the variables the tests read (DATABASE_URL, DATABASE_OWNER_URL, CELERY_BROKER_URL).
+SERVICES ?= bash scripts/services.sh
+
 ## Installs what the tests need (Debian packages, PostgreSQL, Redis, Chromium), then runs lint and the whole suite.
+## If the servers cannot start, it stops there: the variables are read only from a successful run of $(SERVICES).
 test: venv-dev
 	bash scripts/system-deps.sh test
-	set -a && eval "$$(bash scripts/services.sh)" && set +a && $(MAKE) --no-print-directory quality pytest
+	services="$$($(SERVICES))" && set -a && eval "$$services" && set +a && $(MAKE) --no-print-directory quality pytest
 
 quality:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=True $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=False SECRET_KEY=check-deploy-$$(date +%s)-a-long-and-random-enough-secret-value-for-django \
-		ALLOWED_HOSTS=conventions.ac-montpellier.fr $(PY) manage.py check --deploy --fail-level WARNING
+		ALLOWED_HOSTS=conventions.ac-montpellier.fr SITE_URL=https://conventions.ac-montpellier.fr \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -1,5 +1,9 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -98,8 +102,17 @@ class CommuneAdmin(ImportEnArrierePlanMixin, SimpleHistoryAdmin):
     list_select_related = ["groupement"]
 
 
+def gere_les_comptes_du_rectorat(user) -> bool:
+    """Only a superuser creates or changes staff accounts, grants groups or permissions, or sets a password: an agent
+    who could would make themselves superuser, or take over the administrator's account."""
+    return user.is_active and user.is_superuser
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Superusers manage every account. The other agents (« Gestion ENT ») manage the collectivités' portal accounts
+    only: they never see a staff account, its rights, nor any password (the person resets their own)."""
+
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "collectivite", "role", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_active", "role", "groups"]
@@ -113,7 +126,67 @@ class UserAdmin(BaseUserAdmin):
         ("Droits", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
+    fieldsets_compte_portail = [
+        (None, {"fields": ["email"]}),
+        ("Identité", {"fields": ["first_name", "last_name"]}),
+        ("Portail des collectivités", {"fields": ["collectivite", "role", "is_active"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if gere_les_comptes_du_rectorat(request.user):
+            return queryset
+        # A staff account is not even found: its change page, password page and deletion answer "not found".
+        return queryset.filter(is_staff=False, is_superuser=False)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or gere_les_comptes_du_rectorat(request.user):
+            return super().get_fieldsets(request, obj)
+        return self.fieldsets_compte_portail
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and not gere_les_comptes_du_rectorat(request.user):
+            # Not UserChangeForm: its password field (and the link to change it) is declared on the form itself.
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if gere_les_comptes_du_rectorat(request.user):
+            return super().get_readonly_fields(request, obj)
+        return ["last_login", "date_joined"]
+
+    def get_list_filter(self, request):
+        if gere_les_comptes_du_rectorat(request.user):
+            return self.list_filter
+        return ["is_active", "role"]
+
+    def has_add_permission(self, request):
+        # Portal accounts are opened by invitation (the person chooses the password); staff ones by a superuser.
+        return gere_les_comptes_du_rectorat(request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not gere_les_comptes_du_rectorat(request.user):
+            raise PermissionDenied("Seul un superutilisateur peut définir le mot de passe d'un compte.")
+        return super().user_change_password(request, id, form_url)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """A group's permissions are rights: only a superuser grants them, whatever permissions an agent holds."""
+
+    def has_add_permission(self, request):
+        return gere_les_comptes_du_rectorat(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return gere_les_comptes_du_rectorat(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return gere_les_comptes_du_rectorat(request.user)
 
 
 class EtatInvitationFilter(admin.SimpleListFilter):

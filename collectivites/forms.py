@@ -47,9 +47,19 @@ class ConnexionForm(DsfrForm, AuthenticationForm):
         return self.cleaned_data["username"].strip().lower()
 
 
+def est_compte_portail(user) -> bool:
+    return not user.is_staff and not user.is_superuser
+
+
 class MotDePasseOublieForm(DsfrForm, PasswordResetForm):
+    """Portal accounts only: a staff account's password is never reset by e-mail from the portal (one stolen mailbox
+    would open the admin); a superuser sets it."""
+
     def preparer_champs(self):
         self.fields["email"].label = "Adresse e-mail de votre compte"
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if est_compte_portail(user))
 
 
 class ChoixMotDePasseForm(DsfrForm, SetPasswordForm):

@@ -27,6 +27,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from documents.texte import caractere_interdit
+
 from .models import Collectivite, Commune
 from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
 
@@ -574,6 +576,15 @@ def rejeter_erreurs(rapport: RapportImport, lecteur: LecteurCsv, numero: int, er
         rapport.rejeter(numero, lecteur.nom_colonne(erreur.cle), erreur.valeur, erreur.motif)
 
 
+def caracteres_interdits(valeurs: dict) -> list[ErreurChamp]:
+    """Text that no document can carry (documents.texte), in any column: the row is refused, naming each."""
+    erreurs = []
+    for cle, valeur in valeurs.items():
+        if isinstance(valeur, str) and (caractere := caractere_interdit(valeur)):
+            erreurs.append(ErreurChamp(cle, valeur, f"caractère invisible interdit ({caractere})"))
+    return erreurs
+
+
 def rejeter_champs_manquants(rapport: RapportImport, lecteur: LecteurCsv, ligne: Ligne) -> bool:
     """A row whose field count is not the header's (a stray separator or quote): rejected as a whole."""
     if "__champs__" not in ligne.valeurs:
@@ -644,6 +655,9 @@ def lignes_valides(
         if progression and rapport.lues % 500 == 0:
             progression(rapport.lues, lecteur.octets_lus, lecteur.taille)
         if rejeter_champs_manquants(rapport, lecteur, ligne):
+            continue
+        if invisibles := caracteres_interdits(ligne.valeurs):
+            rejeter_erreurs(rapport, lecteur, ligne.numero, invisibles)
             continue
         try:
             propre = verifier(ligne.valeurs)

@@ -18,9 +18,10 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import TemplateView
+from django_ratelimit.core import is_ratelimited
 
 from . import services
-from .forms import ChoixMotDePasseForm, ConnexionForm, ContactForm, MotDePasseOublieForm
+from .forms import ChoixMotDePasseForm, ConnexionForm, ContactForm, MotDePasseOublieForm, est_compte_portail
 from .models import Contact, User
 
 COMPTE_PORTAIL_REQUIS = (
@@ -89,6 +90,32 @@ class DeconnexionView(auth_views.LogoutView):
 deconnexion = DeconnexionView.as_view()
 
 
+TROP_DE_DEMANDES = (
+    "Trop de demandes de lien en peu de temps, depuis cette adresse ou pour cette adresse e-mail. Pour protéger les "
+    "comptes, les demandes sont limitées : réessayez dans une heure, ou contactez le rectorat."
+)
+
+
+def _email_saisi(group, request) -> str:
+    return request.POST.get("email", "").strip().lower()
+
+
+def _trop_de_demandes(request) -> bool:
+    """Throttled per address (one machine asking for many accounts) and per e-mail (one person's inbox flooded from
+    many machines); both counters move on every request."""
+    par_adresse = is_ratelimited(
+        request, group="mot-de-passe-oublie-ip", key="ip", rate=settings.MOT_DE_PASSE_OUBLIE_RATE_IP, increment=True
+    )
+    par_email = is_ratelimited(
+        request,
+        group="mot-de-passe-oublie-email",
+        key=_email_saisi,
+        rate=settings.MOT_DE_PASSE_OUBLIE_RATE_EMAIL,
+        increment=True,
+    )
+    return par_adresse or par_email
+
+
 class MotDePasseOublieView(auth_views.PasswordResetView):
     form_class = MotDePasseOublieForm
     template_name = "registration/mot_de_passe_oublie.html"
@@ -96,6 +123,13 @@ class MotDePasseOublieView(auth_views.PasswordResetView):
     email_template_name = "registration/email/mot_de_passe.txt"
     success_url = reverse_lazy("collectivites:mot_de_passe_envoye")
     title = "Mot de passe oublié"
+
+    def post(self, request, *args, **kwargs):
+        if _trop_de_demandes(request):
+            form = self.get_form()
+            form.add_error(None, TROP_DE_DEMANDES)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         # The link is built from SITE_URL, never from the request's Host header.
@@ -107,7 +141,16 @@ mot_de_passe_oublie = MotDePasseOublieView.as_view()
 mot_de_passe_envoye = auth_views.PasswordResetDoneView.as_view(
     template_name="registration/mot_de_passe_envoye.html", title="Lien envoyé"
 )
-mot_de_passe_nouveau = auth_views.PasswordResetConfirmView.as_view(
+
+
+class MotDePasseNouveauView(auth_views.PasswordResetConfirmView):
+    def get_user(self, uidb64):
+        # A staff account's password is not reset from the portal, even with a valid link obtained elsewhere.
+        user = super().get_user(uidb64)
+        return user if user is not None and est_compte_portail(user) else None
+
+
+mot_de_passe_nouveau = MotDePasseNouveauView.as_view(
     form_class=ChoixMotDePasseForm,
     template_name="registration/mot_de_passe_nouveau.html",
     success_url=reverse_lazy("collectivites:mot_de_passe_termine"),

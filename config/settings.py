@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .proxies import lire_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEV_SECRET_KEY = "dev-insecure-ent-ecole-conventions-ne-pas-utiliser-en-production"
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "dsfr",
     "csp",
     "axes",
+    "documents",
     "collectivites",
     "ecoles",
     "conventions",
@@ -140,13 +143,26 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "collectivites.views.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/verrouillage.html"
 AXES_RESET_ON_SUCCESS = True
+# Behind reverse proxies (config/proxies.py): how many, or their networks. Lockouts and rate limits count the client's
+# real address; without a trusted proxy, X-Forwarded-For and X-Forwarded-Proto are ignored (anyone can send them).
+TRUSTED_PROXIES = lire_proxies(_env(env.str, "TRUSTED_PROXIES", default=""))
+AXES_CLIENT_IP_CALLABLE = "config.proxies.adresse_client"
+RATELIMIT_IP_META_KEY = "config.proxies.adresse_client"
 # Invitation links and password reset links expire (days / seconds).
 INVITATION_VALIDITE_JOURS = _env(env.int, "INVITATION_VALIDITE_JOURS", default=7)
 PASSWORD_RESET_TIMEOUT = _env(env.int, "PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+# « Mot de passe oublié » requests allowed per client address and per e-mail address (django-ratelimit's syntax).
+MOT_DE_PASSE_OUBLIE_RATE_IP = _env(env.str, "MOT_DE_PASSE_OUBLIE_RATE_IP", default="10/h")
+MOT_DE_PASSE_OUBLIE_RATE_EMAIL = _env(env.str, "MOT_DE_PASSE_OUBLIE_RATE_EMAIL", default="3/h")
 # django-dsfr: forms mark optional fields rather than required ones (the DSFR's current advice).
 DSFR_MARK_OPTIONAL_FIELDS = True
-# The signed convention a collectivité uploads (checked to be a PDF).
-EXEMPLAIRE_SIGNE_TAILLE_MAX = 10 * 1024 * 1024
+# django-dsfr marks the text of its components (messages, alerts…) safe by default: a collectivité's contact named
+# « <img src=x onerror=…> » would run in the page that announces it. Escaped like any other template text.
+DSFR_CONTENT_IS_SAFE = False
+# Uploads, in megabytes: refused beyond, before the body is read (documents/televersements.py). The signed convention a
+# collectivité deposits (a scan of a few pages), and a document checked anonymously on /verifier/.
+EXEMPLAIRE_SIGNE_TAILLE_MAX = _env(env.int, "EXEMPLAIRE_SIGNE_TAILLE_MAX_MO", default=20) * 1024 * 1024
+VERIFICATION_TAILLE_MAX = _env(env.int, "VERIFICATION_TAILLE_MAX_MO", default=10) * 1024 * 1024
 
 # French only, whatever the browser asks (no LocaleMiddleware): the admin, the portal and Django's own messages
 # ("Ce champ est obligatoire.") speak the language of the French administration. Dates shown are local dates.
@@ -173,7 +189,7 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_HSTS_SECONDS = _env(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -24,8 +23,5 @@ urlpatterns = [
     # Public, outside the portal: anyone holding a document checks it there (the QR codes of the PDFs lead there).
     path("verifier/", views_verification.verifier, name="verification"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media (frozen PDFs, signed copies, titres) are never served by URL, not even with DEBUG: each download goes
+# through a view that checks who asks (the portal's scoped querysets, the admin's permissions).

@@ -4,6 +4,7 @@ Media files are not served publicly: every PDF goes through the admin's permissi
 preview marked "PROJET"; a sent convention's is the frozen copy, byte for byte (conventions.pdf.convention_pdf).
 """
 
+import logging
 import smtplib
 
 from django import forms
@@ -23,6 +24,9 @@ from .models import Convention
 from .notifications import NotificationImpossible, notifier_convention_prete
 from .pdf import convention_pdf
 from .services import TransitionInterdite, envoyer_pour_signature, revenir_en_brouillon
+from .tasks import raison_echec
+
+logger = logging.getLogger(__name__)
 
 
 def trier_pour_envoi(queryset, etats) -> tuple[list, list[tuple[str, str]]]:
@@ -79,8 +83,13 @@ def envoyer_pour_signature_maintenant(modeladmin, request, queryset):
     for convention in a_envoyer:
         try:
             envoyer_pour_signature(convention, user=request.user)
-        except TransitionInterdite as exc:
-            modeladmin.message_user(request, str(exc), messages.ERROR)
+        except Exception as exc:
+            # One convention that cannot be sent is reported with its reason; the others are sent.
+            if isinstance(exc, TransitionInterdite):
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+            else:
+                logger.exception("Envoi de la convention %s impossible", convention.reference)
+                modeladmin.message_user(request, f"{convention.reference} : {raison_echec(exc)}", messages.ERROR)
             continue
         envoyees.append(convention.reference)
         _annoncer(modeladmin, request, convention)

@@ -3,12 +3,10 @@ from django import forms
 from django.conf import settings
 
 from collectivites.forms import DsfrForm
+from documents.contenu_actif import contenu_actif
+from documents.televersements import en_mo
 
 PDF_MAGIC = b"%PDF-"
-
-
-def _mo(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".replace(".", ",") + " Mo"
 
 
 class EcoleChoiceField(forms.ModelMultipleChoiceField):
@@ -44,19 +42,21 @@ class ChoixEcolesForm(DsfrForm):
 
 
 class ExemplaireSigneForm(DsfrForm):
+    """The size is limited before the body is read (documents.televersements, on the view)."""
+
     fichier = forms.FileField(
         label="Convention signée (PDF)",
-        help_text="Le fichier PDF de la convention signée, 10 Mo au maximum.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
 
+    def preparer_champs(self):
+        self.fields["fichier"].help_text = (
+            "Le fichier PDF de la convention signée par votre représentant, "
+            f"{en_mo(settings.EXEMPLAIRE_SIGNE_TAILLE_MAX)} au maximum."
+        )
+
     def clean_fichier(self):
         fichier = self.cleaned_data["fichier"]
-        limite = settings.EXEMPLAIRE_SIGNE_TAILLE_MAX
-        if fichier.size > limite:
-            raise forms.ValidationError(
-                f"Le fichier « {fichier.name} » fait {_mo(fichier.size)} : la limite est de {_mo(limite)}."
-            )
         fichier.seek(0)
         if fichier.read(len(PDF_MAGIC)) != PDF_MAGIC:
             raise forms.ValidationError(
@@ -66,13 +66,19 @@ class ExemplaireSigneForm(DsfrForm):
         fichier.seek(0)
         # A file that merely starts like a PDF is not enough: the rectorat must be able to open it.
         try:
-            with pikepdf.open(fichier):
-                pass
+            with pikepdf.open(fichier) as pdf:
+                actif = contenu_actif(pdf)
         except pikepdf.PasswordError as exc:
             raise forms.ValidationError(
                 f"Le PDF « {fichier.name} » est protégé par un mot de passe : déposez-le sans protection."
             ) from exc
         except pikepdf.PdfError as exc:
             raise forms.ValidationError(f"Le PDF « {fichier.name} » est endommagé et ne peut pas être lu.") from exc
+        if actif:
+            raise forms.ValidationError(
+                f"Le PDF « {fichier.name} » est refusé : il contient {' et '.join(actif)}. Une convention signée "
+                "n'a besoin que de ses pages et de ses signatures : déposez le fichier tel que votre logiciel de "
+                "signature l'a produit, ou une numérisation de la convention signée."
+            )
         fichier.seek(0)
         return fichier

@@ -29,6 +29,8 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from documents.texte import nettoyer
+
 from .documents import ZONE_ACADEMIE, ZONE_COLLECTIVITE, convention_context, load_for_documents
 from .verification import contexte_pdf
 
@@ -202,16 +204,17 @@ def _add_signature_fields(pdf: bytes, placed) -> bytes:
 
 def render(document: PdfDocument) -> tuple[str, str, bytes]:
     cached = _resources()
-    html = HTML(string=_html(document), base_url=STATIC_DIR.as_uri() + "/", url_fetcher=cached.fetcher)
+    # What a record holds that no PDF can carry (documents/texte.py) is stripped here rather than failing the PDF.
+    html = HTML(string=nettoyer(_html(document)), base_url=STATIC_DIR.as_uri() + "/", url_fetcher=cached.fetcher)
     stylesheets = [cached.stylesheet(name) for name in (BASE_STYLESHEET, *document.stylesheets)]
     options = {"stylesheets": stylesheets, "pdf_variant": PDF_VARIANT, "output_intent": OUTPUT_INTENT}
     color_profiles = {OUTPUT_INTENT: cached.output_profile}
     rendered = html.render(font_config=cached.font_config, color_profiles=color_profiles, **options)
     metadata = rendered.metadata
-    metadata.title = document.title
-    metadata.authors = [document.author]
-    metadata.description = document.subject
-    metadata.keywords = list(document.keywords)
+    metadata.title = nettoyer(document.title)
+    metadata.authors = [nettoyer(document.author)]
+    metadata.description = nettoyer(document.subject)
+    metadata.keywords = [nettoyer(keyword) for keyword in document.keywords]
     metadata.lang = document.lang
     metadata.created = metadata.modified = document.created.isoformat(timespec="seconds")
     placed = _signature_boxes(rendered, document.signature_fields)

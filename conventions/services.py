@@ -119,8 +119,9 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
     # The PDF prints its verification code and Article 7's figures, saved with the new state below.
     convention.code_verification = nouveau_code()
     convention.figer_montants()
-    filename, pdf, sha256 = document_fige(convention)
-    convention.document.save(filename, ContentFile(pdf), save=False)
+    _filename, pdf, sha256 = document_fige(convention)
+    # A random name (192 bits), as for the signed copies: it reveals nothing and cannot be guessed.
+    convention.document.save(f"{secrets.token_urlsafe(24)}.pdf", ContentFile(pdf), save=False)
     try:
         return _save(
             convention,

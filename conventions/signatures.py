@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import pikepdf
 from asn1crypto import x509 as asn1_x509
 from django.conf import settings
 from django.utils import timezone
@@ -203,16 +204,53 @@ def _lire(contenu: bytes) -> PdfFileReader | None:
         return None
 
 
+SIGNATURE_ILLISIBLE = (
+    "Le fichier contient une signature illisible (endommagée, ou d'un format inconnu) : déposez le fichier tel que "
+    "votre logiciel de signature l'a produit, ou la convention signée à la main puis numérisée."
+)
+
+
 def _signatures(reader: PdfFileReader | None) -> list:
     if reader is None:
         return []
+    return sorted(reader.embedded_regular_signatures, key=lambda sig: sig.signed_revision)
+
+
+def _valeurs_de_signature(contenu: bytes) -> int:
+    """How many signature values (/V of the /Sig fields) the file declares, each checked for its shape: pyHanko skips
+    a value it cannot use (no /SubFilter, an empty dictionary…), which would make a damaged signature pass for a scan.
+    Raises ExemplaireRefuse on a malformed one."""
     try:
-        return sorted(reader.embedded_regular_signatures, key=lambda sig: sig.signed_revision)
-    except (PdfError, ValueError, KeyError, TypeError) as exc:
-        raise ExemplaireRefuse(
-            "Le fichier contient une signature électronique illisible : déposez le fichier tel que votre logiciel de "
-            "signature l'a produit."
-        ) from exc
+        pdf = pikepdf.open(io.BytesIO(contenu))
+    except pikepdf.PdfError:
+        return 0
+    with pdf:
+        champs = list(pdf.Root.get("/AcroForm", {}).get("/Fields", []))
+        vus, valeurs = set(), 0
+        while champs:
+            champ = champs.pop()
+            if not isinstance(champ, pikepdf.Dictionary) or (champ.is_indirect and champ.objgen in vus):
+                continue
+            if champ.is_indirect:
+                vus.add(champ.objgen)
+            champs.extend(champ.get("/Kids", []))
+            valeur = champ.get("/V")
+            if champ.get("/FT") != pikepdf.Name.Sig or valeur is None:
+                continue
+            if not _valeur_lisible(valeur, len(contenu)):
+                raise ExemplaireRefuse(SIGNATURE_ILLISIBLE)
+            valeurs += 1
+    return valeurs
+
+
+def _valeur_lisible(valeur, taille: int) -> bool:
+    if not isinstance(valeur, pikepdf.Dictionary) or not isinstance(valeur.get("/Contents"), pikepdf.String):
+        return False
+    plages = valeur.get("/ByteRange")
+    if not isinstance(plages, pikepdf.Array) or len(plages) != 4 or not all(isinstance(n, int) for n in plages):
+        return False
+    debut, longueur, suite, fin = (int(n) for n in plages)
+    return min(debut, longueur, suite, fin) >= 0 and debut + longueur <= suite and suite + fin <= taille
 
 
 def _revisions(pdf: bytes) -> int:
@@ -223,7 +261,24 @@ def controler_exemplaire(contenu: bytes, envoye: bytes, reference: str) -> Contr
     """Checks an uploaded signed convention against the PDF that was sent (`envoye`, the frozen bytes).
 
     Raises ExemplaireRefuse with the reason when the file is not the document sent or a signature is broken."""
-    signatures = _signatures(_lire(contenu))
+    try:
+        return _controler_exemplaire(contenu, envoye, reference)
+    except ExemplaireRefuse:
+        raise
+    except Exception as exc:
+        # The file is the uploader's: on a malformed signature dictionary (/V an array, /ByteRange past the end,
+        # /Contents that is not CMS...) pyHanko raises whatever the damage leads to, AttributeError or IndexError as
+        # well as its own errors. Each is a refusal with its reason, never a server error.
+        logger.warning("Signature illisible dans un exemplaire de la convention %s : %r", reference, exc)
+        raise ExemplaireRefuse(SIGNATURE_ILLISIBLE) from exc
+
+
+def _controler_exemplaire(contenu: bytes, envoye: bytes, reference: str) -> ControleExemplaire:
+    declarees = _valeurs_de_signature(contenu)
+    reader = _lire(contenu)
+    signatures = _signatures(reader)
+    if declarees != (len(reader.embedded_signatures) if reader is not None else 0):
+        raise ExemplaireRefuse(SIGNATURE_ILLISIBLE)
     if not signatures:
         if hashlib.sha256(contenu).digest() == hashlib.sha256(envoye).digest():
             raise ExemplaireRefuse(

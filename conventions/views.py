@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from collectivites.views import compte_portail, est_representant, representant
+from documents.televersements import taille_limitee
 
 from .formats import pluriel
 from .forms import ChoixEcolesForm, ExemplaireSigneForm
@@ -108,6 +109,7 @@ def choix_ecoles(request, pk):
 
 @representant("déposer la convention signée")
 @require_http_methods(["GET", "POST"])
+@taille_limitee("EXEMPLAIRE_SIGNE_TAILLE_MAX")
 def exemplaire_signe(request, pk):
     convention = _convention(request, pk)
     if convention.etat != Convention.Etat.ENVOYEE:

@@ -12,10 +12,9 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from collectivites.forms import DsfrForm
+from documents.televersements import en_mo, taille_limitee
 
 from .verification import chercher_par_code, chercher_par_fichier, normaliser
-
-TAILLE_MAX = 20 * 1024 * 1024
 
 
 class VerificationForm(DsfrForm):
@@ -27,7 +26,6 @@ class VerificationForm(DsfrForm):
     )
     fichier = forms.FileField(
         label="Ou le fichier PDF du document",
-        help_text="Le fichier est comparé aux documents émis, puis oublié : il n'est pas conservé. 20 Mo au maximum.",
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
@@ -41,11 +39,12 @@ class VerificationForm(DsfrForm):
             )
         return code
 
-    def clean_fichier(self):
-        fichier = self.cleaned_data["fichier"]
-        if fichier and fichier.size > TAILLE_MAX:
-            raise forms.ValidationError("Le fichier dépasse 20 Mo : ce n'est pas un document émis par le rectorat.")
-        return fichier
+    def preparer_champs(self):
+        # The size is limited before the body is read (documents.televersements, on the view).
+        self.fields["fichier"].help_text = (
+            "Le fichier est comparé aux documents émis, puis oublié : il n'est pas conservé. "
+            f"{en_mo(settings.VERIFICATION_TAILLE_MAX)} au maximum."
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -61,6 +60,7 @@ def _rate(group, request) -> str:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=_rate, method=ratelimit.ALL, block=False)
+@taille_limitee("VERIFICATION_TAILLE_MAX")
 def verifier(request):
     if getattr(request, "limited", False):
         return render(request, "verification/trop_de_demandes.html", {"title": "Trop de demandes"}, status=429)

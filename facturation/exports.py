@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from collectivites.services import cellule_sure
+from documents.texte import nettoyer
 
 from .models import TitreDePerception
 from .pdf import pdf_stocke
@@ -113,7 +114,8 @@ XLSX_LARGEURS = {TEXTE: 22, MONTANT: 14, DATE: 12, ENTIER: 10}
 
 def _xlsx_row(sheet, row_index: int, values: list, bold: bool = False) -> None:
     for col_index, (value, colonne) in enumerate(zip(values, COLONNES, strict=True), start=1):
-        cell = sheet.cell(row=row_index, column=col_index, value=value)
+        # An XLSX cell is XML: a control character an old record may hold is stripped rather than failing the export.
+        cell = sheet.cell(row=row_index, column=col_index, value=nettoyer(value) if isinstance(value, str) else value)
         if isinstance(value, str):
             # openpyxl turns a string starting with "=" into a formula: force it back to text.
             cell.data_type = "s"

@@ -6,6 +6,7 @@ here, a trigger in PostgreSQL); a mistake is corrected by a cancelling titre tha
 """
 
 import datetime
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -241,9 +242,9 @@ CHAMPS_MONTANTS = ("nb_emis", "emis", "nb_annules", "annules", "net", "paye", "r
 
 
 def titre_upload_to(titre: "TitreDePerception", filename: str) -> str:
-    # The fingerprint in the name: a file left behind by a rolled-back issuing never collides with the titre that
-    # later gets the same number.
-    return f"titres/{titre.annee_budgetaire}/{titre.numero}-{titre.pdf_sha256[:12]}.pdf"
+    # A random name (192 bits): it cannot be guessed, and it is never the number's, which a rolled-back issuing
+    # gives back to the next titre.
+    return f"titres/{titre.annee_budgetaire}/{secrets.token_urlsafe(24)}.pdf"
 
 
 class TitreDePerception(models.Model):

@@ -18,6 +18,7 @@ from conventions.formats import date_longue, euros, pluriel
 from conventions.pdf import CONTENT_TYPE, PdfDocument, SignatureField, render
 from conventions.signatures import certificat_configure, signer_pdf
 from conventions.verification import contexte_pdf
+from documents.texte import nettoyer_tout
 
 from .models import TitreDePerception
 
@@ -189,7 +190,9 @@ def facturx_data(titre: TitreDePerception) -> dict:
 
 def facturx_xml(titre: TitreDePerception) -> bytes:
     """The CII XML, checked against the Factur-X EN 16931 XSD by the library (the schematron needs a Saxon server)."""
-    return generate_xml(facturx_data(titre), flavor="factur-x", level=FACTURX_LEVEL, check_schematron=False)
+    # XML cannot carry a control character that an old record may hold: stripped rather than failing the titre.
+    data = nettoyer_tout(facturx_data(titre))
+    return generate_xml(data, flavor="factur-x", level=FACTURX_LEVEL, check_schematron=False)
 
 
 def pdf_titre(titre: TitreDePerception) -> bytes:
@@ -203,12 +206,14 @@ def pdf_titre(titre: TitreDePerception) -> bytes:
         flavor="factur-x",
         level=FACTURX_LEVEL,
         check_xsd=False,  # generate_xml already checked it
-        pdf_metadata={
-            "author": document.author,
-            "keywords": ", ".join(document.keywords),
-            "title": document.title,
-            "subject": document.subject,
-        },
+        pdf_metadata=nettoyer_tout(
+            {
+                "author": document.author,
+                "keywords": ", ".join(document.keywords),
+                "title": document.title,
+                "subject": document.subject,
+            }
+        ),
         lang="fr-FR",
     )
     if not certificat_configure():

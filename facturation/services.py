@@ -30,6 +30,7 @@ from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from conventions.formats import euros, euros_en_lettres
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible, notifier_titre_emis
+from conventions.tasks import raison_echec
 from conventions.verification import nouveau_code
 
 from .models import CompteurTitres, Paiement, ParametresFacturation, Relance, TitreDePerception
@@ -381,8 +382,13 @@ def emettre_serie(conventions: QuerySet[Convention], user=None, notifier: bool =
     for convention in conventions.order_by("reference"):
         try:
             titre = emettre_titre(convention, user=user)
-        except FacturationError as exc:
-            bilan.refus.append((convention, str(exc)))
+        except Exception as exc:
+            # Whatever stops one titre (a refusal, or an error nobody foresaw) is reported, and the next ones go on.
+            if isinstance(exc, FacturationError):
+                bilan.refus.append((convention, str(exc)))
+            else:
+                logger.exception("Émission du titre de la convention %s impossible", convention.reference)
+                bilan.refus.append((convention, f"{convention.reference} : {raison_echec(exc)}"))
             continue
         bilan.emis.append(titre)
         if notifier and (avertissement := notifier_emission(titre)):

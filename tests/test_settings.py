@@ -5,11 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {
     "DEBUG": "False",
     "SECRET_KEY": "a-real-production-secret-key-with-enough-length-and-entropy-0123456789",
     "ALLOWED_HOSTS": "conventions.ac-montpellier.fr",
+    "SITE_URL": "https://conventions.ac-montpellier.fr",
 }
 
 
@@ -46,3 +49,14 @@ def test_deploy_check_is_clean_with_production_values():
     """`check --deploy --fail-level WARNING` passes with DEBUG off and real values."""
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **GOOD)
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("valeur", ["", "0", "2", "10.0.0.0/8, 2001:db8::/32"])
+def test_trusted_proxies_accepte_un_nombre_ou_des_reseaux(valeur):
+    assert run_manage("check", **GOOD, TRUSTED_PROXIES=valeur).returncode == 0
+
+
+def test_trusted_proxies_mal_forme_nomme_la_variable():
+    result = run_manage("check", **GOOD, TRUSTED_PROXIES="le proxy")
+    assert result.returncode != 0
+    assert "Variable d'environnement TRUSTED_PROXIES invalide" in result.stderr

@@ -1,6 +1,7 @@
 """Sending a convention freezes its PDF: every later download is byte for byte the PDF that was sent."""
 
 import hashlib
+import re
 
 import pytest
 
@@ -18,12 +19,13 @@ def brouillon(db):
 
 
 def test_sending_stores_the_pdf_its_sha256_and_the_date(brouillon):
-    """brouillon → envoyee: the PDF is stored under a name derived from the reference, with its SHA-256, recorded."""
+    """brouillon → envoyee: the PDF is stored under an unguessable name, with its SHA-256, recorded."""
     agent = UserFactory(is_staff=True)
     envoyer_pour_signature(brouillon, user=agent)
     convention = Convention.objects.get(pk=brouillon.pk)
     assert convention.etat == Convention.Etat.ENVOYEE
-    assert convention.document.name == f"conventions/envoyees/{convention.reference}.pdf"
+    assert re.fullmatch(r"conventions/envoyees/[\w-]{32}\.pdf", convention.document.name)
+    assert convention.reference not in convention.document.name
     stored = frozen_bytes(convention)
     assert stored.startswith(b"%PDF-")
     assert convention.document_sha256 == hashlib.sha256(stored).hexdigest()

@@ -4,16 +4,18 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.models import ProtectedError, Sum
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, ProtectedError, Sum
 
-from facturation.models import TitreDePerception, TitreImmuable
+from facturation.models import CompteurTitres, TitreDePerception, TitreImmuable
 from facturation.services import AnnulationImpossible, annuler_titre, emettre_titre, enregistrer_paiement
+from tests.conftest import non_proprietaire
 
 from .conftest import DATE_SEED
 
 pytestmark = pytest.mark.django_db
-postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+REFUS = "ne peut être ni modifié ni supprimé"
 
 
 def _inchange(titre):
@@ -55,16 +57,74 @@ def test_deletes_are_refused(titre_seed, convention_seed):
     _inchange(titre_seed)
 
 
-@postgresql_only
 def test_raw_sql_update_and_delete_are_refused_by_the_database(titre_seed):
-    """The PostgreSQL trigger refuses what bypasses Django altogether."""
-    refus = "ne peut être ni modifié ni supprimé"
+    """The database's trigger (PostgreSQL and SQLite alike) refuses what bypasses Django altogether."""
     for sql in [
         "UPDATE facturation_titredeperception SET montant = 1 WHERE id = %s",
         "DELETE FROM facturation_titredeperception WHERE id = %s",
     ]:
-        with pytest.raises(IntegrityError, match=refus), transaction.atomic(), connection.cursor() as cursor:
+        with pytest.raises(IntegrityError, match=REFUS), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [titre_seed.pk])
+    _inchange(titre_seed)
+
+
+def test_django_routes_around_the_python_guards_are_refused_by_the_database(titre_seed):
+    """`_base_manager.update()`, `save_base()` and `_base_manager` deletes skip the model's guards: the database's
+    trigger still refuses them, on every supported database (issue 12, « immutability elsewhere than PostgreSQL »)."""
+    with pytest.raises(IntegrityError, match=REFUS), transaction.atomic():
+        TitreDePerception._base_manager.filter(pk=titre_seed.pk).update(montant=Decimal("1.00"))
+    titre_seed.montant = Decimal("1.00")
+    with pytest.raises(IntegrityError, match=REFUS), transaction.atomic():
+        titre_seed.save_base()
+    with pytest.raises(IntegrityError, match=REFUS), transaction.atomic():
+        TitreDePerception._base_manager.filter(pk=titre_seed.pk)._raw_delete(connection.alias)
+    _inchange(titre_seed)
+
+
+def test_the_counter_only_moves_by_one_and_is_never_deleted(titre_seed):
+    """The counter row of a budget year: +5 would leave four numbers never given, a reset would give one twice."""
+    compteur = CompteurTitres.objects.filter(annee_budgetaire=2022)
+    for changement in (
+        lambda: compteur.update(dernier_numero=F("dernier_numero") + 5),
+        lambda: compteur.update(dernier_numero=0),
+        lambda: compteur.update(annee_budgetaire=2023),
+        lambda: compteur.delete(),
+        lambda: CompteurTitres.objects.create(annee_budgetaire=2030, dernier_numero=7),
+    ):
+        with pytest.raises(IntegrityError, match="compteur des titres"), transaction.atomic():
+            changement()
+    assert compteur.get().dernier_numero == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_number_taken_without_its_titre_cannot_be_committed(titre_seed):
+    """On PostgreSQL the counter moves only inside an issue: a +1 committed without the titre of that number is
+    refused at commit (a deferred trigger), so no number is ever skipped."""
+    # Raised at COMMIT, where psycopg2 decodes the server's message as ASCII: match its unaccented words only.
+    with pytest.raises(IntegrityError, match="pris sans qu'un titre soit"), transaction.atomic():
+        CompteurTitres.objects.filter(annee_budgetaire=2022).update(dernier_numero=F("dernier_numero") + 1)
+    assert CompteurTitres.objects.get(annee_budgetaire=2022).dernier_numero == 1
+
+
+@postgresql_only
+def test_the_application_role_cannot_disable_the_trigger_nor_truncate(titre_seed):
+    """The application runs as a role that does not own the tables: what only an owner may do fails (issue 12)."""
+    if not non_proprietaire():
+        pytest.skip("DATABASE_OWNER_URL absent : les tests tournent avec le rôle propriétaire (make test le fournit)")
+    for sql in [
+        "ALTER TABLE facturation_titredeperception DISABLE TRIGGER ALL",
+        "ALTER TABLE facturation_titredeperception DISABLE TRIGGER facturation_titre_immuable",
+        "TRUNCATE facturation_titredeperception CASCADE",
+        "TRUNCATE facturation_compteurtitres",
+        "DROP TRIGGER facturation_titre_immuable ON facturation_titredeperception",
+    ]:
+        with (
+            pytest.raises(DatabaseError, match=r"must be owner|permission denied"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
     _inchange(titre_seed)
 
 

@@ -81,4 +81,5 @@ def test_downloads_are_attachments_and_not_sniffed(client, monde):
 def test_deploy_check_is_clean(settings, db):
     """`manage.py check --deploy --fail-level WARNING` passes with the production settings (DEBUG=False)."""
     settings.SECURE_SSL_REDIRECT = True
+    settings.SITE_URL = "https://conventions.ac-montpellier.fr"
     call_command("check", "--deploy", "--fail-level", "WARNING")

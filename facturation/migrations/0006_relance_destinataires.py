@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """A reminder goes to every address of the contact rule (collectivites.destinataires), not one."""
 
     dependencies = [
-        ("facturation", "0004_code_verification"),
+        ("facturation", "0005_gardes_base"),
     ]
 
     operations = [
