@@ -51,8 +51,7 @@ class ExemplaireSigneForm(DsfrForm):
 
     def preparer_champs(self):
         self.fields["fichier"].help_text = (
-            "Le fichier PDF de la convention signée par votre représentant, "
-            f"{en_mo(settings.EXEMPLAIRE_SIGNE_TAILLE_MAX)} au maximum."
+            f"Le fichier PDF de la convention signée, {en_mo(settings.EXEMPLAIRE_SIGNE_TAILLE_MAX)} au maximum."
         )
 
     def clean_fichier(self):

@@ -80,7 +80,7 @@ def test_portal_pages_are_french_and_free_of_typos(anglophone, monde: Monde):
             anglophone.force_login(monde.representant)
         response = anglophone.get(_url(name, monde))
         if response.streaming:
-            response.close()
+            b"".join(response.streaming_content)  # read, so that the test client closes the file
         elif response.status_code == 200 and response["Content-Type"].startswith("text/html"):
             fautes[name] = _fautes(_texte(response.content))
         anglophone.logout()
