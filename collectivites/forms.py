@@ -95,6 +95,11 @@ class ContactForm(DsfrForm, forms.ModelForm):
         fields = ["role", "prenom", "nom", "email", "fonction"]
         widgets = {"role": forms.RadioSelect}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Radio buttons need no empty « --------- » choice, and none is preselected: the person picks the role.
+        self.fields["role"].choices = Contact.Role.choices
+
     def clean(self):
         cleaned = super().clean()
         # The database guarantees both rules; these messages say which field to correct and why.

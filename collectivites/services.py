@@ -11,7 +11,7 @@ import io
 import secrets
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from documents.formats import cellule_sure
 
+from .destinataires import Correspondant, correspondant
 from .models import Invitation, User
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection").
@@ -73,11 +74,27 @@ def lien_invitation(token: str) -> str:
     return settings.SITE_URL + reverse("collectivites:invitation", args=[token])
 
 
+def correspondant_invitation(invitation: Invitation) -> Correspondant:
+    """Who invites, and so who is answered: a representative inviting a colleague, else the académie's service."""
+    par = invitation.invitee_par
+    if par is not None and par.collectivite_id:
+        return Correspondant(f"{par.get_full_name() or par.email} ({invitation.collectivite})", par.email)
+    return correspondant(invitation.collectivite)
+
+
 def _envoyer(invitation: Invitation, token: str) -> None:
-    context = {"invitation": invitation, "lien": lien_invitation(token), "site_url": settings.SITE_URL}
+    repondre_a = correspondant_invitation(invitation)
+    context = {
+        "invitation": invitation,
+        "lien": lien_invitation(token),
+        "site_url": settings.SITE_URL,
+        "invitant": repondre_a.nom,
+        "correspondant": repondre_a,
+    }
     subject = render_to_string("collectivites/email/invitation_sujet.txt", context).strip()
     body = render_to_string("collectivites/email/invitation.txt", context)
-    send_mail(subject, body, None, [invitation.email])
+    # The invitation goes to the person invited, whatever the collectivité's contact rule: it opens their account.
+    EmailMessage(subject, body, to=[invitation.email], reply_to=repondre_a.reply_to).send()
 
 
 def invitation_pour(token: str) -> Invitation | None:

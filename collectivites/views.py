@@ -75,7 +75,18 @@ connexion = auth_views.LoginView.as_view(
     redirect_authenticated_user=True,
     extra_context={"title": "Connexion"},
 )
-deconnexion = auth_views.LogoutView.as_view()
+
+
+class DeconnexionView(auth_views.LogoutView):
+    """Logging out says so on the login page it leads to (LOGOUT_REDIRECT_URL): the session is really over."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "Déconnexion effectuée. À bientôt sur l'espace ENT-école.")
+        return response
+
+
+deconnexion = DeconnexionView.as_view()
 
 
 TROP_DE_DEMANDES = (

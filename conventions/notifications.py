@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from collectivites.models import User
+from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from documents.formats import date_longue, euros, pluriel
 
 from .models import Convention, Notification
@@ -24,7 +24,7 @@ PORTAIL_CONVENTION_URL_NAMES = ("conventions:detail",)
 PORTAIL_CHEMIN = "/espace/"
 
 
-class NotificationImpossible(Exception):
+class NotificationImpossible(SansDestinataire):
     """The e-mail cannot be sent (no address to send it to). The message is for users."""
 
 
@@ -36,18 +36,6 @@ def lien_portail(convention: Convention) -> str:
         except NoReverseMatch:
             continue
     return settings.SITE_URL + PORTAIL_CHEMIN
-
-
-def destinataires(convention: Convention) -> list[str]:
-    """The collectivité's contact address and its representatives' portal accounts, each once."""
-    collectivite = convention.collectivite
-    comptes = User.objects.filter(collectivite=collectivite, role=User.Role.REPRESENTANT, is_active=True)
-    adresses = [collectivite.email, *comptes.order_by("email").values_list("email", flat=True)]
-    uniques = {}
-    for adresse in adresses:
-        if adresse:
-            uniques.setdefault(adresse.strip().lower(), adresse.strip())
-    return list(uniques.values())
 
 
 def formule_appel(convention: Convention) -> str:
@@ -69,6 +57,7 @@ def _contexte(convention: Convention, **extra) -> dict:
         "ecoles": pluriel(nb_ecoles, "école inscrite", "écoles inscrites"),
         "participation": euros(convention.participation),
         "lien": lien_portail(convention),
+        "correspondant": convention.annee.academie.correspondant,
         **extra,
     }
 
@@ -82,19 +71,22 @@ def _envoyer(convention: Convention, type_: str, cle: str, contexte: dict, gabar
     with transaction.atomic():
         if Notification.objects.filter(convention=convention, type=type_, cle=cle).exists():
             return None
-        adresses = destinataires(convention)
-        if not adresses:
-            raise NotificationImpossible(
-                f"La collectivité « {convention.collectivite} » n'a aucune adresse e-mail : renseignez son e-mail "
-                "de contact pour qu'elle reçoive les messages de la campagne."
-            )
+        try:
+            adresses = destinataires_ou_refus(convention.collectivite)
+        except SansDestinataire as exc:
+            raise NotificationImpossible(str(exc)) from exc
         gabarit = gabarit or f"conventions/emails/{type_}"
         # One line (a header), keeping the non-breaking spaces of the amounts (str.split() would not).
         sujet = render_to_string(f"{gabarit}_sujet.txt", contexte).replace("\n", " ").strip()
         notification = Notification.objects.create(
             convention=convention, type=type_, cle=cle, destinataires=", ".join(adresses), sujet=sujet
         )
-        message = EmailMultiAlternatives(sujet, render_to_string(f"{gabarit}.txt", contexte), to=adresses)
+        message = EmailMultiAlternatives(
+            sujet,
+            render_to_string(f"{gabarit}.txt", contexte),
+            to=adresses,
+            reply_to=contexte["correspondant"].reply_to,
+        )
         message.attach_alternative(render_to_string(f"{gabarit}.html", contexte), "text/html")
         message.send()
         return notification
