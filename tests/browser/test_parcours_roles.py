@@ -23,7 +23,12 @@ from tests.portal.conftest import upload
 
 from .conftest import ARTIFACTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The groups are put back: a browser test before these flushed them (transactional tests empty every table).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("groupes_du_rectorat"),
+]
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 LARGEURS = (1280, 390)
