@@ -62,6 +62,45 @@ def renouveler(invitation: Invitation, par: User) -> Invitation:
     return invitation
 
 
+# The roles a representative may give from the portal; only the rectorat names another representative (who signs and
+# pays for the collectivité).
+ROLES_INVITES_PAR_LE_REPRESENTANT = (User.Role.REFERENT, User.Role.CONTRIBUTEUR)
+
+
+def inviter_un_collegue(invitation: Invitation, par: User) -> Invitation:
+    """A representative invites a colleague of their own collectivité, whatever the form said, as référent or
+    contributeur."""
+    if par.collectivite_id is None or par.role != User.Role.REPRESENTANT:
+        raise InvitationInvalide("Seul le représentant de la collectivité invite des personnes sur l'espace.")
+    if invitation.role not in ROLES_INVITES_PAR_LE_REPRESENTANT:
+        raise InvitationInvalide("Depuis l'espace, on invite un référent ville ou un contributeur.")
+    invitation.collectivite_id = par.collectivite_id
+    return inviter(invitation, par)
+
+
+def inviter_contact(contact, par: User) -> Invitation:
+    """A contact of Article 2.7 becomes an account: invited with its role, its name and its address."""
+    if Invitation.objects.en_attente().filter(email__iexact=contact.email.strip()).exists():
+        raise InvitationInvalide(f"Une invitation est déjà en attente pour l'adresse {contact.email}.")
+    invitation = Invitation(
+        collectivite_id=contact.collectivite_id,
+        role=contact.role,
+        prenom=contact.prenom,
+        nom=contact.nom,
+        email=contact.email,
+    )
+    return inviter(invitation, par)
+
+
+@transaction.atomic
+def retirer(invitation: Invitation) -> None:
+    """Withdraws an invitation not yet accepted: it is deleted, and its link no longer opens anything."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.est_acceptee:
+        raise InvitationInvalide(f"L'invitation de {invitation.email} a déjà été acceptée : son compte existe.")
+    invitation.delete()
+
+
 def _nouveau_lien(invitation: Invitation) -> str:
     token = secrets.token_urlsafe(32)
     invitation.token_sha256 = _hash(token)
@@ -112,7 +151,7 @@ def verifier(invitation: Invitation | None) -> None:
     if invitation.est_expiree:
         raise InvitationInvalide(
             f"Ce lien d'invitation a expiré le {timezone.localtime(invitation.expire_le):%d/%m/%Y à %H:%M}. "
-            "Demandez une nouvelle invitation au rectorat."
+            "Demandez une nouvelle invitation à la personne qui vous a invité, ou au rectorat."
         )
 
 

@@ -19,9 +19,10 @@ from tests.portal.test_isolation import PORTAIL, PUBLIC
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-# Downloads and the POST-only log out are not pages.
+# Downloads and the POST-only log out and sending an invitation again are not pages.
 PAS_DES_PAGES = {
     "collectivites:deconnexion",
+    "collectivites:invitation_renvoyer",
     "conventions:pdf",
     "conventions:exemplaire_signe_pdf",
     "facturation:titre_pdf",
