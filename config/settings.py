@@ -291,5 +291,9 @@ CACHES = {"default": _env(env.cache_url, "CACHE_URL", default="locmemcache://")}
 # its passphrase. Unset, documents are issued without an electronic signature (the admin says so).
 SIGNATURE_PKCS12_PATH = _env(env.str, "SIGNATURE_PKCS12_PATH", default="")
 SIGNATURE_PKCS12_PASSPHRASE = _env(env.str, "SIGNATURE_PKCS12_PASSPHRASE", default="")
+# A timestamp authority (RFC 3161, e.g. the qualified TSA of the académie's certificate provider): set, the académie's
+# signatures are PAdES B-LT (timestamped, with the certificates and the OCSP/CRL answers embedded, fetched from the
+# addresses in the certificates), so that they can be checked after the certificate expires. Unset: PAdES B-B.
+SIGNATURE_TSA_URL = _env(env.str, "SIGNATURE_TSA_URL", default="")
 # Public verification page: requests allowed per client address (django-ratelimit's rate syntax, e.g. "20/m").
 VERIFICATION_RATE = _env(env.str, "VERIFICATION_RATE", default="20/m")

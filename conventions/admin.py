@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from documents.formats import date_longue, euros
-from documents.signatures import certificat_configure
+from documents.signatures import certificat_configure, niveau_affiche
 from ecoles.models import Ecole
 
 from .admin_campagne import envoyer_en_arriere_plan, preparer_annee
@@ -388,7 +388,11 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="signature électronique de l'académie")
     def signature_academie(self, obj):
         if obj.document_signe:
-            return "Convention signée électroniquement par l'académie (signature PAdES)."
+            with obj.document_signe.open("rb") as stored:
+                niveau = niveau_affiche(stored.read())
+            if niveau:
+                return f"Convention signée électroniquement par l'académie : {niveau}."
+            return "Copie datée par le rectorat, sans signature électronique de l'académie."
         if not certificat_configure():
             return f"{SANS_CERTIFICAT}."
         return "—"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from collectivites.models import Commune
 from documents.formats import date_en_lettres, date_longue, euros, majuscules, pluriel
-from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, render
+from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, TextField, render
 from documents.verification import DocumentVerifie, contexte_pdf
 
 from .models import Convention, Inscription, StatutExemplaire
@@ -22,6 +22,8 @@ from .models import Convention, Inscription, StatutExemplaire
 # Ids of the two empty areas that receive the signature fields (see CONVENTION_SIGNATURES).
 ZONE_COLLECTIVITE = "signature-collectivite"
 ZONE_ACADEMIE = "signature-academie"
+# Id of the blank after "A Montpellier, le" that receives the date of signature (see DATE_SIGNATURE).
+CHAMP_DATE = "date-signature"
 
 
 # The rows each document reads besides the convention's: joined (one row each), then prefetched (lists).
@@ -130,15 +132,18 @@ def convention_context(convention: Convention) -> dict:
         "ecoles": lignes,
         "zone_collectivite": ZONE_COLLECTIVITE,
         "zone_academie": ZONE_ACADEMIE,
+        "champ_date": CHAMP_DATE,
     }
 
 
 # --- The convention as a PDF ---
 
 CONVENTION_SIGNATURES = (
-    SignatureField("Signature collectivite", ZONE_COLLECTIVITE),
-    SignatureField("Signature academie", ZONE_ACADEMIE),
+    SignatureField("Signature collectivite", ZONE_COLLECTIVITE, "Signature de la collectivité"),
+    SignatureField("Signature academie", ZONE_ACADEMIE, "Signature de l'académie"),
 )
+# Filled with the date of signature in words when the rectorat records it ("treize septembre 2021").
+DATE_SIGNATURE = TextField("Date de signature", CHAMP_DATE, "Date de signature de la convention")
 
 
 def convention_document(convention, projet: bool = False) -> PdfDocument:
@@ -157,6 +162,8 @@ def convention_document(convention, projet: bool = False) -> PdfDocument:
         footer_reference=f"Convention {convention.reference}",
         filigrane="PROJET" if projet else "",
         signature_fields=CONVENTION_SIGNATURES,
+        # A convention already dated (signed before PDFs were frozen) prints its date; the others get a line to fill.
+        text_fields=() if convention.date_signature else (DATE_SIGNATURE,),
         stylesheets=("convention.css",),
         keywords=("ENT-école", "convention", context["annee"]),
     )

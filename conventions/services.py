@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from collectivites.models import Collectivite, Commune
+from documents.formats import date_en_lettres
+from documents.pdf import champs_texte, remplir_champs
 from documents.signatures import (
     CertificatInvalide,
     ControleExemplaire,
@@ -21,7 +23,7 @@ from documents.signatures import (
 )
 from documents.verification import nouveau_code
 
-from .documents import DOCUMENT_RELATED, document_fige, load_for_documents
+from .documents import DATE_SIGNATURE, DOCUMENT_RELATED, document_fige, load_for_documents
 from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
 
 
@@ -166,13 +168,13 @@ def enregistrer_signature(convention: Convention, date_signature, lieu_signature
     _require_etat(convention, Convention.Etat.ENVOYEE, action="enregistrer la signature de")
     if date_signature > timezone.localdate():
         raise TransitionInterdite("La date de signature ne peut pas être dans le futur.")
-    contresigne = _contresigner(convention, lieu_signature)
+    contresigne, signe_electroniquement = _contresigner(convention, date_signature, lieu_signature)
     if contresigne is not None:
         convention.document_signe.save(f"{secrets.token_urlsafe(24)}.pdf", ContentFile(contresigne), save=False)
     try:
         return _save(
             convention,
-            "Signature" + ("" if contresigne is not None else " (sans signature électronique de l'académie)"),
+            "Signature" + ("" if signe_electroniquement else " (sans signature électronique de l'académie)"),
             user,
             etat=Convention.Etat.SIGNEE,
             date_signature=date_signature,
@@ -185,29 +187,40 @@ def enregistrer_signature(convention: Convention, date_signature, lieu_signature
         raise
 
 
-def _contresigner(convention: Convention, lieu_signature: str) -> bytes | None:
-    """The académie's electronic signature in the field "Signature academie", or None without a certificate.
+def _contresigner(convention: Convention, date_signature, lieu_signature: str) -> tuple[bytes | None, bool]:
+    """The copy signed by both parties: the date of signature written in words on the line left for it ("A
+    Montpellier, le treize septembre 2021", as the 2021-2022 convention), and the académie's electronic signature
+    in the field "Signature academie" when a certificate is configured; both in one incremental update. Returns the
+    bytes (None when no PDF was frozen) and whether the académie signed electronically.
 
-    A copy signed electronically by the collectivité and found conform is signed again as an incremental update, so
-    that both signatures stay valid in one file. A scan has no electronic signature to keep: the académie then signs
-    the frozen PDF that was sent, and the scan stays beside it as the collectivité's handwritten signature.
+    A copy signed electronically by the collectivité and found conform is completed, so that its signature stays
+    valid in the same file (filling a form field is allowed after a signature). A scan has no electronic signature
+    to keep: the frozen PDF that was sent is completed, and the scan stays beside it as the collectivité's
+    handwritten signature.
     """
-    if not certificat_configure() or not convention.document:
-        return None
+    if not convention.document:
+        return None, False
     source = convention.document
     if convention.exemplaire_signe and convention.exemplaire_signe_statut == StatutExemplaire.SIGNE_CONFORME:
         source = convention.exemplaire_signe
-    with source.open("rb") as stored:
+    # A file object of its own: closing it leaves the convention's FieldFile as the caller had it (open or not).
+    with source.storage.open(source.name, "rb") as stored:
         pdf = stored.read()
+    # PDFs frozen before the date had its field print "le" alone: nothing to fill there.
+    champs = {DATE_SIGNATURE.name: date_en_lettres(date_signature)} if DATE_SIGNATURE.name in champs_texte(pdf) else {}
+    if not certificat_configure():
+        return (remplir_champs(pdf, champs) if champs else None), False
     try:
-        return signer_pdf(
+        signe = signer_pdf(
             pdf,
             "Signature academie",
             reason=f"Signature de la convention {convention.reference} par l'académie",
             location=lieu_signature or convention.annee.academie.ville_signature,
+            champs=champs,
         )
     except CertificatInvalide as exc:
         raise TransitionInterdite(f"Signature électronique impossible : {exc}") from exc
+    return signe, True
 
 
 @transaction.atomic

@@ -179,12 +179,21 @@ CARCASSONNE_AGGLO = {
     "representant_nom": "Delpech",
     "representant_qualite": "Président",
 }
+# An agglomération invoiced through Chorus Pro: its titres carry the SIRET of its finance department, the service code
+# and the engagement number that it gave the rectorat (demo values).
+CARCASSONNE_CHORUS = {"code_service_chorus": "DIR-FINANCES", "numero_engagement": "EJ-2021-000482"}
 CARCASSONNE_COMMUNES = ["11069", "11429", "11425", "11279", "11272", "11085", "11397", "11099"]
 CARCASSONNE_CONVENTIONS = {"2021-2022": ConventionPlan("signee"), "2022-2023": ConventionPlan("envoyee")}
 
 
 def generated_siren(seed: str) -> str:
     body = f"2{int(seed):07d}"[-8:]
+    return body + luhn.calc_check_digit(body)
+
+
+def generated_siret(siren: str) -> str:
+    """The SIREN's first establishment (NIC 0001 and the key that makes the 14 digits valid)."""
+    body = f"{siren}0001"
     return body + luhn.calc_check_digit(body)
 
 
@@ -206,7 +215,7 @@ class DemoLoader:
         lezignanais = self.groupement(LEZIGNANAIS, "200001", [*LEZIGNANAIS_CONVENTIONS, "11098", "11185"])
         for insee, plans in LEZIGNANAIS_CONVENTIONS.items():
             self.conventions(lezignanais, plans, commune=Commune.objects.get(code_insee=insee))
-        agglo = self.groupement(CARCASSONNE_AGGLO, "200002", CARCASSONNE_COMMUNES)
+        agglo = self.groupement(CARCASSONNE_AGGLO, "200002", CARCASSONNE_COMMUNES, chorus=CARCASSONNE_CHORUS)
         self.conventions(agglo, CARCASSONNE_CONVENTIONS)
         for index, (insee, plans) in enumerate(COMMUNES_SIGNATAIRES):
             self.conventions(self.commune_signataire(insee, MAIRES[index % len(MAIRES)]), plans)
@@ -233,11 +242,12 @@ class DemoLoader:
             for libelle in ["2021-2022", "2022-2023"]
         }
 
-    def groupement(self, data, siren_seed, communes):
-        collectivite, _ = Collectivite.objects.get_or_create(
-            nom=data["nom"],
-            defaults={**data, "departement": "11", "siren": generated_siren(siren_seed), "notes": GENERATED_SIREN_NOTE},
-        )
+    def groupement(self, data, siren_seed, communes, chorus=None):
+        siren = generated_siren(siren_seed)
+        defaults = {**data, "departement": "11", "siren": siren, "notes": GENERATED_SIREN_NOTE}
+        if chorus:
+            defaults.update(chorus, siret=generated_siret(siren))
+        collectivite, _ = Collectivite.objects.get_or_create(nom=data["nom"], defaults=defaults)
         Commune.objects.filter(code_insee__in=communes).exclude(groupement=collectivite).update(groupement=collectivite)
         return collectivite
 

@@ -1,12 +1,16 @@
 """French formatting that users check (amounts, dates, dates in words, plurals) and CSV cells no spreadsheet runs."""
 
 import datetime
+import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 from num2words import num2words
 
 NBSP = "\u00a0"
+# WORD JOINER: invisible, never extracted as text, forbids a line break where it stands.
+WORD_JOINER = "\u2060"
+_HYPHEN_IN_WORD = re.compile(r"(?<=\w)-(?=\w)")
 MOIS = [
     "janvier",
     "février",
@@ -83,3 +87,9 @@ def cellule_sure(value) -> str:
     """A CSV cell that no spreadsheet will run as a formula: "=1+1" is written "'=1+1"."""
     text = str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def sans_coupure(text: str) -> str:
+    """ "ENT-école" that a line never breaks after its hyphen (the layout would otherwise break there, as after any
+    hyphen): a word joiner follows each hyphen inside a word. Readers and text extraction see the same word."""
+    return _HYPHEN_IN_WORD.sub("-" + WORD_JOINER, text)

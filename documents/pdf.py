@@ -1,4 +1,8 @@
-"""One renderer for every document: a Django template and the shared print CSS, laid out by WeasyPrint as PDF/A-3b.
+"""One renderer for every document: a Django template and the shared print CSS, laid out by WeasyPrint as PDF/A-3a.
+
+PDF/A-3 level A: the file is tagged (WeasyPrint's structure tree from the HTML: headings, paragraphs, tables with
+their header cells, figures with their alternative text, the document's language), so that a screen reader reads it
+in order (RGAA; PDF/UA asks the same of the structure). Level A includes level B: archiving and Factur-X are served.
 
 `render(PdfDocument(...))` returns `(filename, "application/pdf", bytes)`. Templates extend `pdf/base.html` (A4, the
 fonts of static/fonts/, the footer "Page X / Y" with `footer_reference`); conventions and titres de perception use it.
@@ -18,12 +22,20 @@ from importlib import resources
 from pathlib import Path
 
 import pikepdf
+import pydyf
+import weasyprint
 from django.conf import settings
 from django.template.loader import get_template
 from django.utils import timezone
+from lxml import etree
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.metadata.model import VENDOR as PYHANKO
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -31,7 +43,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from .texte import nettoyer
 
 CONTENT_TYPE = "application/pdf"
-PDF_VARIANT = "pdf/a-3b"
+PDF_VARIANT = "pdf/a-3a"
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
 PDF_STATIC_DIR = STATIC_DIR / "pdf"
 # Shared by every document; a document adds its own stylesheets of static/pdf/ (PdfDocument.stylesheets).
@@ -51,6 +63,28 @@ class SignatureField:
 
     name: str
     element_id: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TextField:
+    """An empty, read-only text field over the element `element_id`, filled later by `remplir_champs` (the date of
+    signature on the line "A Montpellier, le ____")."""
+
+    name: str
+    element_id: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class PieceJointe:
+    """A file embedded in the PDF (PDF/A-3 allows it), e.g. a titre's Factur-X XML. `relationship` is the PDF's
+    /AFRelationship ("Data", "Source", "Alternative"...)."""
+
+    name: str
+    content: bytes
+    description: str
+    relationship: str = "Data"
 
 
 @dataclass
@@ -66,11 +100,17 @@ class PdfDocument:
     # Printed across every page when the document is not final ("PROJET").
     filigrane: str = ""
     signature_fields: tuple[SignatureField, ...] = ()
+    text_fields: tuple[TextField, ...] = ()
     # Stylesheets of static/pdf/ applied after print.css, parsed once per process like it.
     stylesheets: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     lang: str = "fr"
     created: object = field(default_factory=timezone.localtime)
+    attachments: tuple[PieceJointe, ...] = ()
+    # rdf:Description elements added to the XMP metadata (an embedded file's own properties and, as PDF/A wants,
+    # the extension schema that declares them). Their namespaces must be registered (lxml's register_namespace) so
+    # that a signature, which writes the XMP again with pyHanko, keeps their prefixes.
+    xmp: str = ""
 
 
 class LocalFetcher(URLFetcher):
@@ -149,8 +189,8 @@ def _find_box(page, element_id: str):
     return None
 
 
-def _signature_boxes(rendered, fields: tuple[SignatureField, ...]) -> list[tuple[str, int, tuple]]:
-    """Where each signature field goes: (name, page index, box in PDF points, origin at the bottom left)."""
+def _field_boxes(rendered, fields) -> list[tuple[SignatureField | TextField, int, tuple]]:
+    """Where each form field goes: (field, page index, box in PDF points, origin at the bottom left)."""
     placed = []
     for sig_field in fields:
         for index, page in enumerate(rendered.pages):
@@ -160,7 +200,7 @@ def _signature_boxes(rendered, fields: tuple[SignatureField, ...]) -> list[tuple
             x, y = box.border_box_x(), box.border_box_y()
             width, height = box.border_width(), box.border_height()
             rect = (x, page.height - y - height, x + width, page.height - y)
-            placed.append((sig_field.name, index, tuple(round(v * PX_TO_PT, 2) for v in rect)))
+            placed.append((sig_field, index, tuple(round(v * PX_TO_PT, 2) for v in rect)))
             break
         else:
             raise RenduPdfImpossible(
@@ -170,10 +210,29 @@ def _signature_boxes(rendered, fields: tuple[SignatureField, ...]) -> list[tuple
     return placed
 
 
-def _without_producer(_document, pdf) -> None:
-    """pyHanko appends its name to the Producer of the document information but writes its name alone in the XMP
-    metadata; PDF/A wants both to agree, so the Producer is left for pyHanko to write in both."""
-    pdf.info.pop("Producer", None)
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PDF_PRODUCER = "{http://ns.adobe.com/pdf/1.3/}Producer"
+
+
+def _metadata_finisher(document: PdfDocument, producer: str):
+    """Sets the Producer, the same in the document information and the XMP metadata (PDF/A wants both to agree),
+    and adds the document's own XMP descriptions into WeasyPrint's single rdf:RDF (a second rdf:RDF would be
+    dropped by pyHanko when it signs)."""
+
+    def finish(_rendered, pdf: pydyf.PDF) -> None:
+        pdf.info["Producer"] = pydyf.String(producer)
+        stream = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
+        content = b"".join(part if isinstance(part, bytes) else part.encode() for part in stream.stream)
+        start, end = content.index(b"<rdf:RDF"), content.index(b"</rdf:RDF>") + len(b"</rdf:RDF>")
+        rdf = etree.fromstring(content[start:end])
+        for description in rdf:
+            if PDF_PRODUCER in description.attrib:
+                description.set(PDF_PRODUCER, producer)
+        if document.xmp:
+            rdf.extend(etree.fromstring(f'<rdf:RDF xmlns:rdf="{RDF}">{document.xmp}</rdf:RDF>'.encode()))
+        stream.stream = [content[:start] + etree.tostring(rdf, encoding="utf-8") + content[end:]]
+
+    return finish
 
 
 def _compressed(pdf: bytes) -> bytes:
@@ -186,13 +245,116 @@ def _compressed(pdf: bytes) -> bytes:
     return output.getvalue()
 
 
-def _add_signature_fields(pdf: bytes, placed) -> bytes:
-    """Empty signature fields, each party signing its own in any PDF reader (added by pyHanko)."""
+# Read-only (bit 1 of /Ff): the date is the rectorat's record, typed by no one in a PDF reader.
+_READ_ONLY = 1
+_PRINT = 4
+
+
+def _empty_appearance(writer, box) -> generic.IndirectObject:
+    """What an unfilled field shows: nothing (the page draws the box or the line under it). PDF/A wants an
+    appearance on every widget."""
+    w, h = abs(box[2] - box[0]), abs(box[3] - box[1])
+    return writer.add_object(RawContent(b"", box=BoxConstraints(width=w, height=h)).as_form_xobject())
+
+
+def _append_text_field(writer, text_field: TextField, page_index: int, box) -> None:
+    page_ref = writer.find_page_for_modification(page_index)[0]
+    widget = generic.DictionaryObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
+            generic.pdf_name("/FT"): generic.pdf_name("/Tx"),
+            generic.pdf_name("/T"): generic.pdf_string(text_field.name),
+            generic.pdf_name("/TU"): generic.pdf_string(text_field.label or text_field.name),
+            generic.pdf_name("/Ff"): generic.NumberObject(_READ_ONLY),
+            generic.pdf_name("/F"): generic.NumberObject(_PRINT),
+            generic.pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in box),
+            generic.pdf_name("/P"): page_ref,
+            generic.pdf_name("/AP"): generic.DictionaryObject({generic.pdf_name("/N"): _empty_appearance(writer, box)}),
+        }
+    )
+    ref = writer.add_object(widget)
+    page = page_ref.get_object()
+    annots = page.get("/Annots")
+    if annots is None:
+        page[generic.pdf_name("/Annots")] = annots = generic.ArrayObject()
+    annots.get_object().append(ref)
+    writer.update_container(page)
+    acroform = writer.root["/AcroForm"]
+    acroform["/Fields"].append(ref)
+    writer.update_container(acroform)
+
+
+def _add_form_fields(pdf: bytes, placed) -> bytes:
+    """Empty signature fields, each party signing its own in any PDF reader, and the text fields to fill later
+    (added by pyHanko)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    for name, page_index, box in placed:
-        append_signature_field(
-            writer, SigFieldSpec(sig_field_name=name, on_page=page_index, box=box, empty_field_appearance=True)
+    # The signature fields first: pyHanko creates the /AcroForm that the text fields join.
+    for form_field, page_index, box in sorted(placed, key=lambda item: not isinstance(item[0], SignatureField)):
+        if isinstance(form_field, SignatureField):
+            spec = SigFieldSpec(
+                sig_field_name=form_field.name,
+                on_page=page_index,
+                box=box,
+                readable_field_name=form_field.label or None,
+                empty_field_appearance=False,
+            )
+            append_signature_field(writer, spec)
+        else:
+            _append_text_field(writer, form_field, page_index, box)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _text_appearance(writer, text: str, rect) -> generic.IndirectObject:
+    """The filled field's appearance: `text` laid out by WeasyPrint in the documents' embedded fonts at the size of
+    the field (PDF/A wants every font embedded), as a form XObject."""
+    width, height = abs(rect[2] - rect[0]), abs(rect[3] - rect[1])
+    document = PdfDocument(
+        template_name="pdf/champ_texte.html",
+        context={"texte": text, "w": width, "h": height},
+        filename="champ.pdf",
+        title=text,
+        subject="",
+        author="",
+    )
+    return writer.import_page_as_xobject(PdfFileReader(io.BytesIO(render(document)[2])), page_ix=0)
+
+
+def remplir_champs_dans(writer: IncrementalPdfFileWriter, valeurs: dict[str, str]) -> None:
+    """Fills the text fields named in `valeurs` in the pending revision of `writer` (the value and what it shows):
+    form filling, which the signatures made before allow."""
+    restants = dict(valeurs)
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        name = str(field.get("/T"))
+        if field.get("/FT") != "/Tx" or name not in restants:
+            continue
+        text = restants.pop(name)
+        field[generic.pdf_name("/V")] = generic.pdf_string(text)
+        rect = [float(v) for v in field["/Rect"]]
+        field[generic.pdf_name("/AP")] = generic.DictionaryObject(
+            {generic.pdf_name("/N"): _text_appearance(writer, text, rect)}
         )
+        writer.update_container(field)
+    if restants:
+        raise RenduPdfImpossible(f"Champ absent du document : {', '.join(restants)}.")
+
+
+def champs_texte(pdf: bytes) -> set[str]:
+    """The names of the text fields of a PDF."""
+    root = PdfFileReader(io.BytesIO(pdf)).root
+    if "/AcroForm" not in root:
+        return set()
+    fields = (ref.get_object() for ref in root["/AcroForm"]["/Fields"])
+    return {str(field["/T"]) for field in fields if field.get("/FT") == "/Tx"}
+
+
+def remplir_champs(pdf: bytes, valeurs: dict[str, str]) -> bytes:
+    """`pdf` with its text fields filled, as an incremental update: the bytes before stay as they were."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    remplir_champs_dans(writer, valeurs)
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
@@ -213,9 +375,22 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
     metadata.keywords = [nettoyer(keyword) for keyword in document.keywords]
     metadata.lang = document.lang
     metadata.created = metadata.modified = document.created.isoformat(timespec="seconds")
-    placed = _signature_boxes(rendered, document.signature_fields)
-    pdf = rendered.write_pdf(finisher=_without_producer if placed else None, uncompressed_pdf=True, **options)
+    metadata.attachments = [
+        Attachment(
+            string=piece.content,
+            name=piece.name,
+            description=piece.description,
+            relationship=piece.relationship,
+            created=document.created,
+            modified=document.created,
+        )
+        for piece in document.attachments
+    ]
+    placed = _field_boxes(rendered, (*document.signature_fields, *document.text_fields))
+    # The software that writes the file last: pyHanko when it adds form fields, which it also names when it signs.
+    producer = PYHANKO if placed else f"WeasyPrint {weasyprint.__version__}"
+    pdf = rendered.write_pdf(finisher=_metadata_finisher(document, producer), uncompressed_pdf=True, **options)
     if placed:
         # Before compressing: pyHanko reads plain objects faster, and qpdf folds its update into a single revision.
-        pdf = _add_signature_fields(pdf, placed)
+        pdf = _add_form_fields(pdf, placed)
     return document.filename, CONTENT_TYPE, _compressed(pdf)

@@ -44,9 +44,13 @@ from pyhanko.sign.diff_analysis import (
     SuspiciousModification,
 )
 from pyhanko.sign.diff_analysis.form_rules_api import ACROFORM_EXEMPT_STRICT_COMPARISON
+from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import ValidationError as CheminInvalide
 
 from .formats import date_longue
 
@@ -93,6 +97,19 @@ def signataire() -> signers.SimpleSigner | None:
 
 def certificat_configure() -> bool:
     return bool(settings.SIGNATURE_PKCS12_PATH)
+
+
+def _long_terme(signer: signers.SimpleSigner) -> dict:
+    """With a timestamp authority configured, what makes a signature PAdES B-LT: the timestamper and a validation
+    context whose certificates and revocation answers (OCSP, CRL, fetched from the addresses the certificates give)
+    pyHanko embeds in the document security store. The roots trusted are the self-signed ones of the PKCS#12 chain.
+    Revocation data that cannot be fetched stops the signature (hard-fail) rather than giving a B-LT in name only."""
+    if not settings.SIGNATURE_TSA_URL:
+        return {}
+    chain = list(signer.cert_registry)
+    roots = [cert for cert in chain if cert.self_signed]
+    context = ValidationContext(trust_roots=roots, other_certs=chain, allow_fetching=True, revocation_mode="hard-fail")
+    return {"timestamper": HTTPTimeStamper(settings.SIGNATURE_TSA_URL), "validation_context": context}
 
 
 def nom_du_certificat(cert: asn1_x509.Certificate) -> str:
@@ -149,14 +166,17 @@ def signer_pdf(
     location: str,
     new_field: fields.SigFieldSpec | None = None,
     signer: signers.SimpleSigner | None = None,
+    champs: dict[str, str] | None = None,
 ) -> bytes:
     """`pdf` with the académie's PAdES signature in the field `field_name` (created from `new_field` if given),
-    added as an incremental update. The caller checks that a certificate is configured."""
+    added as an incremental update, with the text fields of `champs` filled in the same signed revision. The caller
+    checks that a certificate is configured."""
     signer = signer or signataire()
     if signer is None:
         raise CertificatInvalide("Aucun certificat de signature n'est configuré (SIGNATURE_PKCS12_PATH).")
     box = new_field.box if new_field is not None else _field_box(pdf, field_name)
     nom = nom_du_certificat(signer.signing_cert)
+    long_terme = _long_terme(signer)
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm="sha256",
@@ -164,13 +184,69 @@ def signer_pdf(
         reason=reason,
         location=location,
         name=nom,
+        embed_validation_info=bool(long_terme),
+        validation_context=long_terme.get("validation_context"),
     )
     pdf_signer = signers.PdfSigner(
-        metadata, signer=signer, stamp_style=_apparence(nom, timezone.now(), box), new_field_spec=new_field
+        metadata,
+        signer=signer,
+        timestamper=long_terme.get("timestamper"),
+        stamp_style=_apparence(nom, timezone.now(), box),
+        new_field_spec=new_field,
     )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    if champs:
+        from .pdf import remplir_champs_dans
+
+        remplir_champs_dans(writer, champs)
     output = io.BytesIO()
-    pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=output)
+    try:
+        pdf_signer.sign_pdf(writer, output=output)
+    except (OSError, PdfError, ValueError, CheminInvalide) as exc:
+        if not long_terme:
+            raise
+        # The timestamp authority or a revocation service did not answer (pyHanko's errors derive from these).
+        raise CertificatInvalide(
+            f"Signature PAdES B-LT impossible : l'autorité d'horodatage ({settings.SIGNATURE_TSA_URL}, "
+            f"SIGNATURE_TSA_URL) ou un service de révocation (OCSP, CRL) n'a pas répondu : {exc}"
+        ) from exc
     return output.getvalue()
+
+
+# --- The level of a signature ------------------------------------------------------------------------------------
+
+# PAdES baseline levels (ETSI EN 319 142-1), and what each means for whoever checks the document later.
+NIVEAUX_PADES = {
+    "B-B": "vérifiable tant que le certificat de l'académie est valide",
+    "B-T": "horodatée par une autorité de confiance",
+    "B-LT": "horodatée, avec les certificats et les données de révocation : vérifiable après l'expiration du "
+    "certificat",
+    "B-LTA": "horodatée, avec les données de validation, elles-mêmes horodatées",
+}
+
+
+def niveau_pades(pdf: bytes) -> str:
+    """The PAdES level of the last signature of a PDF: "B-B" (signed), "B-T" (and a timestamp of the signature),
+    "B-LT" (and the certificates and revocation data in the document security store), "B-LTA" (and a document
+    timestamp over them); "" when the PDF has no signature."""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    signatures = reader.embedded_regular_signatures
+    if not signatures:
+        return ""
+    unsigned = signatures[-1].signer_info["unsigned_attrs"].native or []
+    if not any(attr["type"] == "signature_time_stamp_token" for attr in unsigned):
+        return "B-B"
+    try:
+        DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return "B-T"
+    return "B-LTA" if reader.embedded_timestamp_signatures else "B-LT"
+
+
+def niveau_affiche(pdf: bytes) -> str:
+    """ "PAdES B-LT (horodatée, …)" for the admin, or "" when the PDF has no signature."""
+    niveau = niveau_pades(pdf)
+    return f"PAdES {niveau} ({NIVEAUX_PADES[niveau]})" if niveau else ""
 
 
 # --- Checking a signed copy that comes back -------------------------------------------------------------------------

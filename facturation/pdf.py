@@ -12,10 +12,12 @@ import datetime
 import hashlib
 from decimal import Decimal
 
-from facturx import generate_from_binary, generate_xml
+from django.template.loader import render_to_string
+from facturx import generate_xml
+from lxml import etree
 
 from documents.formats import date_longue, euros, pluriel
-from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, render
+from documents.pdf import CONTENT_TYPE, PdfDocument, PieceJointe, SignatureField, render
 from documents.signatures import certificat_configure, signer_pdf
 from documents.texte import nettoyer_tout
 from documents.verification import contexte_pdf
@@ -23,6 +25,17 @@ from documents.verification import contexte_pdf
 from .models import TitreDePerception
 
 FACTURX_LEVEL = "en16931"
+FACTURX_FILENAME = "factur-x.xml"
+FACTURX_URN = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+FACTURX_PROPERTIES = (
+    ("DocumentFileName", "The name of the embedded XML document"),
+    ("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE or ORDER"),
+    ("Version", "The actual version of the standard applying to the embedded XML document"),
+    ("ConformanceLevel", "The conformance level of the embedded XML document"),
+)
+# Process-wide, as lxml wants it: pyHanko writes the XMP again when it signs, and would name a namespace it does not
+# know "ns0" where Factur-X readers look for "fx" (it registers the PDF/A extension schema's namespaces itself).
+etree.register_namespace("fx", FACTURX_URN)
 TYPE_FACTURE = "380"
 TYPE_AVOIR = "381"
 # Scheme identifiers (ISO 6523 ICD): 0009 = SIRET, 0002 = SIREN.
@@ -72,7 +85,13 @@ def titre_context(titre: TitreDePerception) -> dict:
     }
 
 
+def facturx_xmp() -> str:
+    context = {"urn": FACTURX_URN, "proprietes": FACTURX_PROPERTIES, "nom_fichier": FACTURX_FILENAME}
+    return render_to_string("pdf/facturx.xmp", {**context, "niveau": "EN 16931"})
+
+
 def titre_document(titre: TitreDePerception) -> PdfDocument:
+    """The printed titre, with its Factur-X XML embedded as the invoice's data (PDF/A-3, /AFRelationship Data)."""
     nature = titre.nature_libelle
     return PdfDocument(
         template_name="pdf/titre.html",
@@ -85,6 +104,8 @@ def titre_document(titre: TitreDePerception) -> PdfDocument:
         keywords=("ENT-école", "titre de perception", titre.numero, "Factur-X"),
         created=titre.emis_le,
         signature_fields=(SIGNATURE_ORDONNATEUR,),
+        attachments=(PieceJointe(FACTURX_FILENAME, facturx_xml(titre), "Factur-X (EN 16931)", "Data"),),
+        xmp=facturx_xmp(),
     )
 
 
@@ -160,7 +181,9 @@ def facturx_data(titre: TitreDePerception) -> dict:
         "BT-109": total,
         "BT-110": "0.00",
         "BT-112": total,
-        "BT-115": "0.00" if titre.est_annulation else total,
+        # A credit note's amounts are all positive, its amount due too (BR-CO-16: total - paid + rounding): the
+        # amount credited to the debtor, which the payment terms (BT-20) explain.
+        "BT-115": total,
     }
     debut, fin = data["BT-72"], datetime.date(int(titre.annee_scolaire[5:]), 9, 1)
     if debut <= fin:  # a convention signed after its end date has no period to state
@@ -172,6 +195,10 @@ def facturx_data(titre: TitreDePerception) -> dict:
     if titre.est_annulation:
         data["BG-1"].append({"BT-21": "AAI", "BT-22": f"Annulation : {titre.motif_annulation}"})
         data["BG-3"] = [{"BT-25": titre.annule.numero, "BT-26": titre.annule.date_emission}]
+        data["BT-20"] = (
+            f"Annule le titre n° {titre.annule.numero} : le montant de ce titre n'est plus dû, aucune somme n'est à "
+            "payer au titre du présent document."
+        )
     else:
         data.update(
             {
@@ -196,26 +223,9 @@ def facturx_xml(titre: TitreDePerception) -> bytes:
 
 
 def pdf_titre(titre: TitreDePerception) -> bytes:
-    """The titre as issued: the printed document, with its Factur-X XML attached (PDF/A-3), signed by the académie
+    """The titre as issued: the printed document with its Factur-X XML attached (PDF/A-3), signed by the académie
     when a certificate is configured (last, as an incremental update: the signature covers the XML too)."""
-    document = titre_document(titre)
-    _, _, pdf = render(document)
-    pdf = generate_from_binary(
-        pdf,
-        facturx_xml(titre),
-        flavor="factur-x",
-        level=FACTURX_LEVEL,
-        check_xsd=False,  # generate_xml already checked it
-        pdf_metadata=nettoyer_tout(
-            {
-                "author": document.author,
-                "keywords": ", ".join(document.keywords),
-                "title": document.title,
-                "subject": document.subject,
-            }
-        ),
-        lang="fr-FR",
-    )
+    _, _, pdf = render(titre_document(titre))
     if not certificat_configure():
         return pdf
     nature = titre.nature_libelle

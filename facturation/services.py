@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import holidays
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -199,6 +200,16 @@ def _joindre_pdf_et_enregistrer(titre: TitreDePerception) -> TitreDePerception:
     return titre
 
 
+def echeance(date_emission: datetime.date, delai_jours: int) -> datetime.date:
+    """The due date: `delai_jours` after issue, moved to the next working day when it falls on a Saturday, a Sunday
+    or a French public holiday, as a time limit is (article 642 of the code de procédure civile)."""
+    jour = date_emission + datetime.timedelta(days=delai_jours)
+    feries = holidays.France(years=(jour.year, jour.year + 1))
+    while jour.weekday() >= 5 or jour in feries:
+        jour += datetime.timedelta(days=1)
+    return jour
+
+
 @transaction.atomic
 def emettre_titre(convention: Convention, user=None, date_emission: datetime.date | None = None) -> TitreDePerception:
     """Issues the titre of a signed convention: frozen copies, a gapless number of the budget year, the PDF."""
@@ -217,7 +228,7 @@ def emettre_titre(convention: Convention, user=None, date_emission: datetime.dat
         sequence=sequence,
         code_verification=nouveau_code(),
         date_emission=date_emission,
-        date_echeance=date_emission + datetime.timedelta(days=parametres.delai_paiement_jours),
+        date_echeance=echeance(date_emission, parametres.delai_paiement_jours),
         emis_par=_auteur(user),
         **_copie_emetteur(parametres),
         **_copie_debiteur(convention),

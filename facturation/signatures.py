@@ -12,7 +12,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from documents.formats import date_longue
-from documents.signatures import nom_du_certificat
+from documents.signatures import niveau_affiche, nom_du_certificat
 
 from .models import TitreDePerception
 from .pdf import PdfTitreAltere, pdf_stocke
@@ -21,7 +21,8 @@ NON_SIGNE = "Non signé (aucun certificat de signature configuré lors de l'émi
 
 
 def etat_signature(titre: TitreDePerception) -> str:
-    """ "Signé électroniquement par Sophie Béjean le 10 janvier 2022", or why the titre shows no signature."""
+    """ "Signé électroniquement par Sophie Béjean le 10 janvier 2022 : PAdES B-B (…)", or why the titre shows no
+    signature."""
     try:
         _, _, content = pdf_stocke(titre)
         signatures = PdfFileReader(io.BytesIO(content)).embedded_regular_signatures
@@ -33,7 +34,7 @@ def etat_signature(titre: TitreDePerception) -> str:
         return f"Le PDF du titre n° {titre.numero} est illisible : sa signature ne peut pas être lue."
     if not signatures:
         return NON_SIGNE
-    return " ; ".join(_libelle(signature) for signature in signatures)
+    return " ; ".join(_libelle(signature) for signature in signatures) + f" : {niveau_affiche(content)}"
 
 
 def _libelle(signature) -> str:

@@ -1,9 +1,11 @@
 """documents/formats.py for templates: {{ montant|euros }}, {{ date|date_longue }}, {{ n|pluriel:"école" }}."""
 
 import datetime
+import re
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from documents import formats
 
@@ -30,3 +32,13 @@ def pluriel(count, singulier):
     """{{ 3|pluriel:"école" }} → "3 écoles"; {{ 2|pluriel:"titre émis,titres émis" }} for an irregular plural."""
     singulier, _, forme_plurielle = singulier.partition(",")
     return formats.pluriel(count, singulier, forme_plurielle or None)
+
+
+_TEXT_NODE = re.compile(r"(?<=>)[^<]+")
+
+
+@register.filter(is_safe=True)
+def insecables(html):
+    """{% filter insecables %}: formats.sans_coupure on the text of an HTML fragment, never inside its tags (class
+    names, ids). For the documents' bodies, which hold no <style> or <script>."""
+    return mark_safe(_TEXT_NODE.sub(lambda match: formats.sans_coupure(match.group()), str(html)))

@@ -3,8 +3,11 @@
 import datetime
 import io
 import re
+import subprocess
 from pathlib import Path
 
+import pikepdf
+from pikepdf.models.metadata import decode_pdf_date
 from pypdf import PdfReader
 
 from collectivites.models import Collectivite
@@ -75,3 +78,38 @@ def one_line(text: str) -> str:
 def frozen_bytes(convention) -> bytes:
     with convention.document.open("rb") as stored:
         return stored.read()
+
+
+def printed_text(pdf: bytes) -> list[str]:
+    """What a reader sees and prints, page by page, filled form fields included (poppler's pdftotext draws their
+    appearance as a PDF reader does; pypdf reads the page's own text only). Lines kept, runs of spaces collapsed."""
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return [re.sub(r" {2,}", " ", page) for page in text.decode().split("\f")[:-1]]
+
+
+def metadata_pairs(pdf: bytes) -> dict[str, tuple]:
+    """Each entry of the document information beside its XMP counterpart, as PDF/A wants them equal: producer,
+    keywords, title, creation and modification dates (compared as moments). Plus the raw XMP packet."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        info = {str(key): str(value) for key, value in document.docinfo.items()}
+        xmp = document.open_metadata()
+        pairs = {
+            "Producer": (info.get("/Producer"), xmp.get("pdf:Producer")),
+            "Keywords": (info.get("/Keywords"), xmp.get("pdf:Keywords")),
+            "Title": (info.get("/Title"), xmp.get("dc:title")),
+        }
+        for name, xmp_name in (("CreationDate", "xmp:CreateDate"), ("ModDate", "xmp:ModifyDate")):
+            pairs[name] = (
+                decode_pdf_date(info[f"/{name}"]) if f"/{name}" in info else None,
+                datetime.datetime.fromisoformat(xmp[xmp_name]) if xmp_name in xmp else None,
+            )
+        return pairs
+
+
+def metadata_disagreements(pdf: bytes) -> dict[str, tuple]:
+    return {name: pair for name, pair in metadata_pairs(pdf).items() if pair[0] != pair[1] or pair[0] is None}
+
+
+def xmp_packet(pdf: bytes) -> str:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return document.Root.Metadata.read_bytes().decode()

@@ -4,14 +4,19 @@ import datetime
 import io
 from decimal import Decimal
 
+import pikepdf
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 
 from collectivites.models import Collectivite
+from conventions.documents import convention_pdf
 from conventions.models import Convention
+from facturation.models import TitreDePerception
+from tests.conventions.pdf_support import printed_text
 
 PROJECT_APPS = {"collectivites", "ecoles", "conventions", "facturation"}
 
@@ -23,17 +28,39 @@ def counts():
 
 
 @pytest.fixture(scope="module")
-def demo_loaded(django_db_setup, django_db_blocker):
-    """Loads the demo once for this module (it renders ~30 PDFs), inside a transaction rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
+def demo_loaded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Loads the demo once for this module (it renders ~30 PDFs), inside a transaction rolled back at the end; its
+    files in a folder of the module's. Yields that folder."""
+    media = tmp_path_factory.mktemp("demo") / "media"
+    with django_db_blocker.unblock(), transaction.atomic(), override_settings(MEDIA_ROOT=media):
         call_command("load_demo", stdout=io.StringIO())
-        yield
+        yield media
         transaction.set_rollback(True)
 
 
 @pytest.fixture
-def demo(demo_loaded, db):
+def demo(demo_loaded, db, settings):
     """Each test runs in a savepoint inside the module's transaction, so what it changes is undone."""
+    settings.MEDIA_ROOT = demo_loaded
+
+
+def test_seed_convention_reads_its_date_of_signature(demo):
+    """The signed 2021-2022 Mouthoumet convention reads as the seed: « A Montpellier, le treize septembre 2021 »."""
+    convention = Convention.objects.get(annee__libelle="2021-2022", commune__code_insee="11260")
+    pdf = convention_pdf(convention)[2]
+    assert "A Montpellier, le treize septembre 2021" in "".join(printed_text(pdf))
+
+
+def test_carcassonne_agglos_titre_carries_the_chorus_pro_fields(demo):
+    """The demo shows a titre as Chorus Pro receives it: the debtor's SIRET, service code and engagement number,
+    printed and in the Factur-X XML."""
+    titre = TitreDePerception.objects.get(debiteur_nom="Carcassonne Agglo", annee_scolaire="2021-2022")
+    assert titre.debiteur_siret.startswith(titre.debiteur_siren) and len(titre.debiteur_siret) == 14
+    with titre.pdf.open("rb") as stored, pikepdf.open(io.BytesIO(stored.read())) as pdf:
+        xml = pdf.attachments["factur-x.xml"].get_file().read_bytes()
+    assert b"<ram:BuyerReference>DIR-FINANCES</ram:BuyerReference>" in xml
+    assert b"<ram:IssuerAssignedID>EJ-2021-000482</ram:IssuerAssignedID>" in xml
+    assert titre.debiteur_siret.encode() in xml
 
 
 def test_load_demo_twice_leaves_the_same_counts(demo):

@@ -7,6 +7,7 @@ import pytest
 from facturation.services import emettre_titre
 from tests.trust.conftest import autorite, certificat_academie  # noqa: F401 (the test PKI, for signed titres)
 
+from .en16931 import ReglesEN16931
 from .factories import convention_du_seed
 
 DATE_SEED = datetime.date(2022, 1, 10)
@@ -20,3 +21,9 @@ def convention_seed(db):
 @pytest.fixture
 def titre_seed(convention_seed):
     return emettre_titre(convention_seed, date_emission=DATE_SEED)
+
+
+@pytest.fixture(scope="session")
+def en16931():
+    """The EN 16931 rules, compiled once per test session."""
+    return ReglesEN16931()

@@ -147,11 +147,12 @@ def test_titre_page_says_an_unsigned_pdf_is_unsigned(client, agent_gestion, titr
 
 
 def test_titre_page_names_the_signer_of_a_signed_pdf(client, agent_gestion, certificat_academie):
-    """Issued with the académie's certificate: the page names the signer read from the PDF, and the day."""
+    """Issued with the académie's certificate: the page names the signer read from the PDF, the day, and the level
+    (PAdES B-B without a timestamp authority)."""
     titre = emettre_titre(convention_du_seed())
     client.force_login(agent_gestion)
     page = _page_du_titre(client, titre)
-    assert f"Signé électroniquement par Sophie Béjean le {date_longue(timezone.localdate())}" in page
+    assert f"Signé électroniquement par Sophie Béjean le {date_longue(timezone.localdate())} : PAdES B-B" in page
     assert "Non signé" not in page
 
 

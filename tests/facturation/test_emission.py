@@ -215,3 +215,20 @@ def test_billing_settings_validate_iban_and_bic():
     parametres.full_clean()
     assert (parametres.iban, parametres.bic) == ("FR7630001007941234567890185", "BDFEFRPPCCT")
     assert parametres.iban_affiche == "FR76 3000 1007 9412 3456 7890 185"
+
+
+@pytest.mark.parametrize(
+    "emission, echeance_attendue",
+    [
+        (datetime.date(2022, 10, 2), datetime.date(2022, 11, 2)),  # 1 November 2022, All Saints' Day: the next day
+        (datetime.date(2022, 3, 5), datetime.date(2022, 4, 4)),  # Monday 4 April, a working day: unchanged
+        (datetime.date(2022, 3, 3), datetime.date(2022, 4, 4)),  # Saturday 2 April: the Monday
+        (datetime.date(2022, 4, 15), datetime.date(2022, 5, 16)),  # Sunday 15 May: the Monday
+        (datetime.date(2021, 12, 14), datetime.date(2022, 1, 13)),  # across the new year, no holiday
+        (datetime.date(2022, 6, 14), datetime.date(2022, 7, 15)),  # Thursday 14 July, Bastille Day: the Friday
+    ],
+)
+def test_a_due_date_never_falls_on_a_weekend_or_a_public_holiday(emission, echeance_attendue):
+    """Thirty days after issue, moved to the next working day (article 642 of the code de procédure civile)."""
+    titre = emettre_titre(convention_a_facturer(), date_emission=emission)
+    assert titre.date_echeance == echeance_attendue

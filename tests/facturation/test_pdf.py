@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from facturation.pdf import PdfTitreAltere, pdf_stocke
 from facturation.services import annuler_titre, emettre_titre
+from tests.conventions.pdf_support import metadata_disagreements
 
 from .factories import convention_a_facturer, valid_siret
 
@@ -71,14 +72,19 @@ MENTIONS = [
     "IBAN : FR76 3000 1007 9412 3456 7890 185",
     "BIC : BDFEFRPPCCT",
     "Référence à rappeler 2022-000001",
-    # recourse, article 118 of décret n° 2012-1246
-    "article 118 du décret n° 2012-1246 du 7 novembre 2012",
-    "au comptable chargé du recouvrement",
-    "dans un délai de deux mois à compter de la notification du présent titre",
+    # recourse, articles 117 to 119 of décret n° 2012-1246 (since 2019) and L. 281 of the LPF
+    "Titre exécutoire émis en application de l'article L. 252 A du livre des procédures fiscales",
+    "articles 117 à 119 du décret n° 2012-1246 du 7 novembre 2012",
+    "vous devez, avant de saisir la juridiction compétente, adresser une réclamation",
+    "à l'ordonnateur qui a émis le titre (Académie de Montpellier, à l'adresse ci-dessus)",
+    "sous peine de nullité dans un délai de deux mois à compter de la notification du présent titre",
     "L'ordonnateur statue sur votre réclamation dans un délai de six mois",
     "À défaut de décision notifiée dans ce délai, la réclamation est considérée comme rejetée",
-    "saisir la juridiction compétente dans un délai de deux mois",
-    "Titre exécutoire",
+    "Vous pouvez ensuite saisir la juridiction compétente dans un délai de deux mois",
+    "au comptable chargé du recouvrement désigné ci-dessus dans un délai de deux mois à compter de la notification de "
+    "cet acte",
+    # not subject to VAT: no « TTC »
+    "1 école × 50,00 € = 50,00 € (participation de 50,00 € par école inscrite et par an). Non soumis à la TVA",
     "Page 1 / 1",
 ]
 
@@ -89,11 +95,51 @@ def test_seed_pdf_states_every_mention(titre_seed):
     assert [mention for mention in MENTIONS if mention not in texte] == []
 
 
+def test_seed_pdf_never_says_ttc_beside_not_subject_to_vat(titre_seed):
+    """The participation is not subject to VAT: the titre never speaks of an amount « TTC »."""
+    assert "TTC" not in _texte(_bytes(titre_seed))
+
+
 def test_seed_pdf_names_the_debtor_identifiers(titre_seed):
     """The debtor's SIREN is printed; the convention reference in full."""
     texte = _texte(_bytes(titre_seed))
     assert f"SIREN : {titre_seed.debiteur_siren}" in texte
     assert titre_seed.convention_reference in texte
+
+
+def _titre_chorus():
+    """A titre to a collectivité known to Chorus Pro: SIRET, service code and engagement number."""
+    convention = convention_a_facturer(nb_ecoles=2)
+    collectivite = convention.collectivite
+    collectivite.siret = valid_siret(collectivite.siren)
+    collectivite.code_service_chorus = "SERVICE-FIN"
+    collectivite.numero_engagement = "EJ-2022-42"
+    collectivite.save()
+    return emettre_titre(convention)
+
+
+TITRES = {
+    "normal": lambda titre_seed: titre_seed,
+    "annulation": lambda titre_seed: annuler_titre(titre_seed, "Erreur sur le débiteur"),
+    "chorus": lambda titre_seed: _titre_chorus(),
+}
+
+
+@pytest.mark.parametrize("kind", TITRES)
+def test_every_kind_of_titre_passes_the_en16931_rules(titre_seed, en16931, kind):
+    """The Factur-X XML of a normal titre, of a cancelling titre (credit note 381) and of a titre with the Chorus Pro
+    fields validates against the Factur-X XSD and breaks none of the fatal rules of EN 16931 (CEN's schematron)."""
+    xml = _xml(_bytes(TITRES[kind](titre_seed)))
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931")
+    assert en16931.fatal(xml) == []
+
+
+def test_the_en16931_rules_catch_a_broken_invoice(titre_seed, en16931):
+    """The validator is not silent: an amount due that is not the total breaks BR-CO-16."""
+    xml = _xml(_bytes(titre_seed)).replace(
+        b"<ram:DuePayableAmount>50.00</ram:DuePayableAmount>", b"<ram:DuePayableAmount>0.00</ram:DuePayableAmount>"
+    )
+    assert [rule.split(":")[0] for rule in en16931.fatal(xml)] == ["BR-CO-16"]
 
 
 def test_embedded_xml_validates_and_totals_the_titre(titre_seed):
@@ -119,20 +165,23 @@ def test_pdf_is_pdfa3_with_factur_x_metadata(titre_seed):
         assert meta["{urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#}ConformanceLevel"] == "EN 16931"
 
 
+def test_document_information_and_xmp_agree(titre_seed):
+    """Producer, keywords, title and dates read the same in the document information and the XMP (PDF/A), and the
+    keywords name the titre."""
+    pdf = _bytes(titre_seed)
+    assert metadata_disagreements(pdf) == {}
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert titre_seed.numero in str(document.docinfo["/Keywords"])
+        assert document.open_metadata()["pdf:Producer"].startswith("pyHanko")
+
+
 def test_chorus_fields_reach_the_xml():
     """With SIRET, service code and engagement number, the XML identifies the buyer as Chorus Pro expects."""
-    convention = convention_a_facturer(nb_ecoles=2)
-    collectivite = convention.collectivite
-    collectivite.siret = valid_siret(collectivite.siren)
-    collectivite.code_service_chorus = "SERVICE-FIN"
-    collectivite.numero_engagement = "EJ-2022-42"
-    collectivite.save()
-    titre = emettre_titre(convention)
+    titre = _titre_chorus()
     xml = _xml(_bytes(titre))
-    assert xml_check_xsd(xml, flavor="factur-x", level="en16931")
     assert _un(xml, "//ram:BuyerReference") == "SERVICE-FIN"
     assert _un(xml, "//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID") == "EJ-2022-42"
-    assert _un(xml, "//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID") == collectivite.siret
+    assert _un(xml, "//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID") == titre.debiteur_siret
     assert Decimal(_un(xml, "//ram:GrandTotalAmount")) == Decimal("100.00")
     texte = _texte(_bytes(titre))
     assert "Code service Chorus Pro : SERVICE-FIN" in texte

@@ -1,7 +1,7 @@
 """A test certificate authority made with `cryptography`: a root, and signer certificates written as PKCS#12."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -9,7 +9,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import UniformResourceIdentifier
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 PASSPHRASE = b"phrase-de-passe-de-test"
 
@@ -26,10 +27,13 @@ def _name(common_name: str, organisation: str) -> x509.Name:
 
 @dataclass
 class Autorite:
-    """A root CA that issues signer certificates."""
+    """A root CA that issues signer certificates. With `services_url` (tests/trust/services.py), the certificates
+    it issues name its OCSP responder and its CRL there, as a real CA's do."""
 
     key: ec.EllipticCurvePrivateKey
     cert: x509.Certificate
+    services_url: str = ""
+    issued: dict = field(default_factory=dict)
 
     @classmethod
     def creer(cls, nom: str = "AC racine de test ENT-école") -> "Autorite":
@@ -56,10 +60,12 @@ class Autorite:
         """The root as pyHanko's validation takes it."""
         return asn1_x509.Certificate.load(self.cert.public_bytes(serialization.Encoding.DER))
 
-    def signataire(self, nom: str, organisation: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-        key = ec.generate_private_key(ec.SECP256R1())
+    def signataire(
+        self, nom: str, organisation: str, usage=ExtendedKeyUsageOID.EMAIL_PROTECTION, key=None
+    ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        key = key or ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
-        cert = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(_name(nom, organisation))
             .issuer_name(self.cert.subject)
@@ -70,9 +76,27 @@ class Autorite:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .sign(self.key, hashes.SHA256())
+            # A timestamping certificate must say so, alone and critically (RFC 3161, 2.3).
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=usage == ExtendedKeyUsageOID.TIME_STAMPING)
         )
+        if self.services_url:
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.OCSP, UniformResourceIdentifier(f"{self.services_url}/ocsp")
+                        )
+                    ]
+                ),
+                critical=False,
+            ).add_extension(
+                x509.CRLDistributionPoints(
+                    [x509.DistributionPoint([UniformResourceIdentifier(f"{self.services_url}/crl")], None, None, None)]
+                ),
+                critical=False,
+            )
+        cert = builder.sign(self.key, hashes.SHA256())
+        self.issued[cert.serial_number] = cert
         return key, cert
 
     def pkcs12(self, path: Path, nom: str, organisation: str, passphrase: bytes = PASSPHRASE) -> Path:

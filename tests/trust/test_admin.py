@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conventions.services import deposer_exemplaire_signe
+from conventions.services import deposer_exemplaire_signe, enregistrer_signature
 from tests.factories import UserFactory
 
 from .conftest import envoye, signer_comme_collectivite
@@ -38,3 +38,22 @@ def test_change_page_shows_the_signer_of_the_deposited_copy(agent, envoyee, sign
     page = agent.get(reverse("admin:conventions_convention_change", args=[envoyee.pk])).content.decode()
     assert "Signé numériquement et conforme" in page
     assert "Agathe Ménard" in page
+
+
+@pytest.mark.parametrize(
+    "avec_certificat, attendu",
+    [
+        (True, "Convention signée électroniquement par l'académie : PAdES B-B (vérifiable tant que le certificat"),
+        (False, "Copie datée par le rectorat, sans signature électronique de l'académie."),
+    ],
+)
+def test_change_page_shows_the_level_of_the_academies_signature(agent, envoyee, request, avec_certificat, attendu):
+    """Once signed, the convention's page says how the académie signed: the PAdES level read from the stored copy
+    (B-B without a timestamp authority), or a dated copy without electronic signature."""
+    if avec_certificat:
+        request.getfixturevalue("certificat_academie")
+    else:
+        request.getfixturevalue("settings").SIGNATURE_PKCS12_PATH = ""
+    enregistrer_signature(envoyee, envoyee.date_envoi.date(), "Montpellier")
+    page = agent.get(reverse("admin:conventions_convention_change", args=[envoyee.pk])).content.decode()
+    assert attendu.replace("'", "&#x27;") in page

@@ -1,5 +1,6 @@
 """The académie's PAdES signatures: the convention's countersignature and each titre at issue, valid and PDF/A."""
 
+import datetime
 import io
 
 import pikepdf
@@ -13,8 +14,10 @@ from pyhanko_certvalidator import ValidationContext
 from conventions.documents import convention_pdf
 from conventions.models import StatutExemplaire
 from conventions.services import deposer_exemplaire_signe, enregistrer_signature
+from documents.formats import date_en_lettres
 from documents.signatures import certificat_configure
 from facturation.services import annuler_titre, emettre_titre
+from tests.conventions.pdf_support import metadata_disagreements, printed_text, xmp_packet
 from tests.facturation.factories import convention_du_seed
 
 from .conftest import envoye, signer_comme_collectivite
@@ -62,8 +65,10 @@ def test_countersignature_keeps_the_collectivites_signature(
         "Signature academie": (True, True, True, "Sophie Béjean"),
     }
     assert signatures(final, autorite.racine)["Signature collectivite"][2] is False, "racine inconnue : non approuvée"
-    assert pdfa(final) == ("3", "B")
+    assert pdfa(final) == ("3", "A")
+    assert metadata_disagreements(final) == {}
     assert convention_pdf(convention)[2] == final
+    assert f"A Montpellier, le {date_en_lettres(convention.date_signature)}" in "".join(printed_text(final))
 
 
 def test_a_scan_gets_the_signature_on_the_frozen_pdf(envoyee, certificat_academie, autorite):
@@ -75,16 +80,20 @@ def test_a_scan_gets_the_signature_on_the_frozen_pdf(envoyee, certificat_academi
         final = stored.read()
     assert final.startswith(envoye(convention))
     assert signatures(final, autorite.racine) == {"Signature academie": (True, True, True, "Sophie Béjean")}
-    assert pdfa(final) == ("3", "B")
+    assert pdfa(final) == ("3", "A")
 
 
-def test_without_a_certificate_documents_are_unsigned(envoyee, settings):
-    """No certificate configured: the signature is recorded, no file is signed, the download is the sent PDF."""
+def test_without_a_certificate_the_dated_copy_is_unsigned(envoyee, settings):
+    """No certificate configured: the signature is recorded and the copy of both parties is the sent PDF with the
+    date of signature filled in, as an incremental update without any electronic signature."""
     settings.SIGNATURE_PKCS12_PATH = ""
     assert not certificat_configure()
-    convention = enregistrer_signature(envoyee, envoyee.date_envoi.date(), "Montpellier")
-    assert not convention.document_signe and convention.document_signe_sha256 == ""
-    assert convention_pdf(convention)[2] == envoye(convention)
+    convention = enregistrer_signature(envoyee, datetime.date(2021, 9, 13), "Montpellier")
+    final = convention_pdf(convention)[2]
+    assert final.startswith(envoye(convention)) and final != envoye(convention)
+    assert signatures(final) == {}
+    assert "A Montpellier, le treize septembre 2021" in "".join(printed_text(final))
+    assert pdfa(final) == ("3", "A")
     assert "sans signature électronique" in convention.history.first().history_change_reason
 
 
@@ -97,7 +106,10 @@ def test_each_titre_is_signed_at_issue(db, certificat_academie, autorite):
         with document.pdf.open("rb") as stored:
             pdf = stored.read()
         assert signatures(pdf, autorite.racine) == {"Signature ordonnateur": (True, True, True, "Sophie Béjean")}
-        assert pdfa(pdf) == ("3", "B")
+        assert pdfa(pdf) == ("3", "A")
+        # The signature wrote the XMP again: the Factur-X properties keep their prefix, and both metadata agree.
+        assert 'fx:ConformanceLevel="EN 16931"' in xmp_packet(pdf) and "ns0:" not in xmp_packet(pdf)
+        assert metadata_disagreements(pdf) == {}
         filename, xml = get_xml_from_pdf(pdf, check_xsd=False)
         assert filename == "factur-x.xml" and document.numero.encode() in xml
 

@@ -6,6 +6,7 @@ import subprocess
 
 import pikepdf
 import pytest
+import segno
 import zxingcpp
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,7 +18,7 @@ from conventions.services import (
     envoyer_pour_signature,
     revenir_en_brouillon,
 )
-from documents.verification import affiche, nouveau_code, url_verification
+from documents.verification import QUIET_ZONE, affiche, nouveau_code, url_verification
 from facturation.services import annuler_titre, emettre_titre
 from tests.conventions.pdf_support import pages_text
 from tests.factories import ConventionFactory
@@ -100,6 +101,40 @@ def test_every_page_has_a_qr_code_that_scans_to_its_verification(emis, tmp_path)
         pages = qr_codes(lire(fichier), tmp_path / key)
         assert pages, key
         assert pages == [[url_verification(emis[key].code_verification)]] * len(pages), key
+
+
+def test_the_qr_code_has_its_quiet_zone(emis, tmp_path):
+    """Printed at 150 dpi, the QR code read back has four white modules on each side (ISO/IEC 18004), whatever
+    the footer's text beside it."""
+    (tmp_path / "document.pdf").write_bytes(lire(emis["titre"].pdf))
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", "-png", "-f", "1", "-l", "1", "document.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+    )
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+    (code,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    corners = [code.position.top_left, code.position.top_right, code.position.bottom_left, code.position.bottom_right]
+    left, right = min(p.x for p in corners), max(p.x for p in corners)
+    top, bottom = min(p.y for p in corners), max(p.y for p in corners)
+    modules = segno.make_qr(url_verification(emis["titre"].code_verification), error="m").symbol_size(border=0)[0]
+    zone = round(QUIET_ZONE * (right - left + 1) / modules) - 1  # a pixel less: the edge may be anti-aliased
+    ring = [
+        (x, y)
+        for x in range(left - zone, right + zone + 1)
+        for y in range(top - zone, bottom + zone + 1)
+        if not (left - 1 <= x <= right + 1 and top - 1 <= y <= bottom + 1)
+    ]
+    assert zone >= 6, "module de moins d'un pixel et demi à 150 dpi"
+    assert [p for p in ring if image.getpixel(p) < 200] == [], "zone de silence non blanche autour du QR code"
+    # The quiet zone is the image's own (one pixel a module), not the chance of the page around it.
+    with pikepdf.open(io.BytesIO(lire(emis["titre"].pdf))) as pdf:
+        (stream,) = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"]
+        embedded = pikepdf.PdfImage(stream).as_pil_image().convert("L")
+    assert embedded.size == (modules + 2 * QUIET_ZONE,) * 2
+    side = embedded.size[0]
+    border = [(x, y) for x in range(side) for y in range(side) if min(x, y, side - 1 - x, side - 1 - y) < QUIET_ZONE]
+    assert all(embedded.getpixel(p) == 255 for p in border)
 
 
 def test_the_qr_code_is_one_image_never_interpolated(emis):
