@@ -41,7 +41,7 @@ PENDING = {
     "collectivites/imports.py:29 names 'ecoles.importers.importer_ecoles'",
     "collectivites/imports.py:34 names 'ecoles.add_ecole'",
     "collectivites/imports.py:34 names 'ecoles.change_ecole'",
-    "collectivites/models.py:340 names 'ecoles'",
+    "collectivites/models.py:347 names 'ecoles'",
 }
 
 
