@@ -3,11 +3,8 @@
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
-from django.urls import reverse
-
 from conventions.models import Convention, Notification
-from conventions.notifications import notifier
+from conventions.notifications import lien_portail, notifier
 from documents.formats import date_longue, euros
 
 from .models import TitreDePerception
@@ -40,8 +37,9 @@ def notifier_titre_emis(
 
 
 def lien_titre(titre: TitreDePerception) -> str:
-    """Where the portal shows the titre, with its payments and how to pay: the « titre émis » e-mail leads there."""
-    return settings.SITE_URL + reverse("facturation:titres") + f"#titre-{titre.numero}"
+    """The titre on its convention's portal page, with its payments and how to pay: the « titre émis » e-mail leads
+    there."""
+    return f"{lien_portail(titre.convention)}#titre-{titre.numero}"
 
 
 def annoncer_titre(titre: TitreDePerception) -> Notification | None:

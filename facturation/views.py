@@ -4,43 +4,22 @@ Titres come from `TitreDePerception.objects.for_user(user)`: another collectivit
 """
 
 import io
-from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 
 from collectivites.views import compte_portail
 
-from .models import Paiement, TitreDePerception
+from .models import TitreDePerception
 from .pdf import pdf_stocke
+from .sections import dus, titres_du_portail
 
 
 @compte_portail
 def titres(request):
     """Each titre with its state, its payments and how to pay it (the account frozen on it), and what is owed."""
-    titres = list(
-        TitreDePerception.objects.for_user(request.user)
-        .avec_paiements()
-        .select_related("annule")
-        .prefetch_related(Prefetch("paiements", queryset=Paiement.objects.order_by("date", "pk")))
-        .only(
-            "numero",
-            "montant",
-            "date_emission",
-            "date_echeance",
-            "convention_id",
-            "convention_reference",
-            "annule__numero",
-            "titulaire_compte",
-            "iban",
-            "bic",
-        )
-        .order_by("-date_emission", "-numero")
-    )
-    du = sum((titre.reste_a_payer for titre in titres), Decimal("0.00"))
-    en_retard = sum((titre.reste_a_payer for titre in titres if titre.est_en_retard()), Decimal("0.00"))
-    context = {"titres": titres, "du": du, "en_retard": en_retard, "title": "Titres de perception"}
+    titres = list(titres_du_portail(request.user))
+    context = {"titres": titres, **dus(titres), "title": "Titres de perception"}
     return render(request, "facturation/portail/titres.html", context)
 
 
