@@ -1,12 +1,12 @@
 """The rectorat's journeys and the public one in a real Chromium: a « Gestion ENT » agent confirms a signature from
 the convention's page, a « Finances » agent sends the reminders of overdue titres, anyone checks a document. Each
-page visited is checked by axe-core (WCAG 2.1 AA) at 1280 and 390 px and kept as a screenshot in test-artifacts/."""
+page visited is checked by axe-core (WCAG 2.1 AA) at 1280 and 390 px and kept as a screenshot in test-artifacts/
+(tests/browser/parcours.py)."""
 
 import datetime
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from tests.factories import ConventionFactory, UserFactory
 from tests.facturation.factories import TitreDePerceptionFactory
 from tests.portal.conftest import upload
 
-from .conftest import ARTIFACTS
+from .parcours import Parcours
 
 # The groups are put back: a browser test before these flushed them (transactional tests empty every table).
 pytestmark = [
@@ -29,26 +29,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("groupes_du_rectorat"),
 ]
-
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-LARGEURS = (1280, 390)
-
-
-class Parcours:
-    """Checks each page of a journey at both widths (axe) and keeps its screenshots."""
-
-    def __init__(self, page, role: str):
-        self.page, self.role, self.violations = page, role, []
-        ARTIFACTS.mkdir(exist_ok=True)
-
-    def etape(self, nom: str) -> None:
-        for largeur in LARGEURS:
-            self.page.set_viewport_size({"width": largeur, "height": 900})
-            self.page.screenshot(path=str(ARTIFACTS / f"parcours-{self.role}-{nom}-{largeur}.png"), full_page=True)
-            resultats = Axe().run(self.page, options=WCAG_21_AA)
-            if resultats.violations_count:
-                self.violations.append(f"{nom} ({largeur} px) : {resultats.generate_report()}")
-        self.page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _connexion_admin(page, email: str) -> None:
