@@ -47,6 +47,7 @@ quality:
 	DEBUG=True $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=False SECRET_KEY=check-deploy-$$(date +%s)-a-long-and-random-enough-secret-value-for-django \
 		ALLOWED_HOSTS=conventions.ac-montpellier.fr SITE_URL=https://conventions.ac-montpellier.fr \
+		SECURITY_CONTACT=mailto:rssi@ac-montpellier.fr \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 pytest:

@@ -12,7 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import services
 from .admin_imports import ImportEnArrierePlanMixin, ImportForm
 from .forms import InvitationAdminForm
-from .models import Collectivite, Commune, Contact, ImportFichier, Invitation, User
+from .models import Adhesion, Collectivite, Commune, Contact, ImportFichier, Invitation, User
 
 
 class CommuneInline(admin.TabularInline):
@@ -27,6 +27,24 @@ class CommuneInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class AdhesionInline(admin.TabularInline):
+    """The dated composition, as the EPCI imports recorded it: what each school year's conventions read."""
+
+    model = Adhesion
+    fk_name = "groupement"
+    fields = ["commune", "date_debut", "date_fin"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "composition datée (imports des EPCI)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("commune")
 
 
 class ContactInline(admin.TabularInline):
@@ -81,7 +99,7 @@ class CollectiviteAdmin(SimpleHistoryAdmin):
         ),
         ("Notes", {"fields": ["notes"]}),
     ]
-    inlines = [CommuneInline, ContactInline, CompteInline]
+    inlines = [CommuneInline, AdhesionInline, ContactInline, CompteInline]
 
 
 @admin.register(Commune)

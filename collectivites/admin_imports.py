@@ -12,22 +12,16 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from documents.texte import ChampsTexteProteges
+from jobs.admin import TypeFilter, type_
+from jobs.tabular import FichierIllisible
+
 from . import imports
-from .importers import FichierIllisible, departement_filtre
+from .codes import departement_filtre
 from .models import ImportFichier
 
 # Seconds between two refreshes of a run's page while it waits or runs.
 RAFRAICHISSEMENT = 2
-
-# Where each kind's pages lead back to: its records' list and its upload page (URL names, not imports).
-PAGES = {
-    ImportFichier.Type.ECOLES: ("admin:ecoles_ecole_changelist", "admin:ecoles_ecole_importer", "Retour aux écoles"),
-    ImportFichier.Type.COMMUNES: (
-        "admin:collectivites_commune_changelist",
-        "admin:collectivites_commune_importer",
-        "Retour aux communes",
-    ),
-}
 
 
 def option_valide(verifier, valeur: str) -> str:
@@ -40,7 +34,7 @@ def option_valide(verifier, valeur: str) -> str:
         raise forms.ValidationError(str(error)) from None
 
 
-class ImportForm(forms.Form):
+class ImportForm(ChampsTexteProteges, forms.Form):
     """The options every import shares; a kind adds its own (the académie of the schools)."""
 
     fichier = forms.FileField(label="Fichier CSV", help_text="Séparateur « ; » ou « , », encodé en UTF-8.")
@@ -111,8 +105,8 @@ class ImportEnArrierePlanMixin:
 class ImportFichierAdmin(admin.ModelAdmin):
     """The runs, read-only: they are started from the upload page of their kind, never typed in."""
 
-    list_display = ["__str__", "etat", "cree_le", "type", "lance_par"]
-    list_filter = ["type", "etat", "simulation"]
+    list_display = ["__str__", "etat", "cree_le", type_, "lance_par"]
+    list_filter = [TypeFilter, "etat", "simulation"]
     list_select_related = ["lance_par"]
     search_fields = ["nom_fichier"]
     date_hierarchy = "cree_le"
@@ -152,7 +146,7 @@ class ImportFichierAdmin(admin.ModelAdmin):
             raise PermissionDenied
         # The queryset holds only the kinds this user may follow: another kind's run is a 404.
         import_ = get_object_or_404(self.get_queryset(request).select_related("apercu"), pk=object_id)
-        liste, depot, retour = PAGES[import_.type]
+        format_ = imports.FORMATS[import_.type]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -162,9 +156,9 @@ class ImportFichierAdmin(admin.ModelAdmin):
             "confirmation": ImportFichier.objects.filter(apercu=import_).first(),
             "peut_confirmer": imports.est_confirmable(import_) and imports.peut_importer(request.user, import_.type),
             "rafraichissement": None if import_.est_fini else RAFRAICHISSEMENT,
-            "url_liste": reverse(liste),
-            "url_depot": reverse(depot),
-            "libelle_retour": retour,
+            "url_liste": reverse(format_.url_liste),
+            "url_depot": reverse(format_.url_depot),
+            "libelle_retour": format_.libelle_retour,
         }
         return TemplateResponse(request, "admin/collectivites/importfichier/suivi.html", context)
 

@@ -3,6 +3,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from dsfr.forms import DsfrBaseForm
 from dsfr.utils import dsfr_input_class_attr
 
+from documents.texte import proteger_le_formulaire
+
 from . import services
 from .models import Contact, Invitation
 
@@ -17,6 +19,7 @@ class DsfrForm(DsfrBaseForm):
     def __init__(self, *args, **kwargs):
         super(DsfrBaseForm, self).__init__(*args, **kwargs)
         self.preparer_champs()
+        proteger_le_formulaire(self)  # after preparer_champs: the message names the field by its final label
         for visible in self.visible_fields():
             dsfr_input_class_attr(visible)
 

@@ -9,6 +9,7 @@ transaction for the whole file, rolled back when a row is rejected, so that a ba
 
 import logging
 import uuid
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -16,24 +17,40 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .importers import FichierIllisible, RapportImport
+from jobs import runner
+from jobs.tabular import FichierIllisible, RapportImport
+
 from .models import ImportFichier
 
 logger = logging.getLogger(__name__)
 
-Type = ImportFichier.Type
 Etat = ImportFichier.Etat
+TACHE = "collectivites.tasks.executer_import"
 
-# The importer of each kind, by import path: `ecoles` depends on us, so its importer is named, never imported here.
-IMPORTEURS = {
-    Type.ECOLES: "ecoles.importers.importer_ecoles",
-    Type.COMMUNES: "collectivites.importers.importer_communes",
-}
-# What a user needs to import each kind: the rights on the records the import creates and changes.
-DROITS = {
-    Type.ECOLES: ("ecoles.add_ecole", "ecoles.change_ecole"),
-    Type.COMMUNES: ("collectivites.add_commune", "collectivites.change_commune", "collectivites.add_collectivite"),
-}
+
+@dataclass(frozen=True)
+class FormatImport:
+    """A kind of file an agent may import from the admin. The app owning the records registers it
+    (`enregistrer_format`, from its AppConfig.ready()): collectivites knows nothing of the schools."""
+
+    type: str
+    libelle: str
+    # The importer, by import path: the command line's own function (file, nom_fichier, simulation, utilisateur, …).
+    importeur: str
+    # What a user needs to import it: the rights on the records the import creates and changes.
+    droits: tuple[str, ...]
+    # Where its pages lead back to: its records' list and its upload page (URL names), and the link's text.
+    url_liste: str
+    url_depot: str
+    libelle_retour: str
+
+
+FORMATS: dict[str, FormatImport] = {}
+
+
+def enregistrer_format(format_: FormatImport) -> None:
+    FORMATS[format_.type] = format_
+    ImportFichier.ajouter_type(format_.type, format_.libelle)
 
 
 class ImportImpossible(Exception):
@@ -41,11 +58,11 @@ class ImportImpossible(Exception):
 
 
 def peut_importer(user, type_: str) -> bool:
-    return user.is_active and user.is_staff and user.has_perms(DROITS[type_])
+    return user.is_active and user.is_staff and user.has_perms(FORMATS[type_].droits)
 
 
 def types_permis(user) -> list[str]:
-    return [type_ for type_ in Type.values if peut_importer(user, type_)]
+    return [type_ for type_ in FORMATS if peut_importer(user, type_)]
 
 
 def rapport(import_: ImportFichier) -> RapportImport | None:
@@ -103,9 +120,7 @@ def confirmer(apercu: ImportFichier, user) -> ImportFichier:
 
 
 def mettre_en_file(import_id: int) -> None:
-    from .tasks import executer_import  # the task module imports this one
-
-    executer_import.delay(import_id)
+    runner.mettre_en_file(TACHE, [import_id])
 
 
 def executer(import_id: int) -> ImportFichier | None:
@@ -116,11 +131,8 @@ def executer(import_id: int) -> ImportFichier | None:
         # Locked for the whole import: a second delivery of the message finds the row taken and leaves. A worker lost
         # mid-import releases it with its connection, and the redelivered message runs the import again from the start
         # (the lost run's transaction was rolled back).
-        import_ = (
-            ImportFichier.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("lance_par")
-            .filter(pk=import_id, etat=Etat.EN_COURS)
-            .first()
+        import_ = runner.reserver(
+            ImportFichier.objects.select_related("lance_par").filter(etat=Etat.EN_COURS), import_id
         )
         if import_ is None:
             return None
@@ -146,11 +158,7 @@ def executer(import_id: int) -> ImportFichier | None:
 def _commencer(import_id: int) -> bool:
     """Marks the run « en cours » in its own transaction, so that its page shows it while the import runs."""
     with transaction.atomic():
-        import_ = (
-            ImportFichier.objects.select_for_update(skip_locked=True)
-            .filter(pk=import_id, etat__in=[Etat.EN_ATTENTE, Etat.EN_COURS])
-            .first()
-        )
+        import_ = runner.reserver(ImportFichier.objects.filter(etat__in=[Etat.EN_ATTENTE, Etat.EN_COURS]), import_id)
         if import_ is None:
             return False
         import_.etat = Etat.EN_COURS
@@ -160,7 +168,7 @@ def _commencer(import_id: int) -> bool:
 
 
 def _importer(import_: ImportFichier) -> RapportImport:
-    importer = import_string(IMPORTEURS[import_.type])
+    importer = import_string(FORMATS[import_.type].importeur)
     try:
         fichier = import_.fichier.open("rb")
     except OSError as exc:
@@ -183,3 +191,16 @@ def _finir(import_: ImportFichier, etat: str, resultat: RapportImport | None = N
     import_.erreur = erreur
     import_.termine_le = timezone.now()
     import_.save(update_fields=["etat", "rapport", "erreur", "termine_le"])
+
+
+enregistrer_format(
+    FormatImport(
+        type=ImportFichier.Type.COMMUNES,
+        libelle=ImportFichier.Type.COMMUNES.label,
+        importeur="collectivites.importers.importer_communes",
+        droits=("collectivites.add_commune", "collectivites.change_commune", "collectivites.add_collectivite"),
+        url_liste="admin:collectivites_commune_changelist",
+        url_depot="admin:collectivites_commune_importer",
+        libelle_retour="Retour aux communes",
+    )
+)

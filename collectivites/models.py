@@ -1,9 +1,13 @@
+import datetime
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from jobs.models import TypeEnregistre
 
 from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
 
@@ -95,11 +99,14 @@ class Collectivite(models.Model):
         """ "Monsieur André HERNANDEZ", as the convention names the representative."""
         return f"{self.representant_civilite} {self.representant_prenom} {self.representant_nom.upper()}"
 
-    def communes_couvertes(self):
-        """The communes whose schools this collectivité may register."""
-        if self.est_groupement:
-            return Commune.objects.filter(groupement=self)
-        return Commune.objects.filter(pk=self.commune_id)
+    def communes_couvertes(self, au: datetime.date | None = None):
+        """The communes whose schools this collectivité may register; for a grouping, its members on the date `au`
+        when its composition is dated (Adhesion), else today's."""
+        if not self.est_groupement:
+            return Commune.objects.filter(pk=self.commune_id)
+        if au is not None and self.adhesions.exists():
+            return Commune.objects.filter(pk__in=self.adhesions.au(au).values("commune"))
+        return Commune.objects.filter(groupement=self)
 
 
 class Commune(models.Model):
@@ -149,6 +156,48 @@ class Commune(models.Model):
         while commune.remplacee_par_id is not None:
             commune = commune.remplacee_par
         return commune
+
+
+class AdhesionQuerySet(models.QuerySet):
+    def au(self, date: datetime.date):
+        return self.filter(models.Q(date_fin__isnull=True) | models.Q(date_fin__gt=date), date_debut__lte=date)
+
+
+class Adhesion(models.Model):
+    """A commune's membership of a grouping, dated: the composition of an EPCI changes from one year to the next,
+    and a convention lists the members of its own school year. Recorded by the EPCI import."""
+
+    groupement = models.ForeignKey(
+        Collectivite, verbose_name="groupement", on_delete=models.CASCADE, related_name="adhesions"
+    )
+    commune = models.ForeignKey(Commune, verbose_name="commune", on_delete=models.CASCADE, related_name="adhesions")
+    date_debut = models.DateField("membre depuis le")
+    date_fin = models.DateField("membre jusqu'au (exclu)", null=True, blank=True)
+
+    objects = AdhesionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "adhésion à un groupement"
+        verbose_name_plural = "adhésions aux groupements"
+        ordering = ["commune", "date_debut"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(date_fin__isnull=True) | models.Q(date_fin__gt=models.F("date_debut")),
+                name="adhesion_dates_ordonnees",
+            ),
+            # One open membership per commune at a time.
+            models.UniqueConstraint(
+                fields=["commune"], condition=models.Q(date_fin__isnull=True), name="adhesion_ouverte_unique"
+            ),
+        ]
+
+    def __str__(self):
+        fin = f" au {self.date_fin:%d/%m/%Y}" if self.date_fin else ""
+        return f"{self.commune} dans {self.groupement} du {self.date_debut:%d/%m/%Y}{fin}"
+
+    def en_vigueur(self, date: datetime.date) -> bool:
+        """AdhesionQuerySet.au for rows already in hand (prefetched for a batch of documents)."""
+        return self.date_debut <= date and (self.date_fin is None or self.date_fin > date)
 
 
 class UserManager(BaseUserManager):
@@ -335,17 +384,19 @@ class ImportFichierQuerySet(models.QuerySet):
         return self.filter(etat__in=[ImportFichier.Etat.EN_ATTENTE, ImportFichier.Etat.EN_COURS])
 
 
-class ImportFichier(models.Model):
+class ImportFichier(TypeEnregistre, models.Model):
     """One run of a reference-data import (schools, communes) from a file uploaded in the admin, on a Celery worker.
 
     The file lives in the default storage, so that a worker on another machine reads it; it is kept as the record of
     what was imported. A preview (`simulation`) writes nothing; confirming it starts a second run on the same file.
-    The report is the importer's own (`collectivites.importers.RapportImport`), stored as JSON.
+    The report is the importer's own (`jobs.tabular.RapportImport`), stored as JSON.
     """
 
     class Type(models.TextChoices):
-        ECOLES = "ecoles", "Écoles (données du ministère)"
         COMMUNES = "communes", "Communes et groupements (INSEE)"
+
+    # The kinds of files: collectivites' own; an app above adds its own (collectivites.imports.enregistrer_format).
+    LIBELLES = dict(Type.choices)
 
     class Etat(models.TextChoices):
         EN_ATTENTE = "en_attente", "En attente"
@@ -353,7 +404,7 @@ class ImportFichier(models.Model):
         TERMINE = "termine", "Terminé"
         ECHEC = "echec", "Échec"
 
-    type = models.CharField("type", max_length=20, choices=Type.choices)
+    type = models.CharField("type", max_length=20)
     fichier = models.FileField("fichier", upload_to="imports/%Y/%m/", max_length=250)
     nom_fichier = models.CharField("nom du fichier déposé", max_length=200)
     options = models.JSONField("options", default=dict, blank=True)

@@ -17,18 +17,19 @@ from dataclasses import dataclass
 
 from django.dispatch import Signal
 
-from .importers import (
+from jobs.tabular import (
     Colonne,
     Contexte,
     ErreurChamp,
     Erreurs,
-    code_insee,
     creer_avec_historique,
     date_iso,
     lignes_valides,
     normaliser_valeur,
     texte,
 )
+
+from .codes import code_insee
 from .models import Collectivite, Commune
 from .validators import departement_of
 

@@ -58,6 +58,8 @@ ALLOWED_HOSTS = _env(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1
 CSRF_TRUSTED_ORIGINS = _env(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute address of the portal, used in e-mails and in documents (no request there to build it from).
 SITE_URL = _env(env.str, "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where to report a vulnerability (RFC 9116, /.well-known/security.txt): "mailto:…" or "https://…".
+SECURITY_CONTACT = _env(env.str, "SECURITY_CONTACT", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     # From the bottom of the dependency chain to its top (docs/architecture.md).
+    "jobs",
     "documents",
     "collectivites",
     "ecoles",

@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from portail import views_verification
+from portail import views, views_verification
 
 admin.site.site_header = "ENT-école — conventions de partenariat"
 admin.site.site_title = "ENT-école conventions"
@@ -20,6 +20,7 @@ urlpatterns = [
     path(PORTAIL_PREFIX, include("portail.urls")),
     # Public, outside the portal: anyone holding a document checks it there (the QR codes of the PDFs lead there).
     path("verifier/", views_verification.verifier, name="verification"),
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
 ]
 # Media (frozen PDFs, signed copies, titres) are never served by URL, not even with DEBUG: each download goes
 # through a view that checks who asks (the portal's scoped querysets, the admin's permissions).

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from documents.formats import pluriel
+from documents.texte import ChampsTexteProteges
+from jobs.admin import TypeFilter, type_
 
 from .admin_confirmation import est_confirmee, page
 from .admin_pdf import confirmation_envoi, trier_pour_envoi
@@ -66,7 +68,7 @@ def envoyer_en_arriere_plan(modeladmin, request, queryset):
 # --- « Préparer l'année » on school years ---
 
 
-class PreparationForm(forms.Form):
+class PreparationForm(ChampsTexteProteges, forms.Form):
     libelle = forms.CharField(label="Année à préparer", max_length=9, help_text="Par exemple 2022-2023")
     tarif_par_ecole = forms.DecimalField(label="Participation par école (€ TTC)", max_digits=8, decimal_places=2)
     signataire_prenom = forms.CharField(label="Prénom du signataire de l'académie", max_length=100)
@@ -109,24 +111,6 @@ def preparer_annee(modeladmin, request, queryset):
 
 
 # --- The batches: list, progress, retry, and the follow-up of a year ---
-
-
-class TypeFilter(admin.SimpleListFilter):
-    """The types by their labels, registered ones included (TypeEnregistre.LIBELLES)."""
-
-    title = "type"
-    parameter_name = "type"
-
-    def lookups(self, request, model_admin):
-        return sorted(model_admin.model.LIBELLES.items(), key=lambda item: item[1])
-
-    def queryset(self, request, queryset):
-        return queryset.filter(type=self.value()) if self.value() else queryset
-
-
-@admin.display(description="type", ordering="type")
-def type_(obj):
-    return obj.libelle_type
 
 
 @admin.register(Traitement)

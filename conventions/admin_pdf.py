@@ -18,6 +18,7 @@ from django.utils.html import format_html
 
 from collectivites.destinataires import destinataires, motif_sans_destinataire, prefetch_representants
 from documents.formats import pluriel
+from documents.texte import ChampsTexteProteges
 
 from .admin_confirmation import OBJET, Confirmation, Ligne, adresses, est_confirmee, page
 from .documents import convention_pdf
@@ -114,7 +115,7 @@ def _annoncer(modeladmin, request, convention) -> None:
         )
 
 
-class MotifForm(forms.Form):
+class MotifForm(ChampsTexteProteges, forms.Form):
     motif = forms.CharField(
         label="Motif du retour en brouillon",
         widget=forms.Textarea(attrs={"rows": 3}),

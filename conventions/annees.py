@@ -11,8 +11,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from collectivites.models import Commune
 from documents.formats import date_longue, euros, pluriel
 from ecoles.models import Ecole
+from jobs.runner import raison_echec
 
 from .models import AnneeScolaire, Convention, Inscription, validate_libelle_annee
 from .services import creer_convention
@@ -82,15 +84,22 @@ class Reconduction:
     """What renewing one convention did: the report of `prepare_annee`, per convention."""
 
     source: Convention
-    nouvelle: Convention
+    nouvelle: Convention | None
     creee: bool
+    # Why this renewal failed (then nothing of it was written): the other conventions are renewed all the same.
+    echec: str = ""
     reconduites: list[Ecole] = field(default_factory=list)
     retirees: list[tuple[Ecole, str]] = field(default_factory=list)
     proposees: list[Ecole] = field(default_factory=list)
     nouvelles: list[Ecole] = field(default_factory=list)
+    # For a grouping signing for all its communes: the members that joined or left between the two rentrées.
+    entrees: list[Commune] = field(default_factory=list)
+    sorties: list[Commune] = field(default_factory=list)
 
     def resume(self) -> str:
         """One line, in French: "ENT-2022-2023-0012 créée : 3 écoles reconduites ; 1 école retirée (…) ; …"."""
+        if self.echec:
+            return f"échec, rien n'a été créé : {self.echec}"
         if not self.creee:
             return f"{self.nouvelle.reference} existait déjà : inchangée."
         parts = [pluriel(len(self.reconduites), "école reconduite", "écoles reconduites")]
@@ -103,6 +112,10 @@ class Reconduction:
                 for ecole in self.proposees
             )
             parts.append(f"{pluriel(len(self.proposees), 'école à proposer', 'écoles à proposer')} ({detail})")
+        if self.entrees or self.sorties:
+            changes = [f"entrée de {c.nom} ({c.code_insee})" for c in self.entrees]
+            changes += [f"sortie de {c.nom} ({c.code_insee})" for c in self.sorties]
+            parts.append(f"membres du groupement changés : {', '.join(changes)}")
         if not self.reconduites:
             parts.append("aucune école inscrite : à compléter avant l'envoi")
         return f"{self.nouvelle.reference} créée : {' ; '.join(parts)}."
@@ -118,6 +131,8 @@ class Reconduction:
             "proposees": [
                 {"uai": ecole.uai, "nom": ecole.nom, "nouvelle": ecole in self.nouvelles} for ecole in self.proposees
             ],
+            "entrees": [commune.code_insee for commune in self.entrees],
+            "sorties": [commune.code_insee for commune in self.sorties],
         }
 
 
@@ -169,11 +184,34 @@ def reconduire_convention(source: Convention, annee: AnneeScolaire, user=None) -
         retirees=retirees,
         proposees=proposees,
         nouvelles=list(nouvelle.ecoles_nouvelles().order_by("uai")),
+        **_membres_changes(source, annee),
     )
+
+
+def _membres_changes(source: Convention, annee: AnneeScolaire) -> dict:
+    """The communes that joined or left a grouping between last year's rentrée and the new one's (Adhesion)."""
+    if source.commune_id or not source.collectivite.est_groupement:
+        return {}
+    avant = set(source.collectivite.communes_couvertes(au=source.annee.rentree))
+    apres = set(source.collectivite.communes_couvertes(au=annee.rentree))
+    return {
+        "entrees": sorted(apres - avant, key=lambda c: c.code_insee),
+        "sorties": sorted(avant - apres, key=lambda c: c.code_insee),
+    }
 
 
 def preparer_annee(libelle: str, precedente: AnneeScolaire, user=None, **valeurs):
     """The whole preparation in this process (the `prepare_annee` command): (year, created, [Reconduction])."""
     annee, creee = creer_annee(libelle, precedente, **valeurs)
-    rapports = [reconduire_convention(source, annee, user=user) for source in conventions_a_reconduire(precedente)]
-    return annee, creee, rapports
+    return annee, creee, [_reconduire_isolee(source, annee, user) for source in conventions_a_reconduire(precedente)]
+
+
+def _reconduire_isolee(source: Convention, annee: AnneeScolaire, user) -> Reconduction:
+    """One renewal in its own savepoint: a failure is reported with its reason and the batch goes on."""
+    try:
+        with transaction.atomic():
+            return reconduire_convention(source, annee, user=user)
+    except Exception as exc:
+        return Reconduction(
+            source=source, nouvelle=None, creee=False, echec=raison_echec(exc, (PreparationImpossible,))
+        )

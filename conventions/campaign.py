@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from celery.utils.imports import symbol_by_name
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from collectivites.destinataires import prefetch_representants
 from ecoles.models import Ecole
+from jobs import runner
 
 from .annees import conventions_a_reconduire, creer_annee
 from .models import AnneeScolaire, Convention, ElementTraitement, Inscription, Notification, Traitement
@@ -38,11 +38,7 @@ def mettre_en_file(traitement: Traitement, element_ids=None) -> int:
     """Queues one task per item still to do (or per given item). Queuing an item twice is harmless."""
     if element_ids is None:
         element_ids = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE).values_list("pk", flat=True)
-    tache = symbol_by_name(traitement.tache)
-    ids = list(element_ids)
-    for element_id in ids:
-        tache.delay(element_id)
-    return len(ids)
+    return runner.mettre_en_file(traitement.tache, element_ids)
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ import hashlib
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
-from collectivites.models import Commune
+from collectivites.models import Adhesion, Commune
 from documents.formats import date_en_lettres, date_longue, euros, majuscules, pluriel
 from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, TextField, render
 from documents.verification import DocumentVerifie, contexte_pdf
@@ -34,6 +34,7 @@ def _document_prefetches() -> tuple[Prefetch, ...]:
     return (
         Prefetch("inscriptions", queryset=Inscription.objects.select_related("ecole__commune").order_by("ecole__uai")),
         Prefetch("collectivite__communes_membres", queryset=Commune.objects.order_by("nom")),
+        Prefetch("collectivite__adhesions", queryset=Adhesion.objects.select_related("commune")),
     )
 
 
@@ -56,6 +57,14 @@ def _liste(noms: list[str]) -> str:
     return noms[0] if len(noms) == 1 else ", ".join(noms[:-1]) + " et " + noms[-1]
 
 
+def _membres(groupement, rentree) -> list[Commune]:
+    """The members at the convention's rentrée when the composition is dated (as Convention.communes_couvertes),
+    else today's; from the prefetched rows."""
+    if adhesions := groupement.adhesions.all():
+        return sorted((a.commune for a in adhesions if a.en_vigueur(rentree)), key=lambda commune: commune.nom)
+    return list(groupement.communes_membres.all())
+
+
 def communes_concernees(convention: Convention) -> tuple[str, str]:
     """The label and the text of the line under the collectivité's address.
 
@@ -68,7 +77,7 @@ def communes_concernees(convention: Convention) -> tuple[str, str]:
         return "Commune", majuscules(commune.nom)
     if not collectivite.est_groupement:
         return "Commune", majuscules(collectivite.ville)
-    membres = [majuscules(c.nom) for c in collectivite.communes_membres.all()]
+    membres = [majuscules(c.nom) for c in _membres(collectivite, convention.annee.rentree)]
     texte = "l'ensemble des communes membres du regroupement"
     if len(membres) == 1:
         return "Commune", f"{membres[0]}, seule commune membre du regroupement"

@@ -2,7 +2,6 @@ import datetime
 import re
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -13,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from collectivites.destinataires import Correspondant
 from collectivites.models import Civilite, Collectivite, Commune
 from ecoles.models import Ecole
+from jobs.models import Item, Job, TypeEnregistre, compteurs
 
 LIBELLE_ANNEE_RE = re.compile(r"^(\d{4})-(\d{4})$")
 
@@ -432,7 +432,7 @@ class Convention(models.Model):
     def communes_couvertes(self):
         if self.commune_id:
             return Commune.objects.filter(pk=self.commune_id)
-        return self.collectivite.communes_couvertes()
+        return self.collectivite.communes_couvertes(au=self.annee.rentree)
 
     def ecoles_proposables(self):
         """Open public schools of the communes covered that no convention of the year has registered yet."""
@@ -482,21 +482,6 @@ class Inscription(models.Model):
         super().save(*args, **kwargs)
 
 
-class TypeEnregistre:
-    """A `type` field whose labels are conventions' own choices plus those an app above adds from its ready()
-    (`ajouter_type`): conventions lists no kind of work or e-mail of a higher app."""
-
-    LIBELLES: dict[str, str] = {}
-
-    @classmethod
-    def ajouter_type(cls, type_: str, libelle: str) -> None:
-        cls.LIBELLES[type_] = libelle
-
-    @property
-    def libelle_type(self) -> str:
-        return self.LIBELLES.get(self.type, self.type)
-
-
 class TraitementQuerySet(models.QuerySet):
     def with_compteurs(self):
         """Progress counters of each batch, in the same query (the changelist shows them per row)."""
@@ -508,7 +493,7 @@ class TraitementQuerySet(models.QuerySet):
         )
 
 
-class Traitement(TypeEnregistre, models.Model):
+class Traitement(TypeEnregistre, Job):
     """A batch of background work on many conventions of a year, run item by item on the Celery workers.
 
     Progress is read from the items (done, failed with the reason, still to do), so that any number of workers can
@@ -527,17 +512,7 @@ class Traitement(TypeEnregistre, models.Model):
     )
     # The Celery task run for each item, by its import path (conventions.campaign.TACHES, where apps above add theirs).
     tache = models.CharField("tâche", max_length=200, editable=False)
-    lance_par = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="lancé par",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
     lance_le = models.DateTimeField("lancé le", auto_now_add=True)
-    termine_le = models.DateTimeField("terminé le", null=True, blank=True, editable=False)
 
     objects = TraitementQuerySet.as_manager()
 
@@ -551,31 +526,17 @@ class Traitement(TypeEnregistre, models.Model):
 
     def compteurs(self) -> dict:
         """{"total", "faits", "echecs", "restants"} in one query."""
-        counts = dict(self.elements.values_list("etat").annotate(n=models.Count("pk")).order_by())
-        faits = counts.get(ElementTraitement.Etat.FAIT, 0)
-        echecs = counts.get(ElementTraitement.Etat.ECHEC, 0)
-        restants = counts.get(ElementTraitement.Etat.A_FAIRE, 0)
-        return {"total": faits + echecs + restants, "faits": faits, "echecs": echecs, "restants": restants}
+        return compteurs(self.elements)
 
 
-class ElementTraitement(models.Model):
-    """One convention of a batch: done, failed (with the reason, for the agent), or still to do."""
-
-    class Etat(models.TextChoices):
-        A_FAIRE = "a_faire", "À faire"
-        FAIT = "fait", "Fait"
-        ECHEC = "echec", "Échec"
+class ElementTraitement(Item):
+    """One convention of a batch: done, failed (with the reason, for the agent), or still to do (jobs.models.Item)."""
 
     traitement = models.ForeignKey(Traitement, on_delete=models.CASCADE, related_name="elements")
     # For a preparation, the convention of the previous year that is renewed; otherwise the one worked on.
     convention = models.ForeignKey(
         Convention, verbose_name="convention", on_delete=models.CASCADE, related_name="elements_traitement"
     )
-    etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.A_FAIRE)
-    message = models.TextField("compte rendu", blank=True, help_text="Ce qui a été fait, ou la raison de l'échec.")
-    detail = models.JSONField("détail", default=dict, blank=True)
-    tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
-    maj_le = models.DateTimeField("mis à jour le", auto_now=True)
 
     class Meta:
         verbose_name = "élément de traitement"

@@ -6,11 +6,11 @@ brouillon → envoyee (PDF frozen) → signee → resiliee; envoyee → brouillo
 import hashlib
 import secrets
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from collectivites.models import Collectivite, Commune
+from documents import stockage
 from documents.formats import date_en_lettres
 from documents.pdf import champs_texte, remplir_champs
 from documents.signatures import (
@@ -122,20 +122,16 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
     convention.figer_montants()
     _filename, pdf, sha256 = document_fige(convention)
     # A random name (192 bits), as for the signed copies: it reveals nothing and cannot be guessed.
-    convention.document.save(f"{secrets.token_urlsafe(24)}.pdf", ContentFile(pdf), save=False)
-    try:
-        return _save(
-            convention,
-            "Envoi pour signature",
-            user,
-            etat=Convention.Etat.ENVOYEE,
-            document_sha256=sha256,
-            date_envoi=timezone.now(),
-        )
-    except Exception:
-        # The transaction rolls back: do not leave a frozen file that no convention points to.
-        convention.document.delete(save=False)
-        raise
+    # Kept only if this transaction commits (documents.stockage): no frozen file that no convention points to.
+    stockage.ecrire(convention.document, f"{secrets.token_urlsafe(24)}.pdf", pdf)
+    return _save(
+        convention,
+        "Envoi pour signature",
+        user,
+        etat=Convention.Etat.ENVOYEE,
+        document_sha256=sha256,
+        date_envoi=timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -144,7 +140,8 @@ def revenir_en_brouillon(convention: Convention, motif: str, user=None) -> Conve
     _require_etat(convention, Convention.Etat.ENVOYEE, action="remettre en brouillon")
     if not motif.strip():
         raise TransitionInterdite("Le motif du retour en brouillon est obligatoire.")
-    convention.document.delete(save=False)
+    # Deleted once the return to draft is committed: rolled back, the convention still has its frozen PDF.
+    stockage.supprimer_apres_commit(convention.document)
     convention.defiger_montants()
     return _save(
         convention,
@@ -170,21 +167,16 @@ def enregistrer_signature(convention: Convention, date_signature, lieu_signature
         raise TransitionInterdite("La date de signature ne peut pas être dans le futur.")
     contresigne, signe_electroniquement = _contresigner(convention, date_signature, lieu_signature)
     if contresigne is not None:
-        convention.document_signe.save(f"{secrets.token_urlsafe(24)}.pdf", ContentFile(contresigne), save=False)
-    try:
-        return _save(
-            convention,
-            "Signature" + ("" if signe_electroniquement else " (sans signature électronique de l'académie)"),
-            user,
-            etat=Convention.Etat.SIGNEE,
-            date_signature=date_signature,
-            lieu_signature=lieu_signature,
-            document_signe_sha256=hashlib.sha256(contresigne).hexdigest() if contresigne is not None else "",
-        )
-    except Exception:
-        if contresigne is not None:
-            convention.document_signe.delete(save=False)
-        raise
+        stockage.ecrire(convention.document_signe, f"{secrets.token_urlsafe(24)}.pdf", contresigne)
+    return _save(
+        convention,
+        "Signature" + ("" if signe_electroniquement else " (sans signature électronique de l'académie)"),
+        user,
+        etat=Convention.Etat.SIGNEE,
+        date_signature=date_signature,
+        lieu_signature=lieu_signature,
+        document_signe_sha256=hashlib.sha256(contresigne).hexdigest() if contresigne is not None else "",
+    )
 
 
 def _contresigner(convention: Convention, date_signature, lieu_signature: str) -> tuple[bytes | None, bool]:
@@ -280,10 +272,9 @@ def deposer_exemplaire_signe(convention: Convention, fichier, user=None) -> Conv
     _lock(convention)
     _require_etat(convention, Convention.Etat.ENVOYEE, action="déposer l'exemplaire signé de")
     contenu = b"".join(fichier.chunks())
-    fichier.seek(0)
     controle = _controler(convention, contenu)
     # The name is random (192 bits): it reveals neither the collectivité nor the convention and cannot be guessed.
-    convention.exemplaire_signe.save(f"{secrets.token_urlsafe(24)}.pdf", fichier, save=False)
+    stockage.ecrire(convention.exemplaire_signe, f"{secrets.token_urlsafe(24)}.pdf", contenu)
     return _save(
         convention,
         "Dépôt de l'exemplaire signé",

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 
 from celery import shared_task
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
+
+from jobs import runner
 
 from . import notifications
 from .annees import PreparationImpossible, reconduire_convention
@@ -27,47 +27,21 @@ logger = logging.getLogger(__name__)
 ERREURS_METIER = (TransitionInterdite, PreparationImpossible, notifications.NotificationImpossible)
 
 
-def raison_echec(exc: Exception, erreurs_metier: tuple = ERREURS_METIER) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    if isinstance(exc, erreurs_metier):
-        return str(exc)
-    return f"Erreur inattendue ({type(exc).__name__}) : {exc}"
+def raison_echec(exc: Exception) -> str:
+    """Why a convention's action failed, for the agent (jobs.runner.raison_echec with the campaign's errors)."""
+    return runner.raison_echec(exc, ERREURS_METIER)
 
 
 def executer_element(
     element_id: int, action: Callable[[ElementTraitement], str], erreurs_metier: tuple = ()
 ) -> ElementTraitement | None:
-    """Runs `action` on one item still to do, unless another worker holds it; records what it did or why it failed.
-
-    `erreurs_metier` are the caller's exceptions whose message is written for the agents. Returns the item, or None
-    when there was nothing to do here.
-    """
-    erreurs_metier = ERREURS_METIER + tuple(erreurs_metier)
-    with transaction.atomic():
-        element = (
-            ElementTraitement.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("traitement__lance_par", "traitement__annee", "convention")
-            # Only an item still to do: a failed one waits for the agent's « Réessayer », a done one is never redone.
-            .filter(pk=element_id, etat=ElementTraitement.Etat.A_FAIRE)
-            .first()
-        )
-        if element is None:
-            return None
-        element.tentatives += 1
-        try:
-            with transaction.atomic():
-                element.message = action(element)
-        except Exception as exc:
-            # One item's failure must not stop the batch: the agent sees the reason and retries that item.
-            if not isinstance(exc, erreurs_metier):
-                logger.exception("Échec de l'élément %s du traitement %s", element.pk, element.traitement_id)
-            element.etat = ElementTraitement.Etat.ECHEC
-            element.message = raison_echec(exc, erreurs_metier)
-        else:
-            element.etat = ElementTraitement.Etat.FAIT
-        element.save()
-    _terminer_si_fini(element.traitement_id)
+    """Runs `action` on one item of a batch still to do, unless another worker holds it (jobs.runner); the batch
+    ends with its last item. `erreurs_metier` are the caller's exceptions whose message is written for the agents.
+    Returns the item, or None when there was nothing to do here."""
+    elements = ElementTraitement.objects.select_related("traitement__lance_par", "traitement__annee", "convention")
+    element = runner.executer_element(elements, element_id, action, ERREURS_METIER + tuple(erreurs_metier))
+    if element is not None:
+        _terminer_si_fini(element.traitement_id)
     return element
 
 

@@ -4,12 +4,14 @@ ASCII control characters (but tab, line feed and carriage return, which a text a
 U+FFFE and U+FFFF, and unpaired surrogates are invisible when typed or pasted, and XML forbids them: a PDF's XMP
 metadata, a Factur-X invoice or an XLSX cell holding one cannot be written. One validator, given in `ready()` to
 every text field of every model (`proteger_les_champs_texte`): model forms (the admin's and the portal's) and the
-imports that call it refuse such a value with a message naming the field. What was stored before, or came by
+imports that call it refuse such a value with a message naming the field; the forms' own text fields get it from
+`proteger_le_formulaire` (the portal's DsfrForm, the `ChampsTexteProteges` mixin). What was stored before, or came by
 another path, is stripped by `nettoyer()` when a document is rendered rather than failing the document.
 """
 
 import re
 
+from django import forms
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -71,6 +73,24 @@ def proteger_les_champs_texte() -> None:
                 isinstance(v, SansCaractereInterdit) for v in field.validators
             ):
                 field.validators.append(SansCaractereInterdit(str(field.verbose_name)))
+
+
+def proteger_le_formulaire(form: forms.BaseForm) -> None:
+    """Gives every text field of a form the validator, named by its label: the fields that no model field backs (a
+    motif, a signatory typed in an action's page) are refused where they are typed too."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.CharField) and not any(
+            isinstance(v, SansCaractereInterdit) for v in field.validators
+        ):
+            field.validators.append(SansCaractereInterdit(str(field.label or name)))
+
+
+class ChampsTexteProteges:
+    """Form mixin: `proteger_le_formulaire` on each instance (the admin's forms that no model backs)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        proteger_le_formulaire(self)
 
 
 def nettoyer_tout(valeur):

@@ -3,9 +3,8 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from collectivites.admin_imports import ImportEnArrierePlanMixin, ImportForm, option_valide
-from collectivites.models import ImportFichier
 
-from .importers import code_academie
+from .importers import IMPORT_ECOLES, code_academie
 from .models import Ecole
 
 
@@ -37,7 +36,7 @@ class EcoleAdmin(ImportEnArrierePlanMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["commune"]
     list_select_related = ["commune"]
 
-    type_import = ImportFichier.Type.ECOLES
+    type_import = IMPORT_ECOLES.type
     form_import = ImportEcolesForm
     titre_import = "Importer des écoles"
     introduction_import = (

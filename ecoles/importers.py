@@ -3,7 +3,7 @@
 
 A school is identified by its UAI. Only premier-degré schools are kept; the others are counted as skipped with
 their reason. A school missing from the file is reported, never deleted: it may be in the Annexe 1 of a signed
-convention. The reading, the checks and the report are the shared machinery of `collectivites.importers`.
+convention. The reading, the report and the run are jobs.tabular's; the French codes are collectivites.codes'.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ from collectivites.academies import (
     academie_par_nom,
     territoire_de_commune,
 )
-from collectivites.importers import (
+from collectivites.codes import code_insee, code_postal, departement_filtre, departement_insee, siret
+from collectivites.importers import assurer_communes
+from collectivites.imports import FormatImport
+from collectivites.models import Commune
+from collectivites.validators import departement_of
+from jobs.tabular import (
     Colonne,
     Contexte,
     ErreurChamp,
@@ -33,13 +38,8 @@ from collectivites.importers import (
     LecteurCsv,
     RapportImport,
     appliquer_modifications,
-    assurer_communes,
-    code_insee,
-    code_postal,
     creer_avec_historique,
     date_iso,
-    departement_filtre,
-    departement_insee,
     executer,
     lignes_valides,
     message_de,
@@ -48,14 +48,22 @@ from collectivites.importers import (
     ouvrir,
     par_lots,
     sans_doublons,
-    siret,
     texte,
 )
-from collectivites.models import Commune
-from collectivites.validators import departement_of
 
 from .models import Ecole
 from .validators import validate_uai
+
+# The schools' file among the imports run from the admin (registered in EcolesConfig.ready()).
+IMPORT_ECOLES = FormatImport(
+    type="ecoles",
+    libelle="Écoles (données du ministère)",
+    importeur="ecoles.importers.importer_ecoles",
+    droits=("ecoles.add_ecole", "ecoles.change_ecole"),
+    url_liste="admin:ecoles_ecole_changelist",
+    url_depot="admin:ecoles_ecole_importer",
+    libelle_retour="Retour aux écoles",
+)
 
 COLONNES = [
     Colonne("uai", "UAI", ("identifiant_de_l_etablissement", "numero_uai", "uai", "code_uai")),
@@ -190,7 +198,10 @@ class Filtre:
 
 
 def _departement_probable(valeurs: dict) -> str | None:
-    """The row's département for the filter, before the checks: from the UAI, else from the département column."""
+    """The row's département for the filter, before the checks: its commune's (the schools of Saint-Martin, 978,
+    carry UAIs of Guadeloupe, 971), else the UAI's, else the département column's."""
+    if re.fullmatch(r"\d[\dAB]\d{3}", commune := valeurs.get("code_commune", "").upper()):
+        return departement_of(commune)
     if re.match(r"^\d{3}", valeurs["uai"]):
         return departement_of_uai(valeurs["uai"])
     try:

@@ -23,6 +23,7 @@ from conventions.admin_campagne import vers_traitements
 from conventions.admin_confirmation import CONFIRMER, Confirmation, Ligne, adresses, est_confirmee, page
 from conventions.models import Convention
 from documents.formats import euros, pluriel
+from documents.texte import ChampsTexteProteges
 
 from . import exports
 from .campaign import lancer_emission
@@ -123,7 +124,7 @@ class RelanceInline(admin.TabularInline):
         return False
 
 
-class AnnulationForm(forms.Form):
+class AnnulationForm(ChampsTexteProteges, forms.Form):
     motif = forms.CharField(
         label="Motif de l'annulation",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import holidays
-from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import QuerySet
@@ -29,6 +28,7 @@ from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible
 from conventions.tasks import raison_echec
+from documents import stockage
 from documents.formats import euros, euros_en_lettres
 from documents.verification import nouveau_code
 
@@ -190,13 +190,9 @@ def _joindre_pdf_et_enregistrer(titre: TitreDePerception) -> TitreDePerception:
 
     content = pdf_titre(titre)
     titre.pdf_sha256 = hashlib.sha256(content).hexdigest()
-    titre.pdf.save(titre.nom_fichier, ContentFile(content), save=False)
-    try:
-        titre.save()
-    except BaseException:
-        # The row was refused: the file would be an orphan that no titre points to.
-        titre.pdf.storage.delete(titre.pdf.name)
-        raise
+    # Kept only if the issue commits (documents.stockage), even when a caller's transaction rolls it back.
+    stockage.ecrire(titre.pdf, titre.nom_fichier, content)
+    titre.save()
     return titre
 
 

@@ -17,3 +17,10 @@ class PortailConfig(AppConfig):
             "current": ("portail:tableau_de_bord", "conventions:"),
         },
     )
+
+    def ready(self):
+        from django.core import checks
+
+        from .checks import check_security_contact
+
+        checks.register(check_security_contact, checks.Tags.security, deploy=True)

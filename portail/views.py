@@ -4,12 +4,16 @@ The home lives here, at the top of the dependency chain, because it shows conven
 other pages of /espace/ belong to the domain apps, which declare them in their AppConfig (see portail.registry).
 """
 
+import datetime
 from decimal import Decimal
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from collectivites.views import compte_portail
@@ -75,3 +79,22 @@ mentions_legales = page_publique("portail/mentions_legales.html", "Mentions lég
 donnees_personnelles = page_publique("portail/donnees_personnelles.html", "Données personnelles")
 accessibilite = page_publique("portail/accessibilite.html", "Déclaration d'accessibilité")
 plan_du_site = page_publique("portail/plan_du_site.html", "Plan du site")
+
+
+# RFC 9116 recommends an expiry less than a year ahead: the file is regenerated on each request.
+SECURITY_TXT_VALIDITE = datetime.timedelta(days=180)
+
+
+@login_not_required
+def security_txt(request):
+    """Where to report a vulnerability (README, « Signaler une vulnérabilité »); 404 until SECURITY_CONTACT is set."""
+    if not settings.SECURITY_CONTACT:
+        raise Http404
+    expires = (timezone.now() + SECURITY_TXT_VALIDITE).replace(microsecond=0)
+    lignes = [
+        f"Contact: {settings.SECURITY_CONTACT}",
+        f"Expires: {expires.astimezone(datetime.UTC).isoformat().replace('+00:00', 'Z')}",
+        "Preferred-Languages: fr, en",
+        f"Canonical: {settings.SITE_URL}/.well-known/security.txt",
+    ]
+    return HttpResponse("\n".join(lignes) + "\n", content_type="text/plain; charset=utf-8")

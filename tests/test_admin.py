@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from collectivites.models import Collectivite, Commune, Contact, ImportFichier, Invitation, User
 from conventions.models import Academie, AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
+from ecoles.importers import IMPORT_ECOLES
 from ecoles.models import Ecole
 from facturation.models import Paiement, ParametresFacturation, Relance, TitreDePerception
 from tests.factories import (
@@ -57,7 +58,7 @@ def make_rows(model, count, offset):
         ParametresFacturation: lambda i: ParametresFacturationFactory(academie=AcademieFactory(code=f"{i:02d}")),
         Traitement: make_traitement,
         ImportFichier: lambda i: ImportFichier.objects.create(
-            type=ImportFichier.Type.ECOLES, fichier=f"imports/{i}.csv", nom_fichier=f"{i}.csv", lance_par=UserFactory()
+            type=IMPORT_ECOLES.type, fichier=f"imports/{i}.csv", nom_fichier=f"{i}.csv", lance_par=UserFactory()
         ),
         Notification: lambda i: Notification.objects.create(
             convention=ConventionFactory(), type=Notification.Type.CONVENTION_PRETE, destinataires="a@b.fr", sujet="s"

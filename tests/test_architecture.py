@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # From the bottom up; apps of one layer know nothing of each other.
 LAYERS = [
-    ("jobs", "documents"),
+    ("documents",),
+    ("jobs",),
     ("collectivites",),
     ("ecoles",),
     ("conventions",),
@@ -31,18 +32,6 @@ NAME = re.compile(rf"^(?:admin:(?P<admin_url>{APPS})_|admin/(?P<admin_template>{
 # In templates: the quoted arguments of {% url %}, {% extends %}, {% include %} and the like (not {% static %}:
 # static/ is the project's).
 TEMPLATE_STRING = re.compile(r"""\{%\s*(?!\s|static\b)[^%]*?['"]([^'"]+)['"][^%]*%\}""")
-
-
-# Left to remove by the jobs app (docs/architecture.md, « Reste à faire »): collectivites' import runs name the
-# schools' import. Each entry must still be found, so that the list only shrinks.
-PENDING = {
-    "collectivites/admin_imports.py:24 names 'admin:ecoles_ecole_changelist'",
-    "collectivites/admin_imports.py:24 names 'admin:ecoles_ecole_importer'",
-    "collectivites/imports.py:29 names 'ecoles.importers.importer_ecoles'",
-    "collectivites/imports.py:34 names 'ecoles.add_ecole'",
-    "collectivites/imports.py:34 names 'ecoles.change_ecole'",
-    "collectivites/models.py:347 names 'ecoles'",
-}
 
 
 def named_app(text: str) -> str | None:
@@ -159,9 +148,8 @@ def test_every_app_has_a_layer():
 
 def test_no_app_imports_or_names_a_higher_or_sibling_app():
     lookups = reverse_lookups()
-    found = {v for path in sources() for v in violations_in_code(path, lookups[app_of(path)])}
-    assert found - PENDING == set()
-    assert PENDING - found == set(), "Fixed: remove these from PENDING."
+    found = [v for path in sources() for v in violations_in_code(path, lookups[app_of(path)])]
+    assert found == []
 
 
 def test_no_app_template_names_a_higher_or_sibling_app():
@@ -197,11 +185,7 @@ def test_no_import_cycle_between_modules():
     for module in sorted(edges):
         if module not in state:
             visit(module, [])
-    # PENDING, removed by the jobs app (docs/architecture.md).
-    assert cycles == [
-        "collectivites.importers → collectivites.mouvements → collectivites.importers",
-        "collectivites.imports → collectivites.tasks → collectivites.imports",
-    ]
+    assert cycles == []
 
 
 @pytest.mark.parametrize(
@@ -214,7 +198,7 @@ def test_no_import_cycle_between_modules():
         ("collectivites", "redirect('portail:tableau_de_bord')", "names 'portail:tableau_de_bord'"),
         ("ecoles", "reverse('admin:conventions_convention_change')", "names 'admin:conventions_convention"),
         ("documents", "from ecoles.models import Ecole", "imports ecoles.models"),
-        ("jobs", "render(request, 'documents/x.html')", "names 'documents/x.html'"),
+        ("documents", "render(request, 'jobs/x.html')", "names 'jobs/x.html'"),
         ("conventions", "qs.annotate(s=Sum('titres__paiements__montant'))", "names 'titres__paiements__montant'"),
     ],
 )

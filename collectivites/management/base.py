@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from collectivites.importers import FichierIllisible, Progression
+from jobs.tabular import FichierIllisible, Progression
 
 
 class ImportCommand(BaseCommand):

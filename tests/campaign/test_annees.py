@@ -166,3 +166,22 @@ def test_command_errors_are_specific(annee_2021, args, message):
     """Bad arguments give a French error naming the option and the value."""
     with pytest.raises(CommandError, match=message):
         call_command("prepare_annee", *args, stdout=StringIO())
+
+
+def test_one_failing_renewal_is_reported_and_the_others_are_prepared(annee_2021):
+    """A batch never stops at one bad item: the renewal that fails is named with its reason, nothing of it is written,
+    the conventions after it are prepared, and the command ends in error after the whole report."""
+    bloquee, suivante = (ConventionFactory(annee=annee_2021, signee=True, ecoles=1) for _ in range(2))
+    annee = AnneeScolaireFactory(libelle="2022-2023")
+    # An agent gave another convention of the new year the reference this renewal needs: its INSERT is refused.
+    ConventionFactory(annee=annee, ecoles=1, reference=f"ENT-2022-2023-{bloquee.collectivite.pk:04d}")
+    avant = Convention.objects.count()
+    out = StringIO()
+    with pytest.raises(CommandError, match=rf"^1 convention non reconduite \({bloquee.reference}\)"):
+        call_command("prepare_annee", "2022-2023", "--from", "2021-2022", stdout=out)
+    rapport = out.getvalue()
+    assert f"- {bloquee.reference} → échec, rien n'a été créé : Erreur inattendue (IntegrityError)" in rapport
+    assert f"- {suivante.reference} → ENT-2022-2023-{suivante.collectivite.pk:04d} créée" in rapport
+    assert "1 convention préparée, 0 déjà présente" in rapport
+    assert Convention.objects.count() == avant + 1
+    assert not Convention.objects.filter(annee=annee, collectivite=bloquee.collectivite).exists()

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from stdnum.fr import siren
 
-from collectivites.importers import PLACEHOLDER, FichierIllisible, importer_communes
+from collectivites.importers import PLACEHOLDER, importer_communes
 from collectivites.models import Collectivite, Commune
+from jobs.tabular import FichierIllisible
 from tests.factories import CollectiviteFactory, CommuneFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from collectivites import imports
-from collectivites.importers import RapportImport, importer_communes
+from collectivites.importers import importer_communes
 from collectivites.models import Collectivite, Commune, ImportFichier
+from jobs.tabular import RapportImport
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -89,13 +89,14 @@ def test_only_a_draft_can_be_sent(brouillon):
     assert Convention.objects.get(pk=brouillon.pk).document_sha256 == first
 
 
-def test_back_to_draft_discards_the_frozen_pdf(brouillon, settings):
+def test_back_to_draft_discards_the_frozen_pdf(brouillon, settings, django_capture_on_commit_callbacks):
     """Going back to draft is recorded with its reason, deletes the frozen file, and previews say "PROJET" again."""
     envoyer_pour_signature(brouillon)
     convention = Convention.objects.get(pk=brouillon.pk)
     path = settings.MEDIA_ROOT / convention.document.name
     assert path.exists()
-    revenir_en_brouillon(convention, "Une école manquait à l'annexe 1.")
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes once the return to draft is committed
+        revenir_en_brouillon(convention, "Une école manquait à l'annexe 1.")
     convention = Convention.objects.get(pk=brouillon.pk)
     assert not path.exists()
     assert (convention.etat, convention.document.name, convention.document_sha256) == ("brouillon", "", "")

@@ -93,14 +93,14 @@ def test_l_admin_refuse_le_nom_d_une_collectivite_avec_un_caractere_de_controle(
 
 
 def test_le_portail_refuse_un_contact_avec_un_caractere_de_controle(client, representant_a):
-    """The portal's contact form: the same refusal, on the field typed."""
+    """The portal's contact form: the same refusal, on the field typed, named by the label the page shows."""
     client.force_login(representant_a)
     response = client.post(
         reverse("collectivites:contact_ajouter"),
         {"role": "contributeur", "prenom": "Paul", "nom": "Roux", "email": "p@commune-a.fr", "fonction": "DGS\x07"},
     )
     assert response.status_code == 200
-    assert "Le champ « fonction » contient un caractère invisible interdit (U+0007, 4e caractère)" in (
+    assert "Le champ « Fonction » contient un caractère invisible interdit (U+0007, 4e caractère)" in (
         response.content.decode().replace("&#x27;", "'")
     )
     assert not Contact.objects.exists()
@@ -180,3 +180,75 @@ def test_un_envoi_pour_signature_en_serie_ne_s_arrete_pas_a_une_collectivite_abi
     )
     assert any(str(m).startswith("3 conventions envoyées pour signature") for m in response.context["messages"])
     assert set(Convention.objects.values_list("etat", flat=True)) == {Convention.Etat.ENVOYEE}
+
+
+# Every form's text field that no model field backs, with the label users read; a test fails when a form is added
+# with such a field and without the protection (see test_aucun_formulaire_de_l_application_n_est_oublie).
+FORMULAIRES = [
+    ("conventions.admin_pdf.MotifForm", {"motif": "erreur"}, "motif", "Motif du retour en brouillon"),
+    ("facturation.admin.AnnulationForm", {"motif": "erreur"}, "motif", "Motif de l'annulation"),
+    (
+        "conventions.admin_campagne.PreparationForm",
+        {
+            "libelle": "2022-2023",
+            "tarif_par_ecole": "50",
+            "signataire_prenom": "Sophie",
+            "signataire_nom": "Béjean",
+            "signataire_titre": "Rectrice",
+        },
+        "signataire_titre",
+        "Titre du signataire",
+    ),
+    (
+        "collectivites.forms.MotDePasseOublieForm",
+        {"email": "a@example.org"},
+        "email",
+        "Adresse e-mail de votre compte",
+    ),
+    ("portail.views_verification.VerificationForm", {"code": "ABCD-EFGH"}, "code", None),
+]
+
+
+def _classe(chemin: str):
+    module, nom = chemin.rsplit(".", 1)
+    return getattr(__import__(module, fromlist=[nom]), nom)
+
+
+@pytest.mark.parametrize(("chemin", "donnees", "champ", "libelle"), FORMULAIRES, ids=[f[0] for f in FORMULAIRES])
+def test_les_champs_des_formulaires_sans_modele_sont_proteges(chemin, donnees, champ, libelle):
+    """A motif or a signatory typed with \\x0b in an action's page is refused, the message naming the field."""
+    classe = _classe(chemin)
+    form = classe(data={**donnees, champ: f"{donnees[champ][:2]}{VT}{donnees[champ][2:]}"})
+    assert not form.is_valid()
+    libelle = libelle or str(form.fields[champ].label)
+    assert f"Le champ « {libelle} » contient un caractère invisible interdit (U+000B, 3e caractère)" in " ".join(
+        form.errors[champ]
+    )
+
+
+def test_aucun_formulaire_de_l_application_n_est_oublie():
+    """Every form class of the project with a text field of its own is protected: instantiated, each CharField
+    carries the validator."""
+    from django import forms as django_forms
+
+    projet = {"collectivites", "conventions", "ecoles", "facturation", "portail", "documents", "jobs", "demo"}
+
+    def sous_classes(classe):
+        for sous in classe.__subclasses__():
+            yield sous
+            yield from sous_classes(sous)
+
+    oublies = []
+    for classe in set(sous_classes(django_forms.BaseForm)):
+        if classe.__module__.split(".")[0] not in projet or issubclass(classe, django_forms.BaseModelForm):
+            continue
+        try:
+            form = classe()
+        except TypeError:  # a form that needs its object (a set-password form needs the user): built in its view
+            continue
+        for nom, champ in form.fields.items():
+            if isinstance(champ, django_forms.CharField) and not any(
+                isinstance(v, SansCaractereInterdit) for v in champ.validators
+            ):
+                oublies.append(f"{classe.__module__}.{classe.__name__}.{nom}")
+    assert oublies == []

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from collectivites.models import ImportFichier
-from ecoles.importers import importer_ecoles
+from ecoles.importers import IMPORT_ECOLES, importer_ecoles
 from ecoles.models import Ecole
 from tests.factories import UserFactory, valid_uai
 
@@ -88,7 +88,7 @@ def test_apercu_puis_confirmation(client, agent, deposer, confirmer):
     assert response.status_code == 302
     assert response["Location"] == page_de(apercu)
     assert (apercu.type, apercu.simulation, apercu.etat, apercu.lance_par, apercu.nom_fichier) == (
-        ImportFichier.Type.ECOLES,
+        IMPORT_ECOLES.type,
         True,
         ImportFichier.Etat.TERMINE,
         agent,

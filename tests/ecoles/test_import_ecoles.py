@@ -8,10 +8,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from collectivites.importers import FichierIllisible
 from collectivites.models import Commune
 from ecoles.importers import departement_of_uai, importer_ecoles
 from ecoles.models import Ecole
+from jobs.tabular import FichierIllisible
 from tests.factories import CommuneFactory, EcoleFactory, valid_uai
 
 pytestmark = pytest.mark.django_db

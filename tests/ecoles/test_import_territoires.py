@@ -65,6 +65,19 @@ def test_filtre_par_academie_garde_saint_martin_avec_la_guadeloupe():
     assert set(Ecole.objects.values_list("commune__code_insee", flat=True)) == {"97101", "97701", "97801"}
 
 
+@pytest.mark.parametrize(
+    ("departement", "communes"),
+    [("978", {"97801"}), ("977", {"97701"}), ("971", {"97101"}), ("2A", {"2A004"})],
+)
+def test_filtre_par_departement_suit_la_commune(departement, communes):
+    """--departement 978 keeps the schools of Saint-Martin (UAI 971…), and 971 leaves them out: a school is in its
+    commune's département."""
+    rapport = importer_ecoles(CONSTRUIT, departement=departement)
+
+    assert set(Ecole.objects.values_list("commune__code_insee", flat=True)) == communes
+    assert rapport.creees == Ecole.objects.count() > 0
+
+
 def _ips(tmp_path, *rows: str) -> Path:
     path = tmp_path / "ips.csv"
     path.write_text(CONSTRUIT.read_text(encoding="utf-8").splitlines()[0] + "\n" + "\n".join(rows) + "\n")

@@ -1,9 +1,13 @@
 """Security headers of the portal: a CSP without inline script, HSTS, secure cookies, `check --deploy` clean."""
 
+import datetime
 import re
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import PASSWORD
 
@@ -82,4 +86,32 @@ def test_deploy_check_is_clean(settings, db):
     """`manage.py check --deploy --fail-level WARNING` passes with the production settings (DEBUG=False)."""
     settings.SECURE_SSL_REDIRECT = True
     settings.SITE_URL = "https://conventions.ac-montpellier.fr"
+    settings.SECURITY_CONTACT = "mailto:rssi@ac-montpellier.fr"
     call_command("check", "--deploy", "--fail-level", "WARNING")
+
+
+@pytest.mark.parametrize("contact", ["", "rssi@ac-montpellier.fr", "http://example.org/securite"])
+def test_deploy_check_asks_where_to_report_a_vulnerability(settings, db, contact):
+    """Without a mailto: or https:// contact, `check --deploy` warns: security.txt would not say where to write."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SITE_URL = "https://conventions.ac-montpellier.fr"
+    settings.SECURITY_CONTACT = contact
+    with pytest.raises(SystemCheckError, match=r"portail\.W001"):
+        call_command("check", "--deploy", "--fail-level", "WARNING")
+
+
+def test_security_txt(client, db, settings):
+    """RFC 9116: the contact, an expiry less than a year ahead, the canonical address; 404 while no contact is set."""
+    settings.SITE_URL = "https://conventions.ac-montpellier.fr"
+    settings.SECURITY_CONTACT = ""
+    assert client.get("/.well-known/security.txt").status_code == 404
+
+    settings.SECURITY_CONTACT = "mailto:rssi@ac-montpellier.fr"
+    response = client.get("/.well-known/security.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    champs = dict(ligne.split(": ", 1) for ligne in response.content.decode().splitlines())
+    assert champs["Contact"] == "mailto:rssi@ac-montpellier.fr"
+    assert champs["Canonical"] == "https://conventions.ac-montpellier.fr/.well-known/security.txt"
+    expires = datetime.datetime.fromisoformat(champs["Expires"])
+    assert datetime.timedelta(days=30) < expires - timezone.now() < datetime.timedelta(days=365)

@@ -54,15 +54,22 @@ class Command(BaseCommand):
             # renewal's own transaction (conventions.annees).
             with transaction.atomic() if options["dry_run"] else contextlib.nullcontext():
                 annee, creee, rapports = preparer_annee(options["annee"], precedente, **valeurs)
-                self.ecrire_rapport(annee, creee, rapports)
+                echecs = self.ecrire_rapport(annee, creee, rapports)
                 if options["dry_run"]:
                     transaction.set_rollback(True)
         except PreparationImpossible as exc:
             raise CommandError(str(exc)) from exc
         if options["dry_run"]:
             self.stdout.write("Simulation : rien n'a été enregistré.")
+        if echecs:
+            # After the whole report: the command fails, so that a script notices; the others are prepared.
+            raise CommandError(
+                f"{pluriel(len(echecs), 'convention non reconduite', 'conventions non reconduites')} "
+                f"({', '.join(r.source.reference for r in echecs)}) : voir le détail ci-dessus ; relancez la "
+                "commande une fois corrigé, elle ne refait pas ce qui est fait."
+            )
 
-    def ecrire_rapport(self, annee, creee, rapports) -> None:
+    def ecrire_rapport(self, annee, creee, rapports) -> list:
         etat = "créée" if creee else "existait déjà (inchangée)"
         self.stdout.write(
             f"Année {annee} {etat} : participation de {euros(annee.tarif_par_ecole)} par école, "
@@ -71,13 +78,15 @@ class Command(BaseCommand):
         for rapport in rapports:
             self.stdout.write(f"- {rapport.source.reference} → {rapport.resume()}")
         nouvelles = [r for r in rapports if r.creee]
+        echecs = [r for r in rapports if r.echec]
         retirees = sum(len(r.retirees) for r in nouvelles)
         proposees = sum(len(r.proposees) for r in nouvelles)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{pluriel(len(nouvelles), 'convention préparée', 'conventions préparées')}, "
-                f"{pluriel(len(rapports) - len(nouvelles), 'déjà présente', 'déjà présentes')} ; "
+                f"{pluriel(len(rapports) - len(nouvelles) - len(echecs), 'déjà présente', 'déjà présentes')} ; "
                 f"{pluriel(retirees, 'école retirée', 'écoles retirées')}, "
                 f"{pluriel(proposees, 'école à proposer', 'écoles à proposer')}."
             )
         )
+        return echecs
