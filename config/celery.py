@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 
+from exploitation.worker import Battement
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("config")
@@ -20,11 +22,30 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each app's tasks.py (conventions, facturation) is found by name: conventions never imports facturation.
 app.autodiscover_tasks()
 
+# Each worker writes its heartbeat, which /sante/ reads (exploitation/worker.py).
+app.steps["worker"].add(Battement)
+
 # Run by a single `celery -A config beat` process (never two: each would send the reminders batch).
 app.conf.beat_schedule = {
     "relancer-les-conventions-non-retournees": {
         "task": "conventions.tasks.relancer_retours",
         "schedule": crontab(hour=7, minute=30),
+    },
+    # Every stored document read again and its SHA-256 compared, the titres' numbering checked (exploitation).
+    "verifier-l-integrite": {
+        "task": "exploitation.tasks.verifier_integrite_hebdomadaire",
+        "schedule": crontab(day_of_week="sunday", hour=3, minute=0),
+    },
+    # Work whose message was lost while the broker was away (an item still to do, an e-mail never tried) is queued
+    # again: the tasks are idempotent, so a second message is harmless.
+    "reprendre-le-travail-en-attente": {
+        "task": "conventions.tasks.reprendre_en_attente",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Personal data past its retention period erased or anonymised (exploitation, README « Données personnelles »).
+    "purger-les-donnees-personnelles": {
+        "task": "exploitation.tasks.purger_donnees_personnelles",
+        "schedule": crontab(hour=4, minute=0),
     },
 }
 

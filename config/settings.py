@@ -83,9 +83,12 @@ INSTALLED_APPS = [
     "facturation",
     "portail",
     "demo",
+    "exploitation",
 ]
 
 MIDDLEWARE = [
+    # First: logs every answer, even those other middlewares make, with the request's id.
+    "exploitation.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,6 +191,13 @@ MEDIA_ROOT = _env(env.path, "MEDIA_ROOT", default=BASE_DIR / "media")
 
 EMAIL_CONFIG = _env(env.email_url, "EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A mail server that does not answer: each network operation gives up after EMAIL_TIMEOUT seconds, and the
+# sending task after EMAIL_LIMITE_S. A refused or unanswered e-mail is tried EMAIL_ESSAIS times, a growing delay apart
+# (EMAIL_DELAI_BASE_S, then twice, four times…), before it is recorded as failed (conventions/notifications.py).
+EMAIL_TIMEOUT = _env(env.int, "EMAIL_TIMEOUT", default=30)
+EMAIL_LIMITE_S = _env(env.int, "EMAIL_LIMITE_S", default=120)
+EMAIL_ESSAIS = _env(env.int, "EMAIL_ESSAIS", default=5)
+EMAIL_DELAI_BASE_S = _env(env.int, "EMAIL_DELAI_BASE_S", default=60)
 DEFAULT_FROM_EMAIL = _env(env.str, "DEFAULT_FROM_EMAIL", default="ENT-école <ne-pas-repondre@ac-montpellier.fr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -196,6 +206,8 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The load balancer probes each node over plain HTTP (README, « Exploitation »).
+SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_HSTS_SECONDS = _env(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -219,15 +231,55 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# One line per request and per task, each with its request or task id (exploitation/logs.py); JSON objects, one per
+# line, with LOG_FORMAT=json for a log collector.
+LOG_FORMAT = _env(env.str, "LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"Variable d'environnement LOG_FORMAT invalide : « {LOG_FORMAT} » (text ou json).")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "exploitation.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(processName)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(processName)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "processName": "process"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": _env(env.str, "LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each step of each PDF at INFO: seven lines per document, thousands in a campaign.
     # pikepdf and django-axes announce themselves at INFO on every start, factur-x at every titre.
-    "loggers": {name: {"level": "WARNING"} for name in ["weasyprint.progress", "pikepdf", "axes.apps", "factur-x"]},
+    # django.request and django.server would repeat the request line that ent.requetes already writes.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ["weasyprint.progress", "pikepdf", "axes.apps", "factur-x", "django.server"]
+    }
+    | {
+        # Its 4xx warnings repeat the request line (with the raw path); its 5xx errors and tracebacks stay.
+        "django.request": {"level": "ERROR"}
+    },
 }
+
+# Errors reported to Sentry (or a compatible service such as GlitchTip) when SENTRY_DSN is set; nothing otherwise.
+# No personal data is sent (send_default_pii stays off): no e-mail, address, cookie or request body.
+SENTRY_DSN = _env(env.str, "SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=_env(env.str, "SENTRY_ENVIRONMENT", default="production"),
+        send_default_pii=False,
+        traces_sample_rate=0,
+    )
 
 # Background work (Celery, config/celery.py). Several workers on several machines share one Redis broker; progress
 # lives in the database, so no result backend is needed. Without CELERY_BROKER_URL, tasks run in-process.
@@ -235,6 +287,8 @@ CELERY_BROKER_URL = _env(env.str, "CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = _strict_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
+# The workers log through LOGGING like the web processes (same format, the task's id on each line).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged once done, so that a worker lost mid-task (machine stopped) has it redelivered to another;
 # the tasks are idempotent, which makes the redelivery harmless.
@@ -244,6 +298,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = _env(env.int, "CELERY_WORKER_PREFETCH_MULTIP
 # Rendering PDFs grows a process's memory a little with each document: a child is replaced past this size (kB).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env(env.int, "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300_000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task taken by a worker that disappeared with its machine (acks_late: not acknowledged) is given to another one
+# after this many seconds. Longer than the longest task: a task still running would otherwise be given twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _env(env.int, "CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_DEFAULT_QUEUE = _env(env.str, "CELERY_TASK_DEFAULT_QUEUE", default="ent-conventions")
 CELERY_TIMEZONE = TIME_ZONE
 # Celery's Django fixup closes the database connection before and after every task unless this is set: a new
@@ -284,6 +341,20 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# /sante/ (exploitation/health.py): each worker writes its heartbeat every SANTE_BATTEMENT_PERIODE_S seconds; older
+# than SANTE_BATTEMENT_MAX_S, the workers are reported late (the service « dégradé »).
+SANTE_BATTEMENT_PERIODE_S = _env(env.int, "SANTE_BATTEMENT_PERIODE_S", default=15)
+SANTE_BATTEMENT_MAX_S = _env(env.int, "SANTE_BATTEMENT_MAX_S", default=120)
+
+# Retention of personal data (exploitation/personal_data.py, README « Données personnelles »), applied every night by
+# the beat (purge_personal_data).
+RGPD_INVITATIONS_JOURS = _env(env.int, "RGPD_INVITATIONS_JOURS", default=90)
+RGPD_COMPTES_INACTIFS_ANS = _env(env.int, "RGPD_COMPTES_INACTIFS_ANS", default=3)
+RGPD_CONNEXIONS_MOIS = _env(env.int, "RGPD_CONNEXIONS_MOIS", default=6)
+RGPD_EMAILS_ANS = _env(env.int, "RGPD_EMAILS_ANS", default=3)
+RGPD_CONTACTS_ANS = _env(env.int, "RGPD_CONTACTS_ANS", default=3)
+RGPD_HISTORIQUE_ANS = _env(env.int, "RGPD_HISTORIQUE_ANS", default=5)
 
 # Cache, used by the rate limit of the public verification page (/verifier/). The default, in-process memory, counts
 # per process: with several gunicorn workers or machines set CACHE_URL to the shared Redis (redis://host:6379/1) so

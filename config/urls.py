@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from exploitation import views as exploitation_views
 from portail import views, views_verification
 
 admin.site.site_header = "ENT-école — conventions de partenariat"
@@ -21,6 +22,8 @@ urlpatterns = [
     # Public, outside the portal: anyone holding a document checks it there (the QR codes of the PDFs lead there).
     path("verifier/", views_verification.verifier, name="verification"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
+    # For the load balancer and the monitoring (README, « Exploitation »): public, JSON, no secret.
+    path("sante/", exploitation_views.sante, name="sante"),
 ]
 # Media (frozen PDFs, signed copies, titres) are never served by URL, not even with DEBUG: each download goes
 # through a view that checks who asks (the portal's scoped querysets, the admin's permissions).

@@ -20,6 +20,7 @@ from .admin_confirmation import est_confirmee, page
 from .admin_pdf import confirmation_envoi, trier_pour_envoi
 from .annees import CHAMPS_ANNEE, PreparationImpossible
 from .campaign import (
+    FileIndisponible,
     conventions_non_retournees,
     lancer_envoi,
     lancer_preparation,
@@ -27,6 +28,7 @@ from .campaign import (
     tableau_de_bord,
 )
 from .models import AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
+from .notifications import renvoyer
 
 # Seconds between two refreshes of the progress page while the batch runs.
 RAFRAICHISSEMENT = 3
@@ -50,6 +52,16 @@ def vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRedi
 # --- Actions on conventions ---
 
 
+def lancer_et_suivre(request, lancer, queryset) -> HttpResponseRedirect | None:
+    """Starts batches (`lancer(queryset, user=…)`) and shows their progress, or says in French that the queue is away
+    (nothing was started)."""
+    try:
+        return vers_traitements(request, lancer(queryset, user=request.user))
+    except FileIndisponible as exc:
+        messages.error(request, str(exc))
+        return None
+
+
 @admin.action(description="Envoyer pour signature en arrière-plan (PDF figé et e-mail)", permissions=["change"])
 def envoyer_en_arriere_plan(modeladmin, request, queryset):
     a_envoyer, refus = trier_pour_envoi(queryset, [Convention.Etat.BROUILLON, Convention.Etat.ENVOYEE])
@@ -62,7 +74,7 @@ def envoyer_en_arriere_plan(modeladmin, request, queryset):
         confirmation = confirmation_envoi(a_envoyer, refus, consequence, "Lancer l'envoi en arrière-plan")
         return page(modeladmin, request, queryset, "envoyer_en_arriere_plan", confirmation)
     selection = queryset.filter(pk__in=[convention.pk for convention in a_envoyer])
-    return vers_traitements(request, lancer_envoi(selection, user=request.user))
+    return lancer_et_suivre(request, lancer_envoi, selection)
 
 
 # --- « Préparer l'année » on school years ---
@@ -92,7 +104,7 @@ def preparer_annee(modeladmin, request, queryset):
         valeurs = {name: form.cleaned_data[name] for name in CHAMPS_ANNEE}
         try:
             traitement = lancer_preparation(form.cleaned_data["libelle"], precedente, user=request.user, **valeurs)
-        except PreparationImpossible as exc:
+        except (PreparationImpossible, FileIndisponible) as exc:
             form.add_error(None, str(exc))
         else:
             return vers_traitements(request, [traitement])
@@ -170,10 +182,14 @@ class TraitementAdmin(admin.ModelAdmin):
             raise PermissionDenied
         element = request.POST.get("element")
         element_ids = [int(element)] if element and element.isdigit() else None
-        n = reessayer(traitement, element_ids)
+        try:
+            n = reessayer(traitement, element_ids)
+        except FileIndisponible as exc:
+            messages.error(request, str(exc))
+            n = None
         if n:
             messages.success(request, f"{pluriel(n, 'élément remis', 'éléments remis')} en file d'attente.")
-        else:
+        elif n == 0:
             messages.info(request, "Aucun élément à réessayer.")
         return HttpResponseRedirect(reverse("admin:conventions_traitement_change", args=[traitement.pk]))
 
@@ -198,12 +214,33 @@ class TraitementAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/conventions/campaign/suivi.html", context)
 
 
+@admin.action(description="Renvoyer les e-mails en échec", permissions=["renvoyer"])
+def renvoyer_les_echecs(modeladmin, request, queryset):
+    try:
+        nombre = renvoyer(queryset)
+    except FileIndisponible as exc:
+        modeladmin.message_user(request, str(exc), messages.ERROR)
+        return
+    if nombre:
+        modeladmin.message_user(
+            request, f"{pluriel(nombre, 'e-mail en échec remis', 'e-mails en échec remis')} en envoi.", messages.SUCCESS
+        )
+    else:
+        modeladmin.message_user(request, "Aucun e-mail en échec dans la sélection.", messages.WARNING)
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """The e-mails sent: a record to read, never to edit."""
+    """The e-mails of the campaign: a record to read, never to edit; the failed ones can be sent again."""
 
-    list_display = ["envoyee_le", type_, "convention", "destinataires", "sujet"]
-    list_filter = [TypeFilter, "convention__annee"]
+    list_display = ["envoyee_le", type_, "convention", "destinataires", "sujet", "etat", "tentatives", "erreur"]
+    list_filter = ["etat", TypeFilter, "convention__annee"]
+    actions = [renvoyer_les_echecs]
+    exclude = ["corps_html"]
+
+    def has_renvoyer_permission(self, request):
+        return request.user.has_perm("conventions.change_convention")
+
     list_select_related = ["convention__collectivite", "convention__commune"]
     search_fields = ["convention__reference", "destinataires", "sujet"]
     date_hierarchy = "envoyee_le"

@@ -5,7 +5,6 @@ preview marked "PROJET"; a sent convention's is the frozen copy, byte for byte (
 """
 
 import logging
-import smtplib
 
 from django import forms
 from django.contrib import admin, messages
@@ -104,15 +103,19 @@ def envoyer_pour_signature_maintenant(modeladmin, request, queryset):
 
 
 def _annoncer(modeladmin, request, convention) -> None:
-    """The "convention prête" e-mail; the convention stays sent if it cannot go (the agent is told why, and the
-    background action « envoyer en arrière-plan » sends only what is missing)."""
+    """The "convention prête" e-mail; the convention stays sent if it cannot go (the agent is told why, and resends
+    it from « Notifications » once the cause is fixed)."""
     try:
-        notifier_convention_prete(convention)
-    except (NotificationImpossible, smtplib.SMTPException, OSError) as exc:
-        raison = str(exc) if isinstance(exc, NotificationImpossible) else f"serveur de messagerie indisponible ({exc})"
-        modeladmin.message_user(
-            request, f"Convention {convention.reference} envoyée, mais e-mail non parti : {raison}", messages.WARNING
-        )
+        notification = notifier_convention_prete(convention)
+    except NotificationImpossible as exc:
+        raison = str(exc)
+    else:
+        if notification is None or notification.etat != notification.Etat.ECHEC:
+            return
+        raison = notification.erreur
+    modeladmin.message_user(
+        request, f"Convention {convention.reference} envoyée, mais e-mail non parti : {raison}", messages.WARNING
+    )
 
 
 class MotifForm(ChampsTexteProteges, forms.Form):

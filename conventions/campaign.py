@@ -5,6 +5,7 @@ committed (a worker must find it). Without a broker the tasks run right here, on
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,6 +21,24 @@ from jobs import runner
 
 from .annees import conventions_a_reconduire, creer_annee
 from .models import AnneeScolaire, Convention, ElementTraitement, Inscription, Notification, Traitement
+
+logger = logging.getLogger(__name__)
+
+
+class FileIndisponible(Exception):
+    """The task queue (Redis) does not answer: the action is refused before it changes anything."""
+
+    def __init__(self):
+        super().__init__(
+            "La file des tâches de fond (Redis) ne répond pas : rien n'a été lancé. Les pages restent utilisables ; "
+            "réessayez dans quelques minutes, et prévenez l'exploitation si cela dure."
+        )
+
+
+def exiger_file() -> None:
+    if not runner.file_disponible():
+        raise FileIndisponible
+
 
 # The task run for each item of a batch, by import path. An app above conventions adds its own kind of batch from its
 # AppConfig.ready() with `enregistrer_tache` (the titres de perception, by facturation).
@@ -43,7 +62,8 @@ def mettre_en_file(traitement: Traitement, element_ids=None) -> int:
 
 @transaction.atomic
 def lancer_traitement(type_: str, annee: AnneeScolaire, conventions, user=None) -> Traitement:
-    """A batch over `conventions` (a queryset), queued after commit."""
+    """A batch over `conventions` (a queryset), queued after commit; refused while the queue does not answer."""
+    exiger_file()
     traitement = Traitement.objects.create(type=type_, annee=annee, tache=TACHES[type_], lance_par=user)
     ids = conventions.order_by().values_list("pk", flat=True).distinct()
     ElementTraitement.objects.bulk_create(
@@ -54,6 +74,17 @@ def lancer_traitement(type_: str, annee: AnneeScolaire, conventions, user=None) 
         traitement.save(update_fields=["termine_le"])
     transaction.on_commit(lambda: mettre_en_file(traitement))
     return traitement
+
+
+def reprendre_en_attente(age: datetime.timedelta = datetime.timedelta(minutes=2)) -> int:
+    """Items of unfinished batches still to do, called when the queue is empty: their message was lost (a broker
+    restarted without its data, a publication that failed); they are queued again. Returns how many."""
+    limite = timezone.now() - age
+    nombre = 0
+    for traitement in Traitement.objects.filter(termine_le__isnull=True):
+        ids = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE, maj_le__lt=limite)
+        nombre += mettre_en_file(traitement, ids.values_list("pk", flat=True))
+    return nombre
 
 
 def lancer_preparation(libelle: str, precedente: AnneeScolaire, user=None, **valeurs) -> Traitement:
@@ -96,6 +127,7 @@ def lancer_relances(annee: AnneeScolaire | None = None, user=None) -> list[Trait
 def reessayer(traitement: Traitement, element_ids=None) -> int:
     """Puts failed items (all, or the given ones) back in the queue; also requeues items still waiting, in case
     their message was lost with a broker. Returns how many items were queued."""
+    exiger_file()
     echecs = traitement.elements.filter(etat=ElementTraitement.Etat.ECHEC)
     attente = traitement.elements.filter(etat=ElementTraitement.Etat.A_FAIRE)
     if element_ids is not None:

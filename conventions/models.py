@@ -551,8 +551,19 @@ class ElementTraitement(Item):
         return f"{self.convention.reference} : {self.get_etat_display()}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def en_echec(self):
+        return self.filter(etat=Notification.Etat.ECHEC)
+
+
 class Notification(TypeEnregistre, models.Model):
-    """An e-mail sent about a convention. The unique key makes it impossible to send the same one twice."""
+    """An e-mail about a convention: recorded once (its unique key makes a second one impossible), then sent by a
+    task that retries a refusing or silent server, and records each failure with its reason for the agents."""
+
+    class Etat(models.TextChoices):
+        A_ENVOYER = "a_envoyer", "À envoyer"
+        ENVOYEE = "envoyee", "Envoyée"
+        ECHEC = "echec", "Échec"
 
     class Type(models.TextChoices):
         CONVENTION_PRETE = "convention_prete", "Convention prête à signer"
@@ -569,7 +580,16 @@ class Notification(TypeEnregistre, models.Model):
     cle = models.CharField("objet", max_length=64, blank=True)
     destinataires = models.TextField("destinataires")
     sujet = models.CharField("sujet", max_length=250)
+    # The message as written when it was recorded: each attempt, and the agent's resending, send the same one.
+    corps_texte = models.TextField("texte", blank=True)
+    corps_html = models.TextField("HTML", blank=True)
+    etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.A_ENVOYER)
+    tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
+    erreur = models.TextField("raison du dernier échec", blank=True)
+    # When recorded, then when the server accepted it.
     envoyee_le = models.DateTimeField("envoyée le", default=timezone.now)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "notification envoyée"

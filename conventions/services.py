@@ -31,6 +31,10 @@ class TransitionInterdite(Exception):
     """A workflow step asked of a convention in a state that does not allow it. The message is for users."""
 
 
+class StockageIndisponible(TransitionInterdite):
+    """The storage refused the frozen PDF (full disk, read-only folder, unreachable bucket): nothing changed."""
+
+
 def _require_etat(convention: Convention, *etats: str, action: str) -> None:
     if convention.etat not in etats:
         de = "d'" if action[:1] in "aeéèêiouy" else "de "
@@ -123,7 +127,7 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
     _filename, pdf, sha256 = document_fige(convention)
     # A random name (192 bits), as for the signed copies: it reveals nothing and cannot be guessed.
     # Kept only if this transaction commits (documents.stockage): no frozen file that no convention points to.
-    stockage.ecrire(convention.document, f"{secrets.token_urlsafe(24)}.pdf", pdf)
+    _enregistrer_fichier(convention, convention.document, f"{secrets.token_urlsafe(24)}.pdf", pdf)
     return _save(
         convention,
         "Envoi pour signature",
@@ -132,6 +136,24 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
         document_sha256=sha256,
         date_envoi=timezone.now(),
     )
+
+
+def _enregistrer_fichier(convention: Convention, fieldfile, filename: str, contenu: bytes) -> None:
+    """Saves a document (kept only if the transaction commits: documents.stockage), or leaves no part of it behind:
+    a full disk leaves a truncated file, which no row must ever point to and no one must take for the document."""
+    storage = fieldfile.storage
+    nom = fieldfile.field.generate_filename(convention, filename)
+    existait = storage.exists(nom)
+    try:
+        stockage.ecrire(fieldfile, filename, contenu)
+    except OSError as exc:
+        if not existait and storage.exists(nom):
+            storage.delete(nom)
+        raise StockageIndisponible(
+            f"Le PDF de la convention {convention.reference} n'a pas pu être enregistré ({exc.strerror or exc}) : "
+            "la convention reste en brouillon. Vérifiez l'espace disque et les droits du stockage des fichiers, "
+            "puis envoyez-la de nouveau."
+        ) from exc
 
 
 @transaction.atomic

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 from django.utils import timezone
 
 from jobs import runner
@@ -22,6 +24,11 @@ from .models import Convention, ElementTraitement, Traitement
 from .services import TransitionInterdite
 
 logger = logging.getLogger(__name__)
+
+# A database restarted or out of reach (jobs.runner re-raises it): the item's task is tried again, a growing delay
+# apart, up to ~10 minutes.
+ERREURS_BASE = runner.ERREURS_BASE
+TACHE_ELEMENT = {"autoretry_for": ERREURS_BASE, "retry_backoff": 2, "retry_backoff_max": 60, "max_retries": 12}
 
 # Errors whose message is written for the agents; any other one is reported with its kind.
 ERREURS_METIER = (TransitionInterdite, PreparationImpossible, notifications.NotificationImpossible)
@@ -83,33 +90,75 @@ def _envoyer(element: ElementTraitement) -> str:
         faits.append("déjà envoyée (PDF inchangé)")
     else:
         return f"Rien à envoyer : la convention est à l'état « {convention.get_etat_display()} »."
-    notification = notifications.notifier_convention_prete(convention)
-    faits.append(f"e-mail envoyé à {notification.destinataires}" if notification else "e-mail déjà envoyé")
+    faits.append(compte_rendu_email(notifications.notifier_convention_prete(convention), "e-mail"))
     texte = " ; ".join(faits)
     return texte[0].upper() + texte[1:] + "."
+
+
+def compte_rendu_email(notification, nature: str, feminin: bool = False) -> str:
+    e = "e" if feminin else ""
+    if notification is None:
+        return f"{nature} déjà envoyé{e}"
+    if notification.etat == notification.Etat.ENVOYEE:
+        return f"{nature} envoyé{e} à {notification.destinataires}"
+    if notification.etat == notification.Etat.ECHEC:
+        return f"{nature} à {notification.destinataires} non parti{e} : {notification.erreur}"
+    return f"{nature} à {notification.destinataires} en cours d'envoi"
 
 
 def _relancer(element: ElementTraitement) -> str:
     convention = _convention_verrouillee(element)
     if convention.etat != Convention.Etat.ENVOYEE:
         return f"Pas de relance : la convention est à l'état « {convention.get_etat_display()} »."
-    notification = notifications.notifier_relance(convention)
-    return f"Relance envoyée à {notification.destinataires}." if notification else "Relance déjà envoyée."
+    texte = compte_rendu_email(notifications.notifier_relance(convention), "relance", feminin=True)
+    return texte[0].upper() + texte[1:] + "."
 
 
-@shared_task
+@shared_task(**TACHE_ELEMENT)
 def preparer_convention(element_id: int) -> None:
     executer_element(element_id, _preparer)
 
 
-@shared_task
+@shared_task(**TACHE_ELEMENT)
 def envoyer_convention(element_id: int) -> None:
     executer_element(element_id, _envoyer)
 
 
-@shared_task
+@shared_task(**TACHE_ELEMENT)
 def relancer_convention(element_id: int) -> None:
     executer_element(element_id, _relancer)
+
+
+@shared_task(
+    bind=True,
+    soft_time_limit=settings.EMAIL_LIMITE_S,
+    time_limit=settings.EMAIL_LIMITE_S + 30,
+    autoretry_for=ERREURS_BASE,
+    retry_backoff=2,
+    max_retries=12,
+)
+def envoyer_email(self, notification_id: int) -> str:
+    """One e-mail of the campaign: tried EMAIL_ESSAIS times, a growing delay apart, while the server refuses for a
+    while or does not answer; each attempt and the last reason are on the record (conventions.notifications)."""
+    dernier_essai = self.request.retries + 1 >= settings.EMAIL_ESSAIS
+    etat = notifications.envoyer(notification_id, dernier_essai=dernier_essai)
+    if etat == notifications.Notification.Etat.A_ENVOYER:
+        delai = get_exponential_backoff_interval(
+            settings.EMAIL_DELAI_BASE_S, self.request.retries, maximum=3600, full_jitter=False
+        )
+        raise self.retry(countdown=delai, max_retries=settings.EMAIL_ESSAIS)
+    return etat
+
+
+@shared_task
+def reprendre_en_attente() -> int:
+    """Every few minutes (Celery beat): work whose message was lost is queued again (campaign and e-mails)."""
+    from .campaign import reprendre_en_attente as reprendre_elements
+
+    # Messages still waiting in the queue may be the ones that seem lost: only an empty queue proves them lost.
+    if runner.longueur_file() != 0:
+        return 0
+    return reprendre_elements() + notifications.reprendre_en_attente()
 
 
 @shared_task

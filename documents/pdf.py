@@ -3,6 +3,7 @@
 PDF/A-3 level A: the file is tagged (WeasyPrint's structure tree from the HTML: headings, paragraphs, tables with
 their header cells, figures with their alternative text, the document's language), so that a screen reader reads it
 in order (RGAA; PDF/UA asks the same of the structure). Level A includes level B: archiving and Factur-X are served.
+The footer becomes page furniture and the form fields join the tree where they stand (documents/structure.py).
 
 `render(PdfDocument(...))` returns `(filename, "application/pdf", bytes)`. Templates extend `pdf/base.html` (A4, the
 fonts of static/fonts/, the footer "Page X / Y" with `footer_reference`); conventions and titres de perception use it.
@@ -29,17 +30,15 @@ from django.template.loader import get_template
 from django.utils import timezone
 from lxml import etree
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.pdf_utils.metadata.model import VENDOR as PYHANKO
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from . import structure
 from .texte import nettoyer
 
 CONTENT_TYPE = "application/pdf"
@@ -181,45 +180,51 @@ def _html(document: PdfDocument) -> str:
     return _template(document.template_name).render(context)
 
 
-def _find_box(page, element_id: str):
-    for box in page._page_box.descendants():
-        element = getattr(box, "element", None)
-        if element is not None and element.get("id") == element_id and box.element_tag != "::marker":
-            return box
-    return None
-
-
-def _field_boxes(rendered, fields) -> list[tuple[SignatureField | TextField, int, tuple]]:
-    """Where each form field goes: (field, page index, box in PDF points, origin at the bottom left)."""
-    placed = []
-    for sig_field in fields:
-        for index, page in enumerate(rendered.pages):
-            box = _find_box(page, sig_field.element_id)
-            if box is None:
-                continue
-            x, y = box.border_box_x(), box.border_box_y()
-            width, height = box.border_width(), box.border_height()
-            rect = (x, page.height - y - height, x + width, page.height - y)
-            placed.append((sig_field, index, tuple(round(v * PX_TO_PT, 2) for v in rect)))
-            break
-        else:
+def _widgets(rendered, fields) -> list[structure.Widget]:
+    """Each form field over the element of its template, tagged in place (documents/structure.py)."""
+    boxes = {}
+    for index, page in enumerate(rendered.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is not None and box.element_tag != "::marker" and (element_id := element.get("id")):
+                boxes.setdefault(element_id, (index, page, box))
+    widgets = []
+    for form_field in fields:
+        if form_field.element_id not in boxes:
             raise RenduPdfImpossible(
-                f"Le gabarit {sig_field.element_id!r} est absent du document : champ de signature "
-                f"« {sig_field.name} » impossible à placer."
+                f"Le gabarit {form_field.element_id!r} est absent du document : champ "
+                f"« {form_field.name} » impossible à placer."
             )
-    return placed
+        index, page, box = boxes[form_field.element_id]
+        x, y = box.border_box_x(), box.border_box_y()
+        width, height = box.border_width(), box.border_height()
+        rect = (x, page.height - y - height, x + width, page.height - y)
+        widgets.append(
+            structure.widget(
+                box,
+                name=form_field.name,
+                label=form_field.label,
+                signature=isinstance(form_field, SignatureField),
+                rect=tuple(round(v * PX_TO_PT, 2) for v in rect),
+                page_index=index,
+            )
+        )
+    return widgets
 
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 PDF_PRODUCER = "{http://ns.adobe.com/pdf/1.3/}Producer"
 
 
-def _metadata_finisher(document: PdfDocument, producer: str):
-    """Sets the Producer, the same in the document information and the XMP metadata (PDF/A wants both to agree),
-    and adds the document's own XMP descriptions into WeasyPrint's single rdf:RDF (a second rdf:RDF would be
-    dropped by pyHanko when it signs)."""
+def _finisher(document: PdfDocument, producer: str, widgets: list[structure.Widget]):
+    """The form fields and the page furniture put in the structure tree (documents/structure.py); the Producer,
+    the same in the document information and the XMP metadata (PDF/A wants both to agree), and the document's own
+    XMP descriptions added into WeasyPrint's single rdf:RDF (a second rdf:RDF would be dropped by pyHanko when it
+    signs)."""
 
     def finish(_rendered, pdf: pydyf.PDF) -> None:
+        structure.finish_fields(pdf, widgets)
+        structure.tag_page_furniture(pdf)
         pdf.info["Producer"] = pydyf.String(producer)
         stream = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
         content = b"".join(part if isinstance(part, bytes) else part.encode() for part in stream.stream)
@@ -242,68 +247,6 @@ def _compressed(pdf: bytes) -> bytes:
     output = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf)) as document:
         document.save(output, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return output.getvalue()
-
-
-# Read-only (bit 1 of /Ff): the date is the rectorat's record, typed by no one in a PDF reader.
-_READ_ONLY = 1
-_PRINT = 4
-
-
-def _empty_appearance(writer, box) -> generic.IndirectObject:
-    """What an unfilled field shows: nothing (the page draws the box or the line under it). PDF/A wants an
-    appearance on every widget."""
-    w, h = abs(box[2] - box[0]), abs(box[3] - box[1])
-    return writer.add_object(RawContent(b"", box=BoxConstraints(width=w, height=h)).as_form_xobject())
-
-
-def _append_text_field(writer, text_field: TextField, page_index: int, box) -> None:
-    page_ref = writer.find_page_for_modification(page_index)[0]
-    widget = generic.DictionaryObject(
-        {
-            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
-            generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
-            generic.pdf_name("/FT"): generic.pdf_name("/Tx"),
-            generic.pdf_name("/T"): generic.pdf_string(text_field.name),
-            generic.pdf_name("/TU"): generic.pdf_string(text_field.label or text_field.name),
-            generic.pdf_name("/Ff"): generic.NumberObject(_READ_ONLY),
-            generic.pdf_name("/F"): generic.NumberObject(_PRINT),
-            generic.pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in box),
-            generic.pdf_name("/P"): page_ref,
-            generic.pdf_name("/AP"): generic.DictionaryObject({generic.pdf_name("/N"): _empty_appearance(writer, box)}),
-        }
-    )
-    ref = writer.add_object(widget)
-    page = page_ref.get_object()
-    annots = page.get("/Annots")
-    if annots is None:
-        page[generic.pdf_name("/Annots")] = annots = generic.ArrayObject()
-    annots.get_object().append(ref)
-    writer.update_container(page)
-    acroform = writer.root["/AcroForm"]
-    acroform["/Fields"].append(ref)
-    writer.update_container(acroform)
-
-
-def _add_form_fields(pdf: bytes, placed) -> bytes:
-    """Empty signature fields, each party signing its own in any PDF reader, and the text fields to fill later
-    (added by pyHanko)."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    # The signature fields first: pyHanko creates the /AcroForm that the text fields join.
-    for form_field, page_index, box in sorted(placed, key=lambda item: not isinstance(item[0], SignatureField)):
-        if isinstance(form_field, SignatureField):
-            spec = SigFieldSpec(
-                sig_field_name=form_field.name,
-                on_page=page_index,
-                box=box,
-                readable_field_name=form_field.label or None,
-                empty_field_appearance=False,
-            )
-            append_signature_field(writer, spec)
-        else:
-            _append_text_field(writer, form_field, page_index, box)
-    output = io.BytesIO()
-    writer.write(output)
     return output.getvalue()
 
 
@@ -386,11 +329,8 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
         )
         for piece in document.attachments
     ]
-    placed = _field_boxes(rendered, (*document.signature_fields, *document.text_fields))
-    # The software that writes the file last: pyHanko when it adds form fields, which it also names when it signs.
-    producer = PYHANKO if placed else f"WeasyPrint {weasyprint.__version__}"
-    pdf = rendered.write_pdf(finisher=_metadata_finisher(document, producer), uncompressed_pdf=True, **options)
-    if placed:
-        # Before compressing: pyHanko reads plain objects faster, and qpdf folds its update into a single revision.
-        pdf = _add_form_fields(pdf, placed)
+    widgets = _widgets(rendered, (*document.signature_fields, *document.text_fields))
+    # The software that writes the file last: pyHanko, which fills or signs the form fields, and names itself then.
+    producer = PYHANKO if widgets else f"WeasyPrint {weasyprint.__version__}"
+    pdf = rendered.write_pdf(finisher=_finisher(document, producer, widgets), uncompressed_pdf=True, **options)
     return document.filename, CONTENT_TYPE, _compressed(pdf)

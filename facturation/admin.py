@@ -19,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from collectivites.destinataires import destinataires, motif_sans_destinataire, prefetch_representants
 from conventions.admin import Extension, etendre
-from conventions.admin_campagne import vers_traitements
+from conventions.admin_campagne import lancer_et_suivre
 from conventions.admin_confirmation import CONFIRMER, Confirmation, Ligne, adresses, est_confirmee, page
 from conventions.models import Convention
 from documents.formats import euros, pluriel
@@ -620,7 +620,7 @@ def emettre_titres(modeladmin, request, queryset):
 def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
     if not est_confirmee(request):
         return page(modeladmin, request, queryset, "emettre_titres_en_arriere_plan", confirmation_emission(queryset))
-    return vers_traitements(request, lancer_emission(queryset, user=request.user))
+    return lancer_et_suivre(request, lancer_emission, queryset)
 
 
 def _avec_titre_en_cours(queryset):

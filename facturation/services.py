@@ -348,9 +348,11 @@ def notifier_emission(titre: TitreDePerception) -> str:
     """annoncer_titre for the admin and the command: a warning for the user when the e-mail could not go (no
     address), the titre staying issued regardless."""
     try:
-        annoncer_titre(titre)
+        notification = annoncer_titre(titre)
     except NotificationImpossible as exc:
         return f"Titre n° {titre.numero} émis, mais non annoncé par e-mail : {exc}"
+    if notification is not None and notification.etat == notification.Etat.ECHEC:
+        return f"Titre n° {titre.numero} émis, mais l'e-mail n'est pas parti : {notification.erreur}"
     return ""
 
 

@@ -8,7 +8,7 @@ from celery import shared_task
 
 from conventions.models import Convention, ElementTraitement
 from conventions.notifications import NotificationImpossible
-from conventions.tasks import executer_element
+from conventions.tasks import TACHE_ELEMENT, compte_rendu_email, executer_element
 from documents.formats import euros
 
 from .notifications import annoncer_titre
@@ -31,10 +31,9 @@ def _emettre(element: ElementTraitement) -> str:
         notification = annoncer_titre(titre)
     except NotificationImpossible as exc:
         return f"{fait} ; e-mail non envoyé : {exc}"
-    envoi = f"e-mail envoyé à {notification.destinataires}" if notification else "e-mail déjà envoyé"
-    return f"{fait} ; {envoi}."
+    return f"{fait} ; {compte_rendu_email(notification, 'e-mail')}."
 
 
-@shared_task
+@shared_task(**TACHE_ELEMENT)
 def emettre_titre_element(element_id: int) -> None:
     executer_element(element_id, _emettre, erreurs_metier=(FacturationError,))

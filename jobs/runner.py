@@ -10,22 +10,63 @@ same item at once, and an item already done or failed is not run again by a seco
 import logging
 from collections.abc import Callable, Iterable
 
+from celery import current_app
 from celery.utils.imports import symbol_by_name
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from kombu.exceptions import OperationalError as BrokerIndisponible
 
 from .models import Item
 
 logger = logging.getLogger(__name__)
+
+# The database restarted or out of reach: nothing of the item was written; the item is not recorded as failed, the
+# error goes up to the task, which its caller may retry (conventions.tasks.TACHE_ELEMENT).
+ERREURS_BASE = (OperationalError, InterfaceError)
 
 
 def mettre_en_file(tache: str, ids: Iterable[int]) -> int:
     """Queues the task at import path `tache` once per id; returns how many. Queuing an id twice is harmless."""
     task = symbol_by_name(tache)
     ids = list(ids)
-    for pk in ids:
-        task.delay(pk)
+    for n, pk in enumerate(ids):
+        try:
+            task.delay(pk)
+        except BrokerIndisponible:
+            # The broker went away after the caller's check: the items wait in the database, and the beat's
+            # « reprendre le travail en attente » queues them again once it is back.
+            logger.warning("File indisponible : %s éléments de %s restent à mettre en file", len(ids) - n, tache)
+            break
     return len(ids)
+
+
+def file_disponible(timeout: float = 1.0) -> bool:
+    """Whether the broker answers now (always true when tasks run in-process): checked before an action that queues
+    work, so that it is refused with a clear message rather than half done while Redis is away."""
+    if current_app.conf.task_always_eager:
+        return True
+    with current_app.connection_for_write() as connection:
+        try:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        except BrokerIndisponible:
+            return False
+    return True
+
+
+def longueur_file() -> int | None:
+    """Messages waiting in the default queue; None when tasks run in-process or the broker does not answer."""
+    if current_app.conf.task_always_eager:
+        return None
+    with current_app.connection_for_write() as connection:
+        try:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+            return connection.default_channel.queue_declare(
+                current_app.conf.task_default_queue, passive=True
+            ).message_count
+        except BrokerIndisponible:
+            return None
+        except connection.channel_errors:  # the queue does not exist yet: nothing was ever queued
+            return 0
 
 
 def reserver(queryset, pk: int):
@@ -56,6 +97,8 @@ def executer_element(queryset, element_id: int, action: Callable[[Item], str], e
         try:
             with transaction.atomic():
                 element.message = action(element)
+        except ERREURS_BASE:
+            raise
         except Exception as exc:
             # One item's failure must not stop the job: the agent sees the reason and retries that item.
             if not isinstance(exc, erreurs_metier):

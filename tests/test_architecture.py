@@ -21,7 +21,7 @@ LAYERS = [
     ("ecoles",),
     ("conventions",),
     ("facturation",),
-    ("portail", "demo"),
+    ("portail", "demo", "exploitation"),
 ]
 LEVEL = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 APPS = "|".join(LEVEL)

@@ -39,6 +39,15 @@ def attendre(traitement: Traitement, worker: Worker, timeout: float = 600) -> di
     pytest.fail(f"{traitement} inachevé : {traitement.compteurs()}\n{worker.logs()[-3000:]}")
 
 
+def attendre_emails(worker: Worker, timeout: float = 60) -> None:
+    """E-mails are sent by their own task once their record is committed: wait until none is left to send."""
+    deadline = time.monotonic() + timeout
+    while Notification.objects.filter(etat=Notification.Etat.A_ENVOYER).exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"E-mails encore à envoyer après {timeout} s\n{worker.logs()[-3000:]}")
+        time.sleep(0.5)
+
+
 def deux_fois(traitement: Traitement) -> None:
     """Every item's message sent a second time, as a broker may redeliver: both copies race on the 2 processes."""
     mettre_en_file(traitement, traitement.elements.values_list("pk", flat=True))
@@ -82,8 +91,9 @@ def test_campaign_end_to_end_on_a_real_worker(worker):
     assert attendre(emission, worker) == {"total": 200, "faits": 200, "echecs": 0, "restants": 0}
     duree["titres"] = round(time.monotonic() - debut)
     print("Durées cumulées (s) :", duree)
-    # The duplicates still queued find their items done; let them drain before counting.
+    # The duplicates still queued find their items done; let them drain, and the e-mails go, before counting.
     time.sleep(1)
+    attendre_emails(worker)
 
     # One frozen PDF per convention, its bytes matching the stored SHA-256, and no second rendering on disk.
     envoyees = settings.MEDIA_ROOT / "conventions" / "envoyees"
@@ -95,6 +105,7 @@ def test_campaign_end_to_end_on_a_real_worker(worker):
         assert hashlib.sha256(contenu).hexdigest() == convention.document_sha256
 
     # One e-mail of each kind per convention, in the records and in what the e-mail backend really wrote.
+    assert set(Notification.objects.values_list("etat", flat=True)) == {Notification.Etat.ENVOYEE}
     par_type = Counter(Notification.objects.values_list("type", "convention_id"))
     assert len(par_type) == 2 * NB_CONVENTIONS and set(par_type.values()) == {1}
     sujets = [message["Subject"] for message in lire_emails(worker.mail_dir)]

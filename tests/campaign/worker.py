@@ -3,6 +3,7 @@ connected to the test database (pytest-django's `test_<name>`) and writing its f
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -31,11 +32,12 @@ def database_url() -> str:
 
 
 class Worker:
-    def __init__(self, tmp_path: Path, concurrency: int = 2):
+    def __init__(self, tmp_path: Path, concurrency: int = 2, env: dict | None = None):
+        # Workers started one after the other by a test share its e-mail folder; each has its own log.
         self.mail_dir = tmp_path / "mails"
-        self.mail_dir.mkdir()
-        self.log_path = tmp_path / "worker.log"
+        self.mail_dir.mkdir(exist_ok=True)
         self.name = f"test-{uuid.uuid4().hex[:8]}"
+        self.log_path = tmp_path / f"worker-{self.name}.log"
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -46,6 +48,7 @@ class Worker:
             # Four slashes: django-environ reads "filemail:///x" as the relative path "x".
             "EMAIL_URL": f"filemail:///{self.mail_dir}",
             "SITE_URL": settings.SITE_URL,
+            **(env or {}),
         }
         self.command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
@@ -57,8 +60,9 @@ class Worker:
 
     def start(self, timeout: float = 60) -> None:
         self.log = self.log_path.open("w")
+        # Its own process group, so that a fault test kills the worker and its pool at once (kill()).
         self.process = subprocess.Popen(
-            self.command, cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+            self.command, cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -80,6 +84,12 @@ class Worker:
                 self.process.wait(10)
         self.log.close()
 
+    def kill(self) -> None:
+        """SIGKILL to the worker and its pool processes, as when its machine stops: nothing is acknowledged."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.log.close()
+
     def logs(self) -> str:
         return self.log_path.read_text()
 
@@ -93,14 +103,14 @@ def redis_or_fail() -> redis.Redis:
     return client
 
 
-def publish_to_worker():
+def publish_to_worker(broker_url: str = BROKER_URL):
     """Points this (test) process's Celery app at the worker's broker; returns a function that restores it."""
     saved = {key: app.conf[key] for key in ("broker_url", "broker_write_url", "task_always_eager")}
     # Celery's conf.broker_url prefers the CELERY_BROKER_URL environment variable (which `make test` exports for the
     # other tests) to any configured value: it must point at the worker's broker too while the test publishes.
     saved_env = os.environ.get("CELERY_BROKER_URL")
-    os.environ["CELERY_BROKER_URL"] = BROKER_URL
-    app.conf.update(broker_url=BROKER_URL, broker_write_url=None, task_always_eager=False)
+    os.environ["CELERY_BROKER_URL"] = broker_url
+    app.conf.update(broker_url=broker_url, broker_write_url=None, task_always_eager=False)
     # A producer pool opened earlier would still point at the old broker; Celery drops it this way after a fork.
     app._after_fork()
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conventions", "0006_types_enregistres"),
+        ("conventions", "0007_notification_envoi"),
     ]
 
     operations = [
