@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from documents.formats import date_longue, euros
 from documents.signatures import certificat_configure, niveau_affiche
+from documents.texte import ChampsTexteProteges
 from ecoles.models import Ecole
 
 from .admin_campagne import envoyer_en_arriere_plan, preparer_annee
@@ -150,7 +151,7 @@ class RetourFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SignatureForm(forms.Form):
+class SignatureForm(ChampsTexteProteges, forms.Form):
     date_signature = forms.DateField(
         label="Date de signature par l'académie",
         help_text="La date que porte la convention signée (« le … »), aujourd'hui ou avant.",

@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError
 from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from documents.formats import date_longue, euros, pluriel
 
-from .models import Convention, Notification
+from .models import Academie, Convention, Notification
 
 # The portal's page of a convention; "/espace/" (the portal's home) if the portal is not installed.
 PORTAIL_CONVENTION_URL_NAMES = ("conventions:detail",)
@@ -178,9 +178,7 @@ def envoyer(notification_id: int, *, dernier_essai: bool) -> str:
             return notification.etat if notification else Notification.Etat.ENVOYEE
         notification.tentatives += 1
         # Answers go to the académie's correspondent, whom the body names (collectivites.destinataires).
-        academie = (
-            Convention.objects.select_related("annee__academie").get(pk=notification.convention_id).annee.academie
-        )
+        academie = Academie.objects.get(annees__conventions=notification.convention_id)
         message = EmailMultiAlternatives(
             notification.sujet,
             notification.corps_texte,
