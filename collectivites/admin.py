@@ -283,6 +283,21 @@ def exporter_contacts(modeladmin, request, queryset):
     return response
 
 
+@admin.action(description="Inviter sur l'espace des collectivités (un compte par contact)", permissions=["inviter"])
+def inviter_contacts(modeladmin, request, queryset):
+    """One click from a contact to its account: the invitation leaves with the contact's role, name and address."""
+    envoyees = []
+    for contact in queryset.select_related("collectivite").order_by("collectivite__nom", "nom"):
+        try:
+            services.inviter_contact(contact, par=request.user)
+        except services.InvitationInvalide as exc:
+            modeladmin.message_user(request, str(exc), messages.WARNING)
+        else:
+            envoyees.append(contact.email)
+    if envoyees:
+        modeladmin.message_user(request, f"Invitation envoyée à {', '.join(envoyees)}.", messages.SUCCESS)
+
+
 @admin.register(Contact)
 class ContactAdmin(SimpleHistoryAdmin):
     list_display = ["nom", "prenom", "email", "role", "fonction", "collectivite", "modifie_le"]
@@ -290,4 +305,7 @@ class ContactAdmin(SimpleHistoryAdmin):
     search_fields = ["nom", "prenom", "email", "collectivite__nom"]
     list_select_related = ["collectivite"]
     autocomplete_fields = ["collectivite"]
-    actions = [exporter_contacts]
+    actions = [exporter_contacts, inviter_contacts]
+
+    def has_inviter_permission(self, request):
+        return request.user.has_perm("collectivites.add_invitation")

@@ -14,4 +14,11 @@ class CollectivitesConfig(AppConfig):
             "roles": ("representant",),
             "current": ("collectivites:contact",),
         },
+        {
+            "label": "Comptes de l'espace",
+            "url": "collectivites:comptes",
+            "order": 35,
+            "roles": ("representant",),
+            "current": ("collectivites:comptes", "collectivites:inviter", "collectivites:invitation_"),
+        },
     )

@@ -90,6 +90,30 @@ class InvitationAdminForm(forms.ModelForm):
         return email
 
 
+class InvitationPortailForm(DsfrForm, forms.ModelForm):
+    """A representative invites a colleague (référent ville or contributeur); the view sets the collectivité."""
+
+    class Meta:
+        model = Invitation
+        fields = ["role", "prenom", "nom", "email"]
+        widgets = {"role": forms.RadioSelect}
+
+    def preparer_champs(self):
+        # Radio buttons without the empty « --------- » choice, and none preselected.
+        self.fields["role"].choices = [(role.value, role.label) for role in services.ROLES_INVITES_PAR_LE_REPRESENTANT]
+        self.fields["role"].help_text = (
+            "Le référent ville et les contributeurs consultent les conventions et les titres ; seul le représentant "
+            "choisit les écoles, dépose la convention signée et invite des personnes."
+        )
+        self.fields["email"].help_text = "Le lien d'invitation y est envoyé ; ce sera l'identifiant du compte."
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if services.compte_existe(email):
+            raise forms.ValidationError(f"Un compte existe déjà pour l'adresse {email}.")
+        return email
+
+
 class ContactForm(DsfrForm, forms.ModelForm):
     """A contact of Article 2.7; the view sets the collectivité on the instance before validation."""
 
@@ -97,6 +121,11 @@ class ContactForm(DsfrForm, forms.ModelForm):
         model = Contact
         fields = ["role", "prenom", "nom", "email", "fonction"]
         widgets = {"role": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Radio buttons need no empty « --------- » choice, and none is preselected: the person picks the role.
+        self.fields["role"].choices = Contact.Role.choices
 
     def clean(self):
         cleaned = super().clean()

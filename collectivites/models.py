@@ -271,9 +271,16 @@ class InvitationQuerySet(models.QuerySet):
     def en_attente(self):
         return self.filter(acceptee_le__isnull=True, expire_le__gt=timezone.now())
 
+    def non_acceptees(self):
+        return self.filter(acceptee_le__isnull=True)
+
+    def for_user(self, user):
+        return self.filter(collectivite__in=Collectivite.objects.for_user(user))
+
 
 class Invitation(models.Model):
-    """A person invited by the rectorat to open a portal account for a collectivité.
+    """A person invited to open a portal account for a collectivité, by the rectorat (admin) or by the collectivité's
+    representative (portal: référents and contributeurs only).
 
     Only the SHA-256 of the link's token is stored: a copy of the database does not let anyone accept an invitation.
     """

@@ -11,7 +11,7 @@ import io
 import secrets
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from documents.formats import cellule_sure
 
+from .destinataires import Correspondant, correspondant
 from .models import Invitation, User
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection").
@@ -61,6 +62,45 @@ def renouveler(invitation: Invitation, par: User) -> Invitation:
     return invitation
 
 
+# The roles a representative may give from the portal; only the rectorat names another representative (who signs and
+# pays for the collectivité).
+ROLES_INVITES_PAR_LE_REPRESENTANT = (User.Role.REFERENT, User.Role.CONTRIBUTEUR)
+
+
+def inviter_un_collegue(invitation: Invitation, par: User) -> Invitation:
+    """A representative invites a colleague of their own collectivité, whatever the form said, as référent or
+    contributeur."""
+    if par.collectivite_id is None or par.role != User.Role.REPRESENTANT:
+        raise InvitationInvalide("Seul le représentant de la collectivité invite des personnes sur l'espace.")
+    if invitation.role not in ROLES_INVITES_PAR_LE_REPRESENTANT:
+        raise InvitationInvalide("Depuis l'espace, on invite un référent ville ou un contributeur.")
+    invitation.collectivite_id = par.collectivite_id
+    return inviter(invitation, par)
+
+
+def inviter_contact(contact, par: User) -> Invitation:
+    """A contact of Article 2.7 becomes an account: invited with its role, its name and its address."""
+    if Invitation.objects.en_attente().filter(email__iexact=contact.email.strip()).exists():
+        raise InvitationInvalide(f"Une invitation est déjà en attente pour l'adresse {contact.email}.")
+    invitation = Invitation(
+        collectivite_id=contact.collectivite_id,
+        role=contact.role,
+        prenom=contact.prenom,
+        nom=contact.nom,
+        email=contact.email,
+    )
+    return inviter(invitation, par)
+
+
+@transaction.atomic
+def retirer(invitation: Invitation) -> None:
+    """Withdraws an invitation not yet accepted: it is deleted, and its link no longer opens anything."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.est_acceptee:
+        raise InvitationInvalide(f"L'invitation de {invitation.email} a déjà été acceptée : son compte existe.")
+    invitation.delete()
+
+
 def _nouveau_lien(invitation: Invitation) -> str:
     token = secrets.token_urlsafe(32)
     invitation.token_sha256 = _hash(token)
@@ -73,11 +113,27 @@ def lien_invitation(token: str) -> str:
     return settings.SITE_URL + reverse("collectivites:invitation", args=[token])
 
 
+def correspondant_invitation(invitation: Invitation) -> Correspondant:
+    """Who invites, and so who is answered: a representative inviting a colleague, else the académie's service."""
+    par = invitation.invitee_par
+    if par is not None and par.collectivite_id:
+        return Correspondant(f"{par.get_full_name() or par.email} ({invitation.collectivite})", par.email)
+    return correspondant(invitation.collectivite)
+
+
 def _envoyer(invitation: Invitation, token: str) -> None:
-    context = {"invitation": invitation, "lien": lien_invitation(token), "site_url": settings.SITE_URL}
+    repondre_a = correspondant_invitation(invitation)
+    context = {
+        "invitation": invitation,
+        "lien": lien_invitation(token),
+        "site_url": settings.SITE_URL,
+        "invitant": repondre_a.nom,
+        "correspondant": repondre_a,
+    }
     subject = render_to_string("collectivites/email/invitation_sujet.txt", context).strip()
     body = render_to_string("collectivites/email/invitation.txt", context)
-    send_mail(subject, body, None, [invitation.email])
+    # The invitation goes to the person invited, whatever the collectivité's contact rule: it opens their account.
+    EmailMessage(subject, body, to=[invitation.email], reply_to=repondre_a.reply_to).send()
 
 
 def invitation_pour(token: str) -> Invitation | None:
@@ -95,7 +151,7 @@ def verifier(invitation: Invitation | None) -> None:
     if invitation.est_expiree:
         raise InvitationInvalide(
             f"Ce lien d'invitation a expiré le {timezone.localtime(invitation.expire_le):%d/%m/%Y à %H:%M}. "
-            "Demandez une nouvelle invitation au rectorat."
+            "Demandez une nouvelle invitation à la personne qui vous a invité, ou au rectorat."
         )
 
 

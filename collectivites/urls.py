@@ -16,4 +16,8 @@ urlpatterns = [
     path("contacts/ajouter/", views.contact_ajouter, name="contact_ajouter"),
     path("contacts/<int:pk>/modifier/", views.contact_modifier, name="contact_modifier"),
     path("contacts/<int:pk>/supprimer/", views.contact_supprimer, name="contact_supprimer"),
+    path("comptes/", views.comptes, name="comptes"),
+    path("comptes/inviter/", views.inviter, name="inviter"),
+    path("comptes/invitations/<int:pk>/retirer/", views.invitation_retirer, name="invitation_retirer"),
+    path("comptes/invitations/<int:pk>/renvoyer/", views.invitation_renvoyer, name="invitation_renvoyer"),
 ]

@@ -13,15 +13,24 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from . import services
-from .forms import ChoixMotDePasseForm, ConnexionForm, ContactForm, MotDePasseOublieForm, est_compte_portail
-from .models import Contact, User
+from .forms import (
+    ChoixMotDePasseForm,
+    ConnexionForm,
+    ContactForm,
+    InvitationPortailForm,
+    MotDePasseOublieForm,
+    est_compte_portail,
+)
+from .models import Contact, Invitation, User
 
 COMPTE_PORTAIL_REQUIS = (
     "Cet espace est réservé aux comptes des collectivités. Les agents du rectorat travaillent dans l'administration."
@@ -75,7 +84,18 @@ connexion = auth_views.LoginView.as_view(
     redirect_authenticated_user=True,
     extra_context={"title": "Connexion"},
 )
-deconnexion = auth_views.LogoutView.as_view()
+
+
+class DeconnexionView(auth_views.LogoutView):
+    """Logging out says so on the login page it leads to (LOGOUT_REDIRECT_URL): the session is really over."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "Déconnexion effectuée. À bientôt sur l'espace ENT-école.")
+        return response
+
+
+deconnexion = DeconnexionView.as_view()
 
 
 TROP_DE_DEMANDES = (
@@ -232,3 +252,85 @@ def contact_supprimer(request, pk):
         "collectivites/contact_supprimer.html",
         {"contact": contact, "title": f"Retirer le contact {contact.prenom} {contact.nom}"},
     )
+
+
+# Accounts of the collectivité: the representative invites colleagues ------------------------------------------------
+
+INVITER = "inviter des personnes sur l'espace"
+
+
+def _lien_expire(invitation: Invitation) -> str:
+    return f"{timezone.localtime(invitation.expire_le):%d/%m/%Y à %H:%M}"
+
+
+@representant(INVITER)
+def comptes(request):
+    """Who has an account for the collectivité, and the invitations not yet accepted (pending or expired)."""
+    collectivite = request.user.collectivite
+    return render(
+        request,
+        "collectivites/comptes.html",
+        {
+            "comptes": collectivite.comptes.filter(is_active=True).order_by("role", "last_name", "first_name"),
+            "invitations": Invitation.objects.for_user(request.user).non_acceptees().order_by("-creee_le"),
+            "maintenant": timezone.now(),
+            "title": "Comptes de l'espace",
+        },
+    )
+
+
+@representant(INVITER)
+@require_http_methods(["GET", "POST"])
+def inviter(request):
+    """The invitation form; « ?contact=<pk> » fills it from a contact of the collectivité (another's is a 404)."""
+    initial = {}
+    if request.method == "GET" and request.GET.get("contact"):
+        contact = get_object_or_404(Contact.objects.for_user(request.user), pk=request.GET["contact"])
+        initial = {"role": contact.role, "prenom": contact.prenom, "nom": contact.nom, "email": contact.email}
+    invitation = Invitation(collectivite=request.user.collectivite)
+    form = InvitationPortailForm(request.POST or None, instance=invitation, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.inviter_un_collegue(form.instance, par=request.user)
+        except services.InvitationInvalide as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"L'invitation est envoyée à {invitation.email}. Le lien ne sert qu'une fois et expire le "
+                f"{_lien_expire(invitation)}.",
+            )
+            return redirect("collectivites:comptes")
+    return render(request, "collectivites/inviter.html", {"form": form, "title": "Inviter une personne"})
+
+
+def _invitation_non_acceptee(request, pk) -> Invitation:
+    return get_object_or_404(Invitation.objects.for_user(request.user).non_acceptees(), pk=pk)
+
+
+@representant(INVITER)
+@require_http_methods(["GET", "POST"])
+def invitation_retirer(request, pk):
+    invitation = _invitation_non_acceptee(request, pk)
+    if request.method == "POST":
+        services.retirer(invitation)
+        messages.success(request, f"L'invitation de {invitation.email} est retirée : son lien ne fonctionne plus.")
+        return redirect("collectivites:comptes")
+    return render(
+        request,
+        "collectivites/invitation_retirer.html",
+        {"invitation": invitation, "title": f"Retirer l'invitation de {invitation.prenom} {invitation.nom}"},
+    )
+
+
+@representant(INVITER)
+def invitation_renvoyer(request, pk):
+    """A new link (the previous one stops working) with a new expiry date. POST only; another collectivité's
+    invitation is a 404 whatever the method."""
+    invitation = _invitation_non_acceptee(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    invitation = services.renouveler(invitation, par=request.user)
+    expire = _lien_expire(invitation)
+    messages.success(request, f"L'invitation est renvoyée à {invitation.email} ; le nouveau lien expire le {expire}.")
+    return redirect("collectivites:comptes")

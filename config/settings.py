@@ -92,7 +92,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -175,7 +174,11 @@ DSFR_CONTENT_IS_SAFE = False
 EXEMPLAIRE_SIGNE_TAILLE_MAX = _env(env.int, "EXEMPLAIRE_SIGNE_TAILLE_MAX_MO", default=20) * 1024 * 1024
 VERIFICATION_TAILLE_MAX = _env(env.int, "VERIFICATION_TAILLE_MAX_MO", default=10) * 1024 * 1024
 
-LANGUAGE_CODE = "fr-fr"
+# French only, whatever the browser asks (no LocaleMiddleware): the admin, the portal and Django's own messages
+# ("Ce champ est obligatoire.") speak the language of the French administration. Dates shown are local dates.
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

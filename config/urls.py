@@ -9,6 +9,8 @@ from portail import views, views_verification
 admin.site.site_header = "ENT-école — conventions de partenariat"
 admin.site.site_title = "ENT-école conventions"
 admin.site.index_title = "Gestion des conventions"
+# The lists need the width (1280 px screens): the app list stays on the home page and in the breadcrumbs.
+admin.site.enable_nav_sidebar = False
 
 # The collectivités' portal: every page of every app under /espace/ (the isolation test walks this prefix).
 PORTAIL_PREFIX = "espace/"

@@ -4,17 +4,19 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from documents.formats import euros
+from documents.formats import date_longue, euros
 from documents.signatures import certificat_configure, niveau_affiche
+from documents.texte import ChampsTexteProteges
 from ecoles.models import Ecole
 
 from .admin_campagne import envoyer_en_arriere_plan, preparer_annee
+from .admin_confirmation import OBJET, Confirmation, Ligne, est_confirmee, page
 from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
 from .models import Academie, AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .services import TransitionInterdite, enregistrer_signature, reference_for
@@ -22,7 +24,7 @@ from .services import TransitionInterdite, enregistrer_signature, reference_for
 
 @admin.register(Academie)
 class AcademieAdmin(SimpleHistoryAdmin):
-    list_display = ["nom", "code", "ville", "ville_signature"]
+    list_display = ["nom", "code", "ville", "ville_signature", "correspondant_nom", "correspondant_email"]
     search_fields = ["nom", "code"]
 
 
@@ -139,39 +141,89 @@ class RetourFilter(admin.SimpleListFilter):
     parameter_name = "retour"
 
     def lookups(self, request, model_admin):
-        return [("a_confirmer", "déposée, à confirmer"), ("attendue", "envoyée, pas encore déposée")]
+        return [("a_confirmer", "déposée, en vérification"), ("attendue", "envoyée, pas encore déposée")]
 
     def queryset(self, request, queryset):
         if self.value() == "a_confirmer":
-            return queryset.envoyees().exclude(exemplaire_signe="")
+            return queryset.deposees()
         if self.value() == "attendue":
             return queryset.envoyees().filter(exemplaire_signe="")
         return queryset
 
 
-@admin.action(
-    description="Confirmer la signature des conventions signées déposées (date du jour)", permissions=["change"]
-)
+class SignatureForm(ChampsTexteProteges, forms.Form):
+    date_signature = forms.DateField(
+        label="Date de signature par l'académie",
+        help_text="La date que porte la convention signée (« le … »), aujourd'hui ou avant.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    lieu_signature = forms.CharField(label="Lieu de signature", max_length=100)
+
+    def clean_date_signature(self):
+        date = self.cleaned_data["date_signature"]
+        if date > timezone.localdate():
+            raise forms.ValidationError("La date de signature ne peut pas être dans le futur.")
+        return date
+
+
+@admin.action(description="Confirmer la signature des conventions signées déposées", permissions=["change"])
 def confirmer_signature(modeladmin, request, queryset):
-    """The rectorat checked the signed copy the collectivité deposited on the portal and signs in its turn today."""
-    today = timezone.localdate()
-    signees = []
-    for convention in queryset.select_related("annee__academie"):
-        if not convention.exemplaire_signe:
-            modeladmin.message_user(
-                request,
-                f"{convention.reference} : la collectivité n'a pas déposé la convention signée.",
-                messages.WARNING,
-            )
-            continue
-        try:
-            enregistrer_signature(convention, today, convention.annee.academie.ville_signature, user=request.user)
-        except TransitionInterdite as exc:
-            modeladmin.message_user(request, str(exc), messages.ERROR)
+    """The rectorat checked the signed copy the collectivité deposited on the portal and signs in its turn: the page
+    links each deposited copy, asks for the date and the place, and records nothing until confirmed."""
+    conventions = queryset.select_related("annee__academie", "collectivite", "commune").order_by("reference")
+    a_signer, refus = [], []
+    for convention in conventions:
+        if convention.etat != Convention.Etat.ENVOYEE:
+            refus.append((str(convention), f"elle est à l'état « {convention.get_etat_display()} »."))
+        elif not convention.exemplaire_signe:
+            refus.append((str(convention), "la collectivité n'a pas encore déposé la convention signée."))
         else:
-            signees.append(convention.reference)
-    if signees:
-        modeladmin.message_user(request, f"Signature enregistrée : {', '.join(signees)}.", messages.SUCCESS)
+            a_signer.append(convention)
+    initial = {
+        "date_signature": timezone.localdate(),
+        "lieu_signature": a_signer[0].annee.academie.ville_signature if a_signer else "",
+    }
+    form = SignatureForm(request.POST if est_confirmee(request) else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        date, lieu = form.cleaned_data["date_signature"], form.cleaned_data["lieu_signature"]
+        signees = []
+        for convention in a_signer:
+            try:
+                enregistrer_signature(convention, date, lieu, user=request.user)
+            except TransitionInterdite as exc:
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+            else:
+                signees.append(convention.reference)
+        if signees:
+            modeladmin.message_user(
+                request, f"Signature enregistrée le {date_longue(date)} : {', '.join(signees)}.", messages.SUCCESS
+            )
+        return None
+    confirmation = Confirmation(
+        titre="Confirmer la signature",
+        consequence=(
+            "Chaque convention passe à l'état « signée » à la date choisie ; l'académie la signe électroniquement "
+            "si un certificat est configuré. Vérifiez d'abord chaque convention déposée (lien ci-dessous) : la "
+            "signature ne s'annule pas."
+        ),
+        bouton="Confirmer la signature",
+        unite=("convention", "conventions"),
+        lignes=[
+            Ligne(
+                str(c),
+                c.participation,
+                lien=reverse("admin:conventions_convention_exemplaire_signe", args=[c.pk]),
+                lien_libelle=f"Convention déposée le {date_longue(timezone.localdate(c.date_retour))}"
+                if c.date_retour
+                else "Convention déposée",
+            )
+            for c in a_signer
+        ],
+        refus=refus,
+        libelle_montant="Participation",
+        form=form,
+    )
+    return page(modeladmin, request, queryset, "confirmer_signature", confirmation)
 
 
 @dataclass(frozen=True)
@@ -185,6 +237,9 @@ class Extension:
     # Columns of the list: callables of a convention (with @admin.display), reading what `annoter` added.
     colonnes: tuple[Callable, ...] = ()
     annoter: Callable | None = None
+    # Buttons on a convention's page: a callable of the convention giving (action name, label) pairs, each shown
+    # only when the action is offered to the user.
+    boutons: Callable | None = None
 
 
 EXTENSIONS: list[Extension] = []
@@ -203,7 +258,8 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
         remettre_en_brouillon,
         confirmer_signature,
     ]
-    list_display = ["reference", "collectivite", "commune", "annee", "etat", "nb_ecoles", "participation_affichee"]
+    # State first, then what an agent decides from; the commune shows with the collectivité.
+    list_display = ["etat_affiche", "reference", "collectivite_commune", "annee", "nb_ecoles", "participation_affichee"]
     list_filter = ["annee", "etat", RetourFilter, EcolesNouvellesFilter, DepartementFilter, "collectivite__type"]
     search_fields = [
         "reference",
@@ -264,6 +320,38 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
 
     def get_list_display(self, request):
         return [*super().get_list_display(request), *(c for extension in EXTENSIONS for c in extension.colonnes)]
+
+    # --- the workflow as buttons on the convention's own page ---
+    def boutons(self, request, obj) -> list[tuple[str, str]]:
+        """(action, label) for the next steps of this convention; each posts the list's action on this one object,
+        through the same confirmation page."""
+        boutons = {
+            Convention.Etat.BROUILLON: [("envoyer_pour_signature_maintenant", "Envoyer pour signature")],
+            Convention.Etat.ENVOYEE: [
+                *([("confirmer_signature", "Confirmer la signature")] if obj.exemplaire_signe else []),
+                ("remettre_en_brouillon", "Remettre en brouillon"),
+            ],
+        }.get(obj.etat, [])
+        for extension in EXTENSIONS:
+            if extension.boutons is not None:
+                boutons = [*boutons, *extension.boutons(obj)]
+        actions = self.get_actions(request)
+        return [(action, label) for action, label in boutons if action in actions]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if object_id else None
+        extra_context = {**(extra_context or {}), "objet_name": OBJET}
+        if obj is not None:
+            extra_context["boutons"] = self.boutons(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def response_action(self, request, queryset):
+        """An action posted from a convention's page comes back to that page once done."""
+        response = super().response_action(request, queryset)
+        objet = request.POST.get(OBJET, "")
+        if objet.isdigit() and isinstance(response, HttpResponseRedirect):
+            return HttpResponseRedirect(reverse("admin:conventions_convention_change", args=[objet]))
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)
@@ -346,6 +434,14 @@ class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
             filename=f"{convention.reference}-signee.pdf",
             content_type="application/pdf",
         )
+
+    @admin.display(description="état", ordering="etat")
+    def etat_affiche(self, obj):
+        return obj.etat_affiche
+
+    @admin.display(description="collectivité", ordering="collectivite__nom")
+    def collectivite_commune(self, obj):
+        return f"{obj.collectivite} ({obj.commune.nom})" if obj.commune_id else str(obj.collectivite)
 
     @admin.display(description="écoles", ordering="nb_ecoles_annot")
     def nb_ecoles(self, obj):

@@ -16,6 +16,8 @@ from documents.formats import pluriel
 from documents.texte import ChampsTexteProteges
 from jobs.admin import TypeFilter, type_
 
+from .admin_confirmation import est_confirmee, page
+from .admin_pdf import confirmation_envoi, trier_pour_envoi
 from .annees import CHAMPS_ANNEE, PreparationImpossible
 from .campaign import (
     FileIndisponible,
@@ -25,7 +27,7 @@ from .campaign import (
     reessayer,
     tableau_de_bord,
 )
-from .models import AnneeScolaire, ElementTraitement, Notification, Traitement
+from .models import AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
 from .notifications import renvoyer
 
 # Seconds between two refreshes of the progress page while the batch runs.
@@ -62,7 +64,17 @@ def lancer_et_suivre(request, lancer, queryset) -> HttpResponseRedirect | None:
 
 @admin.action(description="Envoyer pour signature en arrière-plan (PDF figé et e-mail)", permissions=["change"])
 def envoyer_en_arriere_plan(modeladmin, request, queryset):
-    return lancer_et_suivre(request, lancer_envoi, queryset)
+    a_envoyer, refus = trier_pour_envoi(queryset, [Convention.Etat.BROUILLON, Convention.Etat.ENVOYEE])
+    if not est_confirmee(request):
+        consequence = (
+            "Un traitement en arrière-plan fige le PDF de chaque brouillon et envoie l'e-mail « convention prête à "
+            "signer » à chaque collectivité, à l'adresse indiquée ; pour une convention déjà envoyée, seul un e-mail "
+            "qui n'était pas parti est envoyé. Vous suivez l'avancement sur la page du traitement."
+        )
+        confirmation = confirmation_envoi(a_envoyer, refus, consequence, "Lancer l'envoi en arrière-plan")
+        return page(modeladmin, request, queryset, "envoyer_en_arriere_plan", confirmation)
+    selection = queryset.filter(pk__in=[convention.pk for convention in a_envoyer])
+    return lancer_et_suivre(request, lancer_envoi, selection)
 
 
 # --- « Préparer l'année » on school years ---

@@ -15,10 +15,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from collectivites.destinataires import destinataires, motif_sans_destinataire, prefetch_representants
 from documents.formats import pluriel
 from documents.texte import ChampsTexteProteges
 
+from .admin_confirmation import OBJET, Confirmation, Ligne, adresses, est_confirmee, page
 from .documents import convention_pdf
+from .models import Convention
 from .notifications import NotificationImpossible, notifier_convention_prete
 from .services import TransitionInterdite, envoyer_pour_signature, revenir_en_brouillon
 from .tasks import raison_echec
@@ -26,12 +29,58 @@ from .tasks import raison_echec
 logger = logging.getLogger(__name__)
 
 
+def trier_pour_envoi(queryset, etats) -> tuple[list, list[tuple[str, str]]]:
+    """The conventions that can be sent, and the others with the reason, before anything is sent: one in another
+    state, one with no school in Annexe 1, one whose collectivité has nobody to write to (collectivites.destinataires).
+    """
+    conventions = (
+        queryset.select_related("annee", "collectivite", "commune")
+        .prefetch_related(prefetch_representants("collectivite__"))
+        .order_by("reference")
+    )
+    a_envoyer, refus = [], []
+    for convention in conventions:
+        if convention.etat not in etats:
+            refus.append((str(convention), f"elle est à l'état « {convention.get_etat_display()} »."))
+        elif not convention.nb_ecoles:
+            refus.append((str(convention), "aucune école n'est inscrite à l'annexe 1."))
+        elif not destinataires(convention.collectivite):
+            refus.append((str(convention), motif_sans_destinataire(convention.collectivite)))
+        else:
+            a_envoyer.append(convention)
+    return a_envoyer, refus
+
+
+def confirmation_envoi(a_envoyer, refus, consequence: str, bouton: str) -> Confirmation:
+    return Confirmation(
+        titre="Envoyer pour signature",
+        consequence=consequence,
+        bouton=bouton,
+        unite=("convention", "conventions"),
+        lignes=[Ligne(str(c), c.participation, adresses(c.collectivite)) for c in a_envoyer],
+        refus=refus,
+        date=timezone.localdate(),
+        libelle_date="Date d'envoi",
+        libelle_montant="Participation",
+    )
+
+
 @admin.action(description="Envoyer pour signature maintenant (fige le PDF)", permissions=["change"])
 def envoyer_pour_signature_maintenant(modeladmin, request, queryset):
     """Renders and freezes each PDF in this request (about 0.2 s each), then tells the collectivité as the
     background action does: for a few conventions; the campaign's background action is meant for a whole year."""
+    a_envoyer, refus = trier_pour_envoi(queryset, [Convention.Etat.BROUILLON])
+    if not est_confirmee(request):
+        consequence = (
+            "Le PDF de chaque convention est figé (il ne pourra plus changer sans un retour en brouillon motivé) et "
+            "un e-mail « convention prête à signer » part à chaque collectivité, à l'adresse indiquée."
+        )
+        confirmation = confirmation_envoi(a_envoyer, refus, consequence, "Envoyer pour signature maintenant")
+        return page(modeladmin, request, queryset, "envoyer_pour_signature_maintenant", confirmation)
     envoyees = []
-    for convention in queryset.order_by("reference"):
+    for objet, motif in refus:
+        modeladmin.message_user(request, f"{objet} non envoyée : {motif}", messages.WARNING)
+    for convention in a_envoyer:
         try:
             envoyer_pour_signature(convention, user=request.user)
         except Exception as exc:
@@ -105,6 +154,7 @@ def remettre_en_brouillon(modeladmin, request, queryset):
         "conventions": queryset.select_related("collectivite", "commune").order_by("reference"),
         "form": form,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "objet": request.POST.get(OBJET, "") if request.POST.get(OBJET, "").isdigit() else "",
     }
     return TemplateResponse(request, "admin/conventions/convention/remettre_en_brouillon.html", context)
 

@@ -8,13 +8,19 @@ class ConventionsConfig(AppConfig):
     portal_urls = ("conventions/", "conventions.urls")
 
     def ready(self):
+        from collectivites.destinataires import enregistrer_correspondant
         from collectivites.mouvements import commune_remplacee
         from documents.verification import Source, enregistrer_source
 
         from .communes import suivre_commune
         from .documents import convention_par_code, convention_par_empreinte
+        from .models import Academie
 
         # The public verification page (documents) finds conventions through this source.
         enregistrer_source(Source(par_code=convention_par_code, par_empreinte=convention_par_empreinte))
         # A commune merged or renamed by INSEE is followed by the conventions that name it.
         commune_remplacee.connect(suivre_commune, dispatch_uid="conventions.suivre_commune")
+        # Every e-mail to a collectivité names the académie's correspondent (collectivites does not know académies).
+        enregistrer_correspondant(
+            lambda collectivite: getattr(Academie.de_collectivite(collectivite), "correspondant", None)
+        )

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 
+from collectivites.destinataires import prefetch_representants
 from ecoles.models import Ecole
 from jobs import runner
 
@@ -169,6 +170,9 @@ def tableau_de_bord(annee: AnneeScolaire) -> dict:
 
     for dep, etat, n in conventions.values_list("collectivite__departement", "etat").annotate(n=Count("pk")):
         lignes[dep]["etats"][etat] = n
+    # Among the sent ones, those whose signed copy came back (« déposées, en vérification »).
+    for dep, n in conventions.deposees().values_list("collectivite__departement").annotate(n=Count("pk")):
+        lignes[dep]["deposees"] = n
     for dep, n in Ecole.objects.inscriptibles().values_list("commune__departement").annotate(n=Count("pk")):
         lignes[dep]["ecoles_ouvertes"] = n
     inscrites = Inscription.objects.filter(annee=annee, ecole__in=Ecole.objects.inscriptibles()).exclude(
@@ -180,27 +184,34 @@ def tableau_de_bord(annee: AnneeScolaire) -> dict:
     for dep, n in signees.values_list("ecole__commune__departement").annotate(n=Count("pk")):
         lignes[dep]["ecoles_couvertes"] = n
     for dep, montants in _montants_par_departement(annee).items():
-        lignes[dep].update(emis=montants["net"], paye=montants["paye"], reste=montants["reste"])
+        lignes[dep].update(
+            emis=montants["net"], paye=montants["paye"], reste=montants["reste"], en_retard=montants["en_retard"]
+        )
 
     rows = [_finir(dep, ligne) for dep, ligne in sorted(lignes.items())]
     total = _ligne_vide()
     for row in rows:
         for etat in ETATS:
             total["etats"][etat] += row["etats"][etat]
-        for key in ("ecoles_ouvertes", "ecoles_inscrites", "ecoles_couvertes", "emis", "paye", "reste"):
+        for key in CUMULS:
             total[key] += row[key]
     return {"annee": annee, "departements": rows, "total": _finir("Total", total), "etats": Convention.Etat.choices}
+
+
+CUMULS = ("deposees", "ecoles_ouvertes", "ecoles_inscrites", "ecoles_couvertes", "emis", "paye", "reste", "en_retard")
 
 
 def _ligne_vide() -> dict:
     return {
         "etats": dict.fromkeys(ETATS, 0),
+        "deposees": 0,
         "ecoles_ouvertes": 0,
         "ecoles_inscrites": 0,
         "ecoles_couvertes": 0,
         "emis": Decimal("0"),
         "paye": Decimal("0"),
         "reste": Decimal("0"),
+        "en_retard": Decimal("0"),
     }
 
 
@@ -208,6 +219,13 @@ def _finir(dep: str, ligne: dict) -> dict:
     ligne = dict(ligne, departement=dep)
     ligne["nb_conventions"] = sum(ligne["etats"].values())
     ligne["etats_liste"] = [ligne["etats"][etat] for etat in ETATS]
+    # The campaign's four steps as people count them: a deposited convention is returned, no longer only sent.
+    ligne["etapes"] = {
+        "brouillon": ligne["etats"][Convention.Etat.BROUILLON],
+        "envoyee": ligne["etats"][Convention.Etat.ENVOYEE] - ligne["deposees"],
+        "deposee": ligne["deposees"],
+        "signee": ligne["etats"][Convention.Etat.SIGNEE],
+    }
     ouvertes = ligne["ecoles_ouvertes"]
     ligne["taux_couverture"] = round(100 * ligne["ecoles_couvertes"] / ouvertes) if ouvertes else None
     return ligne
@@ -223,6 +241,7 @@ def conventions_non_retournees(annee: AnneeScolaire, departement: str | None = N
         .envoyees()
         .filter(exemplaire_signe="")
         .select_related("collectivite", "commune")
+        .prefetch_related(prefetch_representants("collectivite__"))
         .annotate(derniere_relance=Subquery(derniere_relance.values("envoyee_le")[:1]))
         .order_by("date_envoi", "reference")
     )

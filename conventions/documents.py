@@ -10,6 +10,7 @@ Formatting rules (checked against the 2021-2022 convention, ../shared/seed/):
 import hashlib
 
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils import timezone
 
 from collectivites.models import Adhesion, Commune
 from documents.formats import date_en_lettres, date_longue, euros, majuscules, pluriel
@@ -210,7 +211,7 @@ def _convention_verifiee(convention, version: str = "") -> DocumentVerifie:
     return DocumentVerifie(
         nature=f"{NATURE_CONVENTION} – année scolaire {convention.annee.libelle}",
         reference=convention.reference,
-        emis_le=convention.date_envoi.date(),
+        emis_le=timezone.localdate(convention.date_envoi),
         etat=_etat_convention(convention),
         version=version,
     )

@@ -50,10 +50,8 @@ class ExemplaireSigneForm(DsfrForm):
     )
 
     def preparer_champs(self):
-        self.fields["fichier"].help_text = (
-            "Le fichier PDF de la convention signée par votre représentant, "
-            f"{en_mo(settings.EXEMPLAIRE_SIGNE_TAILLE_MAX)} au maximum."
-        )
+        taille = en_mo(settings.EXEMPLAIRE_SIGNE_TAILLE_MAX)
+        self.fields["fichier"].help_text = f"Le fichier PDF de la convention signée, {taille} au maximum."
 
     def clean_fichier(self):
         fichier = self.cleaned_data["fichier"]

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from collectivites.destinataires import Correspondant
 from collectivites.models import Civilite, Collectivite, Commune
 from ecoles.models import Ecole
 from jobs.models import Item, Job, TypeEnregistre, compteurs
@@ -34,6 +35,18 @@ class Academie(models.Model):
     code_postal = models.CharField("code postal", max_length=10, help_text="« 34 064 »")
     ville = models.CharField("ville", max_length=100, help_text="« MONTPELLIER Cedex 2 »")
     ville_signature = models.CharField("lieu de signature des conventions", max_length=100)
+    # Named at the foot of every e-mail to the collectivités, and their Reply-To: they answer a person, not a robot.
+    correspondant_nom = models.CharField(
+        "personne ou service à qui répondre",
+        max_length=150,
+        default="Le service ENT-école du rectorat",
+        help_text="Nommé dans chaque e-mail envoyé aux collectivités, par exemple « Service ENT-école – DANE ».",
+    )
+    correspondant_email = models.EmailField(
+        "adresse e-mail de réponse",
+        blank=True,
+        help_text="Les réponses des collectivités aux e-mails de la campagne arrivent à cette adresse.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -46,6 +59,24 @@ class Academie(models.Model):
     @property
     def adresse_complete(self) -> str:
         return f"{self.adresse} {self.code_postal} - {self.ville}"
+
+    @property
+    def correspondant(self) -> Correspondant:
+        return Correspondant(self.correspondant_nom, self.correspondant_email)
+
+    @classmethod
+    def de_collectivite(cls, collectivite: Collectivite) -> "Academie | None":
+        """The académie of the collectivité's latest convention, else the only académie (the usual deployment)."""
+        derniere = collectivite.conventions.order_by("-annee__libelle").select_related("annee__academie").first()
+        if derniere is not None:
+            return derniere.annee.academie
+        academies = list(cls.objects.all()[:2])
+        return academies[0] if len(academies) == 1 else None
+
+    @classmethod
+    def correspondant_de(cls, collectivite: Collectivite) -> Correspondant | None:
+        academie = cls.de_collectivite(collectivite)
+        return academie.correspondant if academie else None
 
 
 class AnneeScolaireQuerySet(models.QuerySet):
@@ -165,6 +196,10 @@ class ConventionQuerySet(models.QuerySet):
                 | (models.Q(commune__isnull=True) & models.Exists(par_collectivite))
             )
         return self.brouillons().filter(condition)
+
+    def deposees(self):
+        """Sent, and the signed copy is back: the rectorat checks it (« déposée, en vérification »)."""
+        return self.envoyees().exclude(exemplaire_signe="")
 
     def resiliees(self):
         return self.filter(etat=Convention.Etat.RESILIEE)
@@ -349,6 +384,16 @@ class Convention(models.Model):
     @property
     def est_expiree(self) -> bool:
         return self.etat == self.Etat.SIGNEE and timezone.localdate() >= self.annee.date_fin
+
+    @property
+    def est_deposee(self) -> bool:
+        return self.etat == self.Etat.ENVOYEE and bool(self.exemplaire_signe)
+
+    @property
+    def etat_affiche(self) -> str:
+        """The state as the admin, the portal and the e-mails name it: once the signed copy is deposited the
+        convention is « déposée, en vérification », no longer « à signer »."""
+        return "Déposée, en vérification" if self.est_deposee else self.get_etat_display()
 
     @property
     def nb_ecoles(self) -> int:

@@ -23,10 +23,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from collectivites.models import User
+from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from documents.formats import date_longue, euros, pluriel
 
-from .models import Convention, Notification
+from .models import Academie, Convention, Notification
 
 # The portal's page of a convention; "/espace/" (the portal's home) if the portal is not installed.
 PORTAIL_CONVENTION_URL_NAMES = ("conventions:detail",)
@@ -39,7 +39,7 @@ ERREURS_SMTP = (smtplib.SMTPException, OSError, SoftTimeLimitExceeded)
 logger = logging.getLogger(__name__)
 
 
-class NotificationImpossible(Exception):
+class NotificationImpossible(SansDestinataire):
     """The e-mail cannot be sent (no address to send it to). The message is for users."""
 
 
@@ -51,18 +51,6 @@ def lien_portail(convention: Convention) -> str:
         except NoReverseMatch:
             continue
     return settings.SITE_URL + PORTAIL_CHEMIN
-
-
-def destinataires(convention: Convention) -> list[str]:
-    """The collectivité's contact address and its representatives' portal accounts, each once."""
-    collectivite = convention.collectivite
-    comptes = User.objects.filter(collectivite=collectivite, role=User.Role.REPRESENTANT, is_active=True)
-    adresses = [collectivite.email, *comptes.order_by("email").values_list("email", flat=True)]
-    uniques = {}
-    for adresse in adresses:
-        if adresse:
-            uniques.setdefault(adresse.strip().lower(), adresse.strip())
-    return list(uniques.values())
 
 
 def formule_appel(convention: Convention) -> str:
@@ -84,6 +72,7 @@ def _contexte(convention: Convention, **extra) -> dict:
         "ecoles": pluriel(nb_ecoles, "école inscrite", "écoles inscrites"),
         "participation": euros(convention.participation),
         "lien": lien_portail(convention),
+        "correspondant": convention.annee.academie.correspondant,
         **extra,
     }
 
@@ -98,12 +87,10 @@ def _envoyer(convention: Convention, type_: str, cle: str, contexte: dict, gabar
     with transaction.atomic():
         if Notification.objects.filter(convention=convention, type=type_, cle=cle).exists():
             return None
-        adresses = destinataires(convention)
-        if not adresses:
-            raise NotificationImpossible(
-                f"La collectivité « {convention.collectivite} » n'a aucune adresse e-mail : renseignez son e-mail "
-                "de contact pour qu'elle reçoive les messages de la campagne."
-            )
+        try:
+            adresses = destinataires_ou_refus(convention.collectivite)
+        except SansDestinataire as exc:
+            raise NotificationImpossible(str(exc)) from exc
         gabarit = gabarit or f"conventions/emails/{type_}"
         # One line (a header), keeping the non-breaking spaces of the amounts (str.split() would not).
         sujet = render_to_string(f"{gabarit}_sujet.txt", contexte).replace("\n", " ").strip()
@@ -190,8 +177,13 @@ def envoyer(notification_id: int, *, dernier_essai: bool) -> str:
         if notification is None or notification.etat != Notification.Etat.A_ENVOYER:
             return notification.etat if notification else Notification.Etat.ENVOYEE
         notification.tentatives += 1
+        # Answers go to the académie's correspondent, whom the body names (collectivites.destinataires).
+        academie = Academie.objects.get(annees__conventions=notification.convention_id)
         message = EmailMultiAlternatives(
-            notification.sujet, notification.corps_texte, to=notification.destinataires.split(", ")
+            notification.sujet,
+            notification.corps_texte,
+            to=notification.destinataires.split(", "),
+            reply_to=academie.correspondant.reply_to,
         )
         if notification.corps_html:
             message.attach_alternative(notification.corps_html, "text/html")

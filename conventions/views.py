@@ -16,6 +16,7 @@ from documents.televersements import taille_limitee
 from .documents import convention_pdf
 from .forms import ChoixEcolesForm, ExemplaireSigneForm
 from .models import Convention, Inscription
+from .sections import sections
 from .services import TransitionInterdite, choisir_ecoles_par_collectivite, deposer_exemplaire_signe
 
 
@@ -53,6 +54,8 @@ def detail(request, pk):
             "peut_choisir": representant_connecte and _peut_choisir(convention),
             "peut_deposer": representant_connecte and convention.etat == Convention.Etat.ENVOYEE,
             "a_proposer": convention.ecoles_a_proposer() if convention.est_modifiable else [],
+            # What other apps show about the convention (its titres de perception): conventions.sections.
+            "sections": sections(request, convention),
             "title": f"Convention {convention.reference}",
         },
     )

@@ -40,6 +40,8 @@ ACADEMIE_MONTPELLIER = {
     "code_postal": "34 064",
     "ville": "MONTPELLIER Cedex 2",
     "ville_signature": "Montpellier",
+    "correspondant_nom": "Le service ENT-école de la DANE",
+    "correspondant_email": "ent-ecole@ac-montpellier.fr",
 }
 SIGNATAIRE_2021 = {
     "signataire_prenom": "Sophie",

@@ -17,8 +17,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from collectivites.destinataires import destinataires, motif_sans_destinataire, prefetch_representants
 from conventions.admin import Extension, etendre
 from conventions.admin_campagne import lancer_et_suivre
+from conventions.admin_confirmation import CONFIRMER, Confirmation, Ligne, adresses, est_confirmee, page
+from conventions.models import Convention
 from documents.formats import euros, pluriel
 from documents.texte import ChampsTexteProteges
 
@@ -109,7 +112,7 @@ class PaiementInline(admin.TabularInline):
 
 class RelanceInline(admin.TabularInline):
     model = Relance
-    fields = ["envoyee_le", "destinataire", "reste_a_payer", "envoyee_par"]
+    fields = ["envoyee_le", "destinataires", "reste_a_payer", "envoyee_par"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -131,16 +134,15 @@ class AnnulationForm(ChampsTexteProteges, forms.Form):
 
 @admin.register(TitreDePerception)
 class TitreDePerceptionAdmin(admin.ModelAdmin):
+    # State first, then what a finance officer decides from; a cancelling titre is told by its « état » filter.
     list_display = [
+        "etat_affiche",
         "numero",
-        "nature",
         "debiteur",
-        "date_emission",
         "date_echeance",
         "montant_affiche",
         "paye_affiche",
         "reste_affiche",
-        "etat_affiche",
         "derniere_relance",
     ]
     list_filter = ["annee_budgetaire", EtatFilter, "debiteur_departement", "annee_scolaire"]
@@ -272,9 +274,9 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
 
     @admin.display(description="état")
     def etat_affiche(self, obj):
-        if obj.est_en_retard():
-            return f"{obj.etat_libelle} – en retard"
-        return obj.etat_libelle
+        if obj.est_annulation:
+            return "Titre d'annulation"
+        return obj.etat_affiche
 
     @admin.display(description="dernière relance", ordering="derniere_relance_annot")
     def derniere_relance(self, obj):
@@ -355,8 +357,8 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
         if not request.user.has_perm("facturation.emettre_titre"):
             raise PermissionDenied
         titre = get_object_or_404(TitreDePerception.objects.avec_paiements(), pk=pk)
-        form = AnnulationForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        form = AnnulationForm(request.POST if est_confirmee(request) else None)
+        if form.is_bound and form.is_valid():
             try:
                 annulation = annuler_titre(titre, form.cleaned_data["motif"], user=request.user)
             except FacturationError as exc:
@@ -374,7 +376,9 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             "title": f"Annuler le titre n° {titre.numero}",
             "titre": titre,
             "montant": euros(titre.montant),
+            "date": timezone.localdate(),
             "form": form,
+            "confirmer": CONFIRMER,
         }
         return TemplateResponse(request, "admin/facturation/annuler.html", context)
 
@@ -383,17 +387,16 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         avec_titres = set(TitreDePerception.objects.values_list("annee_budgetaire", flat=True).distinct())
         exercices = sorted(avec_titres | {timezone.localdate().year}, reverse=True)
-        # By default the latest year that has titres, else the current one.
-        defaut = max(avec_titres, default=timezone.localdate().year)
-        try:
-            exercice = int(request.GET.get("exercice") or defaut)
-        except ValueError:
-            exercice = defaut
+        # By default every budget year: what is still owed, and overdue, whatever the year it was issued.
+        choisi = request.GET.get("exercice", "")
+        exercice = int(choisi) if choisi.isdigit() else None
         participations = synthese_participations(request.GET.get("annee") or None)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Synthèse financière – exercice {exercice}",
+            "title": f"Synthèse financière – exercice {exercice}"
+            if exercice
+            else "Synthèse financière – tous les exercices",
             "exercices": exercices,
             "exercice": exercice,
             "synthese": synthese_exercice(exercice),
@@ -428,6 +431,8 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Envoyer une relance aux collectivités (titres en retard)", permissions=["relancer"])
     def envoyer_relances(self, request, queryset):
+        if not est_confirmee(request):
+            return page(self, request, queryset, "envoyer_relances", confirmation_relances(queryset))
         envoyees, refus = 0, []
         for titre in queryset.order_by("annee_budgetaire", "sequence"):
             try:
@@ -440,6 +445,70 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             messages.success(request, f"{pluriel(envoyees, 'relance envoyée', 'relances envoyées')}.")
         for message in refus:
             messages.warning(request, message)
+
+
+def confirmation_relances(queryset) -> Confirmation:
+    """Reminders go only for overdue titres, to the addresses of the contact rule, with the titre attached."""
+    titres = queryset.select_related("convention__collectivite").prefetch_related(
+        prefetch_representants("convention__collectivite__")
+    )
+    lignes, refus = [], []
+    for titre in titres.order_by("annee_budgetaire", "sequence"):
+        collectivite = titre.convention.collectivite
+        if not titre.est_en_retard():
+            refus.append((str(titre), "il n'est pas en retard de paiement."))
+        elif not destinataires(collectivite):
+            refus.append((str(titre), motif_sans_destinataire(collectivite)))
+        else:
+            lignes.append(Ligne(f"{titre} – {titre.debiteur_nom}", titre.reste_a_payer, adresses(collectivite)))
+    return Confirmation(
+        titre="Envoyer les relances",
+        consequence=(
+            "Un e-mail de relance, avec le titre de perception joint, part à chaque collectivité en retard de "
+            "paiement, à l'adresse indiquée ; chaque relance est enregistrée sur son titre."
+        ),
+        bouton="Envoyer les relances",
+        unite=("relance", "relances"),
+        lignes=lignes,
+        refus=refus,
+        date=timezone.localdate(),
+        libelle_date="Date de la relance",
+        libelle_montant="Reste à payer",
+    )
+
+
+def confirmation_emission(queryset) -> Confirmation:
+    """Issuing titres: legal numbers, never given back. The signed conventions, each with its amount and where the
+    « titre émis » e-mail goes; the others refused, and so is a convention that already has its live titre."""
+    conventions = queryset.select_related("annee", "collectivite", "commune").prefetch_related(
+        prefetch_representants("collectivite__")
+    )
+    deja = dict(TitreDePerception.objects.vivants().filter(convention__in=queryset).values_list("convention", "numero"))
+    lignes, refus = [], []
+    for convention in conventions.order_by("reference"):
+        if convention.etat != Convention.Etat.SIGNEE:
+            refus.append((str(convention), f"elle est à l'état « {convention.get_etat_display()} »."))
+        elif convention.pk in deja:
+            refus.append((str(convention), f"elle a déjà le titre n° {deja[convention.pk]}."))
+        else:
+            lignes.append(
+                Ligne(str(convention), convention.participation, adresses(convention.collectivite), pk=convention.pk)
+            )
+    return Confirmation(
+        titre="Émettre les titres de perception",
+        consequence=(
+            "Chaque convention signée reçoit un titre de perception, avec un numéro définitif de l'exercice : un "
+            "titre émis ne se modifie ni ne se supprime, une erreur se corrige par un titre d'annulation. Un e-mail "
+            "« titre émis » part à chaque collectivité, à l'adresse indiquée. Une convention qui a déjà son titre "
+            "n'en reçoit pas de second."
+        ),
+        bouton="Émettre les titres",
+        unite=("titre à émettre", "titres à émettre"),
+        lignes=lignes,
+        refus=refus,
+        date=timezone.localdate(),
+        libelle_date="Date d'émission",
+    )
 
 
 # --- Payments ---
@@ -509,9 +578,9 @@ class PaiementAdmin(SimpleHistoryAdmin):
 
 @admin.register(Relance)
 class RelanceAdmin(admin.ModelAdmin):
-    list_display = ["titre", "envoyee_le", "destinataire", "reste_a_payer", "envoyee_par"]
+    list_display = ["titre", "envoyee_le", "destinataires", "reste_a_payer", "envoyee_par"]
     list_select_related = ["titre", "envoyee_par"]
-    search_fields = ["titre__numero", "destinataire"]
+    search_fields = ["titre__numero", "destinataires"]
     readonly_fields = list_display
 
     # Reminders are sent by the titres' action, which records them.
@@ -536,6 +605,8 @@ def emettre_titres(modeladmin, request, queryset):
             f"Plus de {EMISSION_IMMEDIATE_MAX} conventions sélectionnées : utilisez l'émission en arrière-plan.",
         )
         return None
+    if not est_confirmee(request):
+        return page(modeladmin, request, queryset, "emettre_titres", confirmation_emission(queryset))
     bilan = emettre_serie(queryset, user=request.user)
     if bilan.emis:
         numeros = ", ".join(titre.numero for titre in bilan.emis)
@@ -547,6 +618,8 @@ def emettre_titres(modeladmin, request, queryset):
 
 @admin.action(description="Émettre les titres de perception en arrière-plan (conventions signées)")
 def emettre_titres_en_arriere_plan(modeladmin, request, queryset):
+    if not est_confirmee(request):
+        return page(modeladmin, request, queryset, "emettre_titres_en_arriere_plan", confirmation_emission(queryset))
     return lancer_et_suivre(request, lancer_emission, queryset)
 
 
@@ -560,11 +633,21 @@ def titre_en_cours(convention):
     return getattr(convention, "numero_titre_annot", None) or "—"
 
 
+def boutons(convention) -> list[tuple[str, str]]:
+    """On a signed convention's page without its titre: issue it (through the same confirmation page)."""
+    if convention.etat != Convention.Etat.SIGNEE:
+        return []
+    if TitreDePerception.objects.vivants().filter(convention=convention).exists():
+        return []
+    return [("emettre_titres", "Émettre le titre de perception")]
+
+
 etendre(
     Extension(
         actions=(emettre_titres_en_arriere_plan, emettre_titres),
         permission="facturation.emettre_titre",
         colonnes=(titre_en_cours,),
         annoter=_avec_titre_en_cours,
+        boutons=boutons,
     )
 )

@@ -11,8 +11,9 @@ class FacturationConfig(AppConfig):
 
     def ready(self):
         from conventions.models import Notification, Traitement
+        from conventions.sections import enregistrer_section
 
-        from . import campaign, notifications, verification
+        from . import campaign, notifications, sections, verification
         from .gardes import creer_gardes_sqlite
 
         Notification.ajouter_type(notifications.TITRE_EMIS, notifications.LIBELLE_TITRE_EMIS)
@@ -22,5 +23,7 @@ class FacturationConfig(AppConfig):
         verification.enregistrer()
         # The titres batch of conventions' campaign, and the amounts billed and paid of its follow-up.
         campaign.enregistrer()
+        # A convention's portal page shows its titres, with what is left to pay and how.
+        enregistrer_section(sections.titres_de_la_convention)
         # On SQLite, the guards of issued titres and of their numbering (PostgreSQL has them from the migrations).
         post_migrate.connect(creer_gardes_sqlite, sender=self)

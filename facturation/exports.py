@@ -59,7 +59,7 @@ COLONNES = [
     Colonne("Montant", lambda t: t.montant, MONTANT, total=True),
     Colonne("Payé", lambda t: t.montant_paye, MONTANT, total=True),
     Colonne("Reste à payer", lambda t: t.reste_a_payer, MONTANT, total=True),
-    Colonne("État", lambda t: t.etat_libelle),
+    Colonne("État", lambda t: t.etat_affiche),
 ]
 
 

@@ -432,6 +432,19 @@ class TitreDePerception(models.Model):
         today = today or timezone.localdate()
         return self.date_echeance is not None and self.date_echeance < today and self.reste_a_payer > 0
 
+    # « En retard » is derived from the local date, like en_retard() above; the admin, the portal, the e-mails and
+    # the exports all read these two, so that a titre past due never reads « à payer » in one place only.
+    def etat_du_jour(self, today: datetime.date | None = None) -> str:
+        """The state key people look for: `en_retard` when past due with something left to pay, else `etat`."""
+        return "en_retard" if self.est_en_retard(today) else self.etat
+
+    @property
+    def etat_affiche(self) -> str:
+        """ "En retard", "Partiellement payé, en retard", else the state's label."""
+        if self.etat_du_jour() == "en_retard":
+            return "Partiellement payé, en retard" if self.montant_paye > 0 else "En retard"
+        return self.etat_libelle
+
     @property
     def debiteur_adresse_complete(self) -> str:
         return f"{self.debiteur_adresse} {self.debiteur_code_postal} {self.debiteur_ville}"
@@ -496,7 +509,8 @@ class Relance(models.Model):
         TitreDePerception, verbose_name="titre", on_delete=models.PROTECT, related_name="relances"
     )
     envoyee_le = models.DateTimeField("envoyée le", default=timezone.now)
-    destinataire = models.EmailField("destinataire")
+    # The addresses the reminder went to (collectivites.destinataires), comma-separated as on Notification.
+    destinataires = models.TextField("destinataires")
     reste_a_payer = models.DecimalField("reste à payer à la date de la relance (€)", **MONEY)
     envoyee_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible
 from conventions.tasks import raison_echec
@@ -397,20 +398,31 @@ def _pdf_verifie(titre: TitreDePerception) -> tuple[str, str, bytes]:
 
 
 def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | None = None) -> Relance:
-    """E-mails the collectivité's contact a reminder with the titre attached, and records it on the titre."""
-    titre = TitreDePerception.objects.avec_paiements().select_related("convention__collectivite").get(pk=titre.pk)
+    """E-mails the collectivité (collectivites.destinataires) a reminder with the titre attached; records it."""
+    titre = (
+        TitreDePerception.objects.avec_paiements()
+        .select_related("convention__collectivite", "convention__annee__academie")
+        .get(pk=titre.pk)
+    )
     if not titre.est_en_retard(today):
         raise RelanceImpossible(f"Le titre n° {titre.numero} n'est pas en retard de paiement : pas de relance.")
-    destinataire = titre.convention.collectivite.email
-    if not destinataire:
-        raise RelanceImpossible(
-            f"La collectivité « {titre.debiteur_nom} » n'a pas d'adresse e-mail de contact : relance impossible."
-        )
-    context = {"titre": titre, "reste_a_payer": euros(titre.reste_a_payer), "montant": euros(titre.montant)}
+    collectivite = titre.convention.collectivite
+    try:
+        adresses = destinataires_ou_refus(collectivite)
+    except SansDestinataire as exc:
+        raise RelanceImpossible(f"Titre n° {titre.numero} : {exc}") from exc
+    repondre_a = titre.convention.annee.academie.correspondant
+    context = {
+        "titre": titre,
+        "reste_a_payer": euros(titre.reste_a_payer),
+        "montant": euros(titre.montant),
+        "correspondant": repondre_a,
+    }
     message = EmailMessage(
         subject=render_to_string("facturation/emails/relance_objet.txt", context).strip(),
         body=render_to_string("facturation/emails/relance.txt", context),
-        to=[destinataire],
+        to=adresses,
+        reply_to=repondre_a.reply_to,
     )
     filename, content_type, content = _pdf_verifie(titre)
     message.attach(filename, content, content_type)
@@ -418,7 +430,7 @@ def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | 
     message.send()
     return Relance.objects.create(
         titre=titre,
-        destinataire=destinataire,
+        destinataires=", ".join(adresses),
         reste_a_payer=titre.reste_a_payer,
         envoyee_par=_auteur(user),
     )

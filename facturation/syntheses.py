@@ -9,10 +9,13 @@ from conventions.models import AnneeScolaire, Convention, Inscription
 from .models import CHAMPS_MONTANTS, TitreDePerception, montants_vides
 
 
-def synthese_exercice(annee_budgetaire: int) -> dict:
-    """Titres issued in the year (cancelling titres excluded), those cancelled since, paid, left, overdue, per
-    département (TitreQuerySet.montants)."""
-    montants = TitreDePerception.objects.for_annee_budgetaire(annee_budgetaire).montants("debiteur_departement")
+def synthese_exercice(annee_budgetaire: int | None = None) -> dict:
+    """Titres issued in the year, or in every year when None (cancelling titres excluded), those cancelled since,
+    paid, left, overdue, per département (TitreQuerySet.montants)."""
+    titres = TitreDePerception.objects.all()
+    if annee_budgetaire is not None:
+        titres = titres.for_annee_budgetaire(annee_budgetaire)
+    montants = titres.montants("debiteur_departement")
     rows = [{"departement": departement, **montants[(departement,)]} for (departement,) in sorted(montants)]
     total = {"departement": "Total", **montants_vides()}
     for row in rows:

@@ -12,26 +12,15 @@ from collectivites.views import compte_portail
 
 from .models import TitreDePerception
 from .pdf import pdf_stocke
+from .sections import dus, titres_du_portail
 
 
 @compte_portail
 def titres(request):
-    titres = (
-        TitreDePerception.objects.for_user(request.user)
-        .avec_paiements()
-        .select_related("annule")
-        .only(
-            "numero",
-            "montant",
-            "date_emission",
-            "date_echeance",
-            "convention_id",
-            "convention_reference",
-            "annule__numero",
-        )
-        .order_by("-date_emission", "-numero")
-    )
-    return render(request, "facturation/portail/titres.html", {"titres": titres, "title": "Titres de perception"})
+    """Each titre with its state, its payments and how to pay it (the account frozen on it), and what is owed."""
+    titres = list(titres_du_portail(request.user))
+    context = {"titres": titres, **dus(titres), "title": "Titres de perception"}
+    return render(request, "facturation/portail/titres.html", context)
 
 
 @compte_portail

@@ -29,7 +29,7 @@ def tableau_de_bord(request):
     titres = (
         TitreDePerception.objects.titres()
         .avec_paiements()
-        .only("convention_id", "numero", "montant", "annule_id", "emis_le")
+        .only("convention_id", "numero", "montant", "annule_id", "emis_le", "date_echeance")
         .order_by("emis_le")
     )
     conventions = (
@@ -39,6 +39,7 @@ def tableau_de_bord(request):
         .only(
             "reference",
             "etat",
+            "exemplaire_signe",
             "tarif_fige",
             "participation_figee",
             "annee__libelle",

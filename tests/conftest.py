@@ -65,10 +65,36 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         connections["default"].settings_dict.update(USER=owner["USER"], PASSWORD=owner["PASSWORD"])
 
 
+# The staff groups and their permissions as the migrations made them, read once the test database is ready: a
+# transactional test's flush empties them, and `groupes_du_rectorat` puts them back.
+GROUPES_MIGRES: dict[str, list[tuple[str, str]]] = {}
+
+
+def _lire_groupes() -> None:
+    from django.contrib.auth.models import Group
+
+    for groupe in Group.objects.prefetch_related("permissions__content_type"):
+        GROUPES_MIGRES[groupe.name] = [(p.content_type.app_label, p.codename) for p in groupe.permissions.all()]
+
+
+@pytest.fixture
+def groupes_du_rectorat(transactional_db):
+    """« Gestion ENT » and « Finances » with their permissions, for a transactional test (a browser's) that may
+    follow another one's flush. The permissions themselves come back with the flush (post_migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for nom, permissions in GROUPES_MIGRES.items():
+        groupe, _ = Group.objects.get_or_create(name=nom)
+        for app_label, codename in permissions:
+            groupe.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Then the application's role gets the rights it has in production (README, « Base de données ») and the
     tests run as it; the test runner's flush (TRUNCATE, between transactional tests) stays the owner's job."""
+    with django_db_blocker.unblock():
+        _lire_groupes()
     if not OWNER_URL:
         yield
         return

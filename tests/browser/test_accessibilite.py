@@ -1,9 +1,9 @@
-"""axe-core finds no WCAG 2.1 A or AA violation on any portal page, logged out and logged in."""
+"""axe-core finds no WCAG 2.1 A or AA violation on any portal page, logged out and logged in, on a 1280 px screen
+and on a 390 px phone."""
 
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.urls import reverse
@@ -16,12 +16,14 @@ from tests.conftest import PASSWORD
 from tests.portal.conftest import monde, referent_a  # noqa: F401 (fixtures shared with the portal tests)
 from tests.portal.test_isolation import PORTAIL, PUBLIC
 
+from .parcours import violations_aux_deux_largeurs
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-# Downloads and the POST-only log out are not pages.
+# Downloads and the POST-only log out and sending an invitation again are not pages.
 PAS_DES_PAGES = {
     "collectivites:deconnexion",
+    "collectivites:invitation_renvoyer",
     "conventions:pdf",
     "conventions:exemplaire_signe_pdf",
     "facturation:titre_pdf",
@@ -29,9 +31,8 @@ PAS_DES_PAGES = {
 
 
 def _violations_ici(page, label: str) -> list[str]:
-    """axe-core's WCAG 2.1 A and AA rules on the page as it is now."""
-    results = Axe().run(page, options=WCAG_21_AA)
-    return [f"{label} : {results.generate_report()}"] if results.violations_count else []
+    """axe-core's WCAG 2.1 A and AA rules on the page as it is now, at 1280 and 390 px."""
+    return violations_aux_deux_largeurs(page, label)
 
 
 def _violations(page, url: str) -> list[str]:

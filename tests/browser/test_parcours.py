@@ -1,4 +1,5 @@
-"""A representative's journey in a real Chromium: invitation, log in, schools, PDFs, signed copy, titre, log out."""
+"""A representative's journey in a real Chromium: invitation, log in, schools, PDFs, signed copy, titre, inviting a
+colleague, log out. Each page is checked by axe-core at 1280 and 390 px and kept as screenshots in test-artifacts/."""
 
 import datetime
 import hashlib
@@ -17,6 +18,8 @@ from facturation.services import emettre_titre
 from tests.factories import AnneeScolaireFactory, CollectiviteFactory, ConventionFactory, EcoleFactory
 from tests.facturation.factories import ParametresFacturationFactory
 from tests.portal.conftest import pdf_bytes
+
+from .parcours import Parcours
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,9 +68,11 @@ def _telecharger(page, locator) -> bytes:
 
 def test_representative_journey(page, mairie, tmp_path):
     """From the invitation e-mail to logging out, through every action of a representative."""
+    parcours = Parcours(page, "representant")
     # Accept the invitation: choose a password, land on the dashboard, logged in.
     page.goto(mairie["lien"])
     expect(page.get_by_role("heading", level=1)).to_have_text("Créer votre compte")
+    parcours.etape("invitation")
     page.get_by_label(re.compile("Mot de passe")).fill(MOT_DE_PASSE)
     page.get_by_label(re.compile("Confirmation du mot de passe")).fill(MOT_DE_PASSE)
     page.get_by_role("button", name="Créer mon compte").click()
@@ -81,6 +86,7 @@ def test_representative_journey(page, mairie, tmp_path):
     page.get_by_label("Mot de passe").fill(MOT_DE_PASSE)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes conventions")
+    parcours.etape("tableau-de-bord")
 
     # Choose schools: the amount follows the boxes ticked, before saving.
     brouillon = mairie["brouillon"]
@@ -94,6 +100,7 @@ def test_representative_journey(page, mairie, tmp_path):
     page.get_by_text("ECOLE MATERNELLE LES OLIVIERS").click()
     expect(montant).to_have_text(f"100,00{NBSP}€")
     expect(page.locator("#nombre-ecoles")).to_have_text("2 écoles")
+    parcours.etape("choix-ecoles")
     page.get_by_role("button", name="Enregistrer le choix").click()
     expect(page.get_by_text("Le choix est enregistré : 2 écoles sont inscrites.")).to_be_visible()
     assert brouillon.inscriptions.count() == 2
@@ -116,13 +123,37 @@ def test_representative_journey(page, mairie, tmp_path):
     page.get_by_label("Convention signée (PDF)").set_input_files(fichier)
     page.get_by_role("button", name="Déposer").click()
     expect(page.get_by_text("La convention signée est déposée.")).to_be_visible()
+    parcours.etape("convention-deposee")
     assert Convention.objects.get(pk=envoyee.pk).exemplaire_signe_sha256 == hashlib.sha256(signe).hexdigest()
 
     # Download the titre, exactly as issued.
     titre = mairie["titre"]
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Titres de perception").click()
+    parcours.etape("titres")
     contenu = _telecharger(page, page.get_by_role("link", name=f"PDF du titre n° {titre.numero}"))
     assert hashlib.sha256(contenu).hexdigest() == titre.pdf_sha256
+
+    # The titre on its convention's page, with what is left to pay and how.
+    page.get_by_role("link", name=titre.convention.reference).click()
+    expect(page.get_by_role("heading", name="Titre de perception")).to_be_visible()
+    expect(page.locator(f"#titre-{titre.numero}")).to_be_visible()
+    parcours.etape("convention-signee")
+
+    # Invite a colleague: the e-mail leaves with its link, the invitation is listed as pending.
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Comptes de l'espace").click()
+    parcours.etape("comptes")
+    page.get_by_role("link", name="Inviter une personne").click()
+    page.locator("label", has_text="Contributeur").click()
+    expect(page.get_by_role("radio", name="Contributeur")).to_be_checked()
+    page.get_by_label("Prénom", exact=True).fill("Lucie")
+    page.get_by_label("Nom", exact=True).fill("Durand")
+    page.get_by_label(re.compile("Adresse e-mail")).fill("lucie.durand@mouthoumet.fr")
+    parcours.etape("inviter")
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.get_by_text("L'invitation est envoyée à lucie.durand@mouthoumet.fr.")).to_be_visible()
+    expect(page.get_by_text("En attente")).to_be_visible()
+    assert mail.outbox[-1].to == ["lucie.durand@mouthoumet.fr"]
+    parcours.etape("comptes-invitation-envoyee")
 
     # Log out: the portal is closed again.
     page.get_by_role("button", name="Se déconnecter").click()
@@ -130,5 +161,6 @@ def test_representative_journey(page, mairie, tmp_path):
     page.goto("/espace/titres/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion à l'espace des collectivités")
 
-    # No script refused by the Content-Security-Policy, no JavaScript error on the way.
+    # No script refused by the Content-Security-Policy, no JavaScript error, no accessibility violation on the way.
     assert page.erreurs == []
+    assert not parcours.violations, "\n".join(parcours.violations)

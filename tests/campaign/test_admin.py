@@ -8,6 +8,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
+from collectivites.models import User
+from conventions.campaign import lancer_envoi
 from conventions.models import AnneeScolaire, Convention, ElementTraitement, Traitement
 from conventions.services import choisir_ecoles
 from tests.factories import (
@@ -16,6 +18,7 @@ from tests.factories import (
     CommuneFactory,
     ConventionFactory,
     EcoleFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -113,14 +116,10 @@ def test_running_batch_page_refreshes_itself_without_script(agent):
 
 def test_failed_item_shows_its_reason_and_is_retried_from_the_page(agent, django_capture_on_commit_callbacks):
     """The reason of a failure is on the page; its « Réessayer » button runs it again."""
+    # Started by the service: the admin's action refuses an empty convention on its confirmation page already.
     vide = ConventionFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        response = agent.post(
-            reverse("admin:conventions_convention_changelist"),
-            {"action": "envoyer_en_arriere_plan", ACTION_CHECKBOX_NAME: [vide.pk]},
-        )
-    traitement = Traitement.objects.get()
-    assert response["Location"] == _progression(traitement)
+        [traitement] = lancer_envoi(Convention.objects.filter(pk=vide.pk))
     page = agent.get(_progression(traitement)).content.decode()
     assert "aucune école n&#x27;est inscrite à l&#x27;annexe 1" in page
     element = traitement.elements.get()
@@ -189,6 +188,24 @@ def test_follow_up_counts_per_departement(agent, annee_suivie):
     assert annee_suivie["attente"].reference in non_retournees
     assert annee_suivie["signee"].reference not in non_retournees
     assert re.search(r"<td>1\smois", non_retournees)  # sent 45 days ago
+    # Where the reminder would go: the contact address (no representative account), by the one contact rule.
+    assert f"<td>{annee_suivie['attente'].collectivite.email}</td>" in non_retournees
+
+
+def test_follow_up_shows_the_representatives_accounts_and_the_refusal(agent, annee_suivie):
+    """A representative's account takes over from the contact address; with neither, the page says it cannot go."""
+    attente = annee_suivie["attente"]
+    UserFactory(email="maire@lairiere.fr", collectivite=attente.collectivite, role=User.Role.REPRESENTANT)
+    sans = ConventionFactory(
+        annee=annee_suivie["annee"],
+        collectivite=CollectiviteFactory(email=""),
+        etat=Convention.Etat.ENVOYEE,
+        date_envoi=timezone.now(),
+    )
+    page = agent.get(reverse("admin:conventions_traitement_suivi"), {"annee": annee_suivie["annee"].pk})
+    lignes = dict(re.findall(r"(ENT-[\w-]+)</a></td>.*?<td>([^<]*)</td>\s*</tr>", page.content.decode(), re.S))
+    assert lignes[attente.reference] == "maire@lairiere.fr"
+    assert lignes[sans.reference] == "aucune adresse : envoi impossible"
 
 
 def test_follow_up_query_count_does_not_grow_with_the_year(agent, annee_suivie, django_assert_max_num_queries):

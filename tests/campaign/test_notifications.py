@@ -8,16 +8,14 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from collectivites.models import User
 from conventions.models import Convention, Notification
 from conventions.notifications import (
-    NotificationImpossible,
     lien_portail,
     notifier_convention_prete,
     notifier_relance,
 )
 from facturation.notifications import notifier_titre_emis
-from tests.factories import CollectiviteFactory, ConventionFactory, UserFactory
+from tests.factories import CollectiviteFactory, ConventionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,26 +109,6 @@ def test_titre_mail_gives_number_amount_and_due_date(envoyee):
         "ENT-école 2021-2022 : titre de perception n° 2022-000013 (100,00\u00a0€)",
     ]
     assert "pour un montant de 150,00\u00a0€, à régler au plus tard le 2 novembre 2022." in mail.outbox[0].body
-
-
-def test_representatives_accounts_also_receive_it_once_each(envoyee):
-    """The representatives' portal accounts are added; an address is never listed twice."""
-    collectivite = envoyee.collectivite
-    UserFactory(email="maire@mouthoumet.fr", collectivite=collectivite, role=User.Role.REPRESENTANT)
-    UserFactory(email="MAIRIE@mouthoumet.fr".lower(), collectivite=collectivite, role=User.Role.REPRESENTANT)
-    UserFactory(email="agent@mouthoumet.fr", collectivite=collectivite, role=User.Role.CONTRIBUTEUR)
-    notifier_convention_prete(envoyee)
-    assert mail.outbox[0].to == ["mairie@mouthoumet.fr", "maire@mouthoumet.fr"]
-
-
-def test_no_address_is_a_clear_error_and_nothing_is_recorded(envoyee):
-    """Without any address the e-mail is refused with a message naming the collectivité; nothing is recorded."""
-    envoyee.collectivite.email = ""
-    envoyee.collectivite.save()
-    with pytest.raises(NotificationImpossible, match="« Commune de Mouthoumet » n'a aucune adresse e-mail"):
-        notifier_convention_prete(envoyee)
-    assert not Notification.objects.exists()
-    assert mail.outbox == []
 
 
 def test_president_is_greeted_as_such():

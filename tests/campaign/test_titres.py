@@ -99,5 +99,5 @@ def test_background_issue_issues_the_titre_and_reports_a_collectivite_without_em
     titre = TitreDePerception.objects.get(convention=convention)
     assert element.etat == ElementTraitement.Etat.FAIT
     assert element.message.startswith(f"Titre n° {titre.numero} émis (50,00\u00a0€) ; e-mail non envoyé : ")
-    assert "n'a aucune adresse e-mail" in element.message
+    assert "ni adresse e-mail de contact" in element.message  # the contact rule's refusal (collectivites.destinataires)
     assert mail.outbox == []

@@ -64,7 +64,11 @@ def test_send_many_reports_each_refusal(agent, client):
     empty = ConventionFactory()
     response = client.post(
         CHANGELIST,
-        {"action": "envoyer_pour_signature_maintenant", ACTION_CHECKBOX_NAME: [c.pk for c in [*ok, empty]]},
+        {
+            "action": "envoyer_pour_signature_maintenant",
+            ACTION_CHECKBOX_NAME: [c.pk for c in [*ok, empty]],
+            "confirmer": "1",
+        },
         follow=True,
     )
     messages = [str(m) for m in response.context["messages"]]
@@ -78,21 +82,25 @@ def test_send_many_reports_each_refusal(agent, client):
 
 
 def test_send_now_emails_the_collectivite(agent, client, mailoutbox):
-    """Sending from the admin e-mails the collectivité as the background action does; an e-mail that cannot go
-    leaves the convention sent and says why."""
+    """Sending from the admin e-mails the collectivité as the background action does; a collectivité with nobody to
+    write to is refused before anything is sent (its convention stays a draft), and the agent is told why."""
     convention = ConventionFactory(ecoles=1)
     sans_adresse = ConventionFactory(ecoles=1, collectivite__email="")
     response = client.post(
         CHANGELIST,
-        {"action": "envoyer_pour_signature_maintenant", ACTION_CHECKBOX_NAME: [convention.pk, sans_adresse.pk]},
+        {
+            "action": "envoyer_pour_signature_maintenant",
+            ACTION_CHECKBOX_NAME: [convention.pk, sans_adresse.pk],
+            "confirmer": "1",
+        },
         follow=True,
     )
     assert [message.to for message in mailoutbox] == [[convention.collectivite.email]]
     assert convention.reference in mailoutbox[0].subject
     messages = [str(m) for m in response.context["messages"]]
-    assert any(m.startswith(f"Convention {sans_adresse.reference} envoyée, mais e-mail non parti") for m in messages)
+    assert any(m.startswith(f"{sans_adresse} non envoyée : La collectivité") for m in messages)
     sans_adresse.refresh_from_db()
-    assert sans_adresse.etat == Convention.Etat.ENVOYEE
+    assert sans_adresse.etat == Convention.Etat.BROUILLON
 
 
 def test_back_to_draft_asks_for_a_reason(agent, client):

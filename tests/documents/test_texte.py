@@ -171,7 +171,11 @@ def test_un_envoi_pour_signature_en_serie_ne_s_arrete_pas_a_une_collectivite_abi
     client.force_login(agent_gestion)
     response = client.post(
         reverse("admin:conventions_convention_changelist"),
-        {"action": "envoyer_pour_signature_maintenant", ACTION_CHECKBOX_NAME: [c.pk for c in conventions]},
+        {
+            "action": "envoyer_pour_signature_maintenant",
+            ACTION_CHECKBOX_NAME: [c.pk for c in conventions],
+            "confirmer": "1",  # the action's confirmation page (tests/campaign/test_confirmations.py)
+        },
         follow=True,
     )
     assert any(str(m).startswith("3 conventions envoyées pour signature") for m in response.context["messages"])

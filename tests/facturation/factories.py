@@ -149,5 +149,5 @@ class RelanceFactory(DjangoModelFactory):
         model = Relance
 
     titre = factory.SubFactory(TitreDePerceptionFactory)
-    destinataire = factory.SelfAttribute("titre.convention.collectivite.email")
+    destinataires = factory.SelfAttribute("titre.convention.collectivite.email")
     reste_a_payer = Decimal("50.00")

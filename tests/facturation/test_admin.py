@@ -40,7 +40,9 @@ def _stored(titre) -> bytes:
 
 
 def _action(client, action: str, titres, url_name: str = CHANGELIST):
-    return client.post(reverse(url_name), {"action": action, "_selected_action": [t.pk for t in titres]})
+    """The action, confirmed (its confirmation page is tested in tests/campaign/test_confirmations.py)."""
+    selection = {"action": action, "_selected_action": [t.pk for t in titres], "confirmer": "1"}
+    return client.post(reverse(url_name), selection)
 
 
 def test_groups_hold_the_facturation_rights():
@@ -205,7 +207,9 @@ def test_finance_officer_issues_titres_from_the_conventions_admin(client, agent_
 
     client.force_login(agent_finances)
     response = client.post(
-        reverse(url), {"action": "emettre_titres", "_selected_action": [signee.pk, envoyee.pk]}, follow=True
+        reverse(url),
+        {"action": "emettre_titres", "_selected_action": [signee.pk, envoyee.pk], "confirmer": "1"},
+        follow=True,
     )
     messages = [str(m) for m in response.context["messages"]]
     numero = TitreDePerception.objects.get(convention=signee).numero
@@ -237,8 +241,8 @@ def test_finance_officer_cancels_a_titre_with_a_reason(client, agent_finances, t
     client.force_login(agent_finances)
     url = reverse("admin:facturation_titredeperception_annuler", args=[titre_seed.pk])
     assert client.get(url).status_code == 200
-    assert client.post(url, {"motif": ""}).status_code == 200
-    response = client.post(url, {"motif": "Mauvaise commune"})
+    assert client.post(url, {"motif": "", "confirmer": "1"}).status_code == 200
+    response = client.post(url, {"motif": "Mauvaise commune", "confirmer": "1"})
     assert response.status_code == 302
     annulation = TitreDePerception.objects.annulations().get()
     assert (annulation.annule, annulation.motif_annulation, annulation.emis_par) == (
@@ -267,7 +271,7 @@ def test_overdue_list_and_reminder(client, agent_finances, titre_seed, mailoutbo
     relance = Relance.objects.get()
     assert (relance.titre, relance.envoyee_par, relance.reste_a_payer) == (titre_seed, agent_finances, Decimal("50"))
     page = client.get(reverse("admin:facturation_titredeperception_change", args=[titre_seed.pk]))
-    assert relance.destinataire in page.content.decode()
+    assert relance.destinataires in page.content.decode()
 
 
 def test_a_reminder_never_mails_an_altered_pdf(client, agent_finances, titre_seed, mailoutbox):
@@ -276,7 +280,9 @@ def test_a_reminder_never_mails_an_altered_pdf(client, agent_finances, titre_see
         stored.write(b"%altere")
     client.force_login(agent_finances)
     response = client.post(
-        reverse(CHANGELIST), {"action": "envoyer_relances", "_selected_action": [titre_seed.pk]}, follow=True
+        reverse(CHANGELIST),
+        {"action": "envoyer_relances", "_selected_action": [titre_seed.pk], "confirmer": "1"},
+        follow=True,
     )
     assert [str(m) for m in response.context["messages"]] == [
         "Le PDF du titre n° 2022-000001 ne correspond plus à l'empreinte enregistrée à son émission : il a été "
@@ -332,3 +338,20 @@ def test_titre_changelist_query_count_does_not_grow(client, agent_finances, djan
     with django_assert_max_num_queries(len(few)):
         response = client.get(reverse(CHANGELIST))
     assert len(response.context["cl"].result_list) == 20
+
+
+def test_summary_defaults_to_everything_still_owed(client, agent_gestion):
+    """Without a chosen budget year the summary adds every year up: a 2021 titre still unpaid is counted overdue."""
+    ancien = TitreDePerceptionFactory(annee_budgetaire=2021, date_emission=datetime.date(2021, 11, 1))
+    recent = TitreDePerceptionFactory(annee_budgetaire=2022)
+    client.force_login(agent_gestion)
+    response = client.get(reverse("admin:facturation_synthese"))
+    total = response.context["synthese"]["total"]
+    assert (total["nb_en_retard"], total["en_retard"]) == (2, ancien.montant + recent.montant)
+    assert "tous les exercices" in response.content.decode()
+    assert (
+        client.get(reverse("admin:facturation_synthese"), {"exercice": "2022"}).context["synthese"]["total"][
+            "nb_en_retard"
+        ]
+        == 1
+    )

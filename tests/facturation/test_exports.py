@@ -53,7 +53,8 @@ def test_csv_is_what_french_excel_expects(titres):
     assert ligne["Montant"] == "50,00"
     assert ligne["Payé"] == "20,00"
     assert ligne["Reste à payer"] == "30,00"
-    assert ligne["État"] == "Partiellement payé"
+    # Due on 9 February 2022: « en retard », as the admin and the portal say it.
+    assert ligne["État"] == "Partiellement payé, en retard"
     assert ligne["Commune"] == "Mouthoumet"
     assert total[0] == "Total"
     assert dict(zip(header, total, strict=True))["Montant"] == "150,00"  # 50 + 100 + 50 − 50

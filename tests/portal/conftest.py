@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import pikepdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from collectivites.models import Contact, User
+from collectivites.models import Contact, Invitation, User
 from conventions.models import Convention
 from conventions.services import deposer_exemplaire_signe
 from facturation.services import emettre_titre
@@ -42,6 +43,7 @@ class Monde:
     titre: object
     contact: Contact
     ecoles_libres: list
+    invitation: Invitation
 
 
 @pytest.fixture
@@ -76,7 +78,18 @@ def monde(representant_a, collectivite_a) -> Monde:
         nom="Martin",
         email="jeanne.martin@commune-a.fr",
     )
-    return Monde(representant_a, brouillon, envoyee, signee, titre, contact, ecoles_libres)
+    # Pending, as the representative left it (created directly: no e-mail in the tests' outbox).
+    invitation = Invitation.objects.create(
+        collectivite=collectivite_a,
+        role=User.Role.CONTRIBUTEUR,
+        prenom="Lucie",
+        nom="Durand",
+        email="lucie.durand@commune-a.fr",
+        token_sha256="0" * 64,
+        invitee_par=representant_a,
+        expire_le=timezone.now() + datetime.timedelta(days=7),
+    )
+    return Monde(representant_a, brouillon, envoyee, signee, titre, contact, ecoles_libres, invitation)
 
 
 @pytest.fixture

@@ -119,11 +119,13 @@ def test_resending_replaces_the_link(client, agent_gestion, collectivite_a):
 
 
 def test_login_by_email_whatever_the_case_and_logout(client, representant_a):
-    """Logging in takes the e-mail in any case; logging out (POST) ends the session."""
+    """Logging in takes the e-mail in any case; logging out (POST) ends the session and says so."""
     response = client.post(reverse("collectivites:connexion"), {"username": "Maire@Commune-A.fr", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == reverse("portail:tableau_de_bord")
     assert client.get(reverse("portail:tableau_de_bord")).status_code == 200
-    assert client.post(reverse("collectivites:deconnexion")).status_code == 302
+    sortie = client.post(reverse("collectivites:deconnexion"), follow=True)
+    assert sortie.redirect_chain == [(reverse("collectivites:connexion"), 302)]
+    assert "Déconnexion effectuée." in sortie.content.decode()
     assert client.get(reverse("portail:tableau_de_bord")).status_code == 302
 
 

@@ -127,6 +127,11 @@ def test_upload_stores_the_signed_pdf_under_an_unguessable_name(client, monde):
     assert convention.history.first().history_change_reason == "Dépôt de l'exemplaire signé"
     download = client.get(reverse("conventions:exemplaire_signe_pdf", args=[convention.pk]))
     assert b"".join(download.streaming_content) == content
+    # What the representative now reads: the state they look for, not « à signer », and no fingerprint.
+    for page in (reverse("conventions:detail", args=[convention.pk]), reverse("portail:tableau_de_bord")):
+        texte = client.get(page).content.decode()
+        assert "Déposée, en vérification" in texte and "À signer" not in texte
+        assert convention.exemplaire_signe_sha256 not in texte
 
 
 def test_upload_refuses_what_is_not_a_readable_pdf(client, monde, settings):
@@ -167,7 +172,13 @@ def test_rectorat_confirms_the_signature_from_the_admin(client, monde, agent_ges
 
     client.post(
         changelist,
-        {"action": "confirmer_signature", "_selected_action": [monde.envoyee.pk, monde.brouillon.pk]},
+        {
+            "action": "confirmer_signature",
+            "_selected_action": [monde.envoyee.pk, monde.brouillon.pk],
+            "confirmer": "1",
+            "date_signature": timezone.localdate().isoformat(),
+            "lieu_signature": "Montpellier",
+        },
         follow=True,
     )
     envoyee = Convention.objects.get(pk=monde.envoyee.pk)
@@ -204,7 +215,8 @@ def test_titre_download_is_the_issued_pdf(client, monde):
     content = b"".join(response.streaming_content)
     assert hashlib.sha256(content).hexdigest() == monde.titre.pdf_sha256
     page = client.get(reverse("facturation:titres")).content.decode()
-    assert f"n° {monde.titre.numero}" in page and "À payer" in page
+    # Issued in 2021 and unpaid: past due, it reads « En retard » (as in the admin and the export), not « À payer ».
+    assert f"n° {monde.titre.numero}" in page and "En retard" in page and "À payer" not in page
 
 
 def test_an_altered_titre_file_is_never_served(client, monde):

@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from collectivites.models import Contact
+from collectivites.models import Contact, Invitation
 from config.urls import PORTAIL_PREFIX
 from conventions.models import Convention
 from facturation.models import TitreDePerception
@@ -45,6 +45,10 @@ def _contact(monde: Monde) -> dict:
     return {"role": "contributeur", "prenom": "Intrus", "nom": "Dupont", "email": "intrus@example.fr", "fonction": ""}
 
 
+def _invitation(monde: Monde) -> dict:
+    return {"role": "contributeur", "prenom": "Intrus", "nom": "Dupont", "email": "intrus@example.fr"}
+
+
 # Every URL of the portal, with how to build it. test_table_covers_every_portal_url keeps this list complete.
 PORTAIL = {
     "collectivites:connexion": Entry(PUBLIC),
@@ -62,6 +66,12 @@ PORTAIL = {
     "collectivites:contact_ajouter": Entry(COLLECTION, post=_contact),
     "collectivites:contact_modifier": Entry(OBJET, lambda m: {"pk": m.contact.pk}, post=_contact),
     "collectivites:contact_supprimer": Entry(OBJET, lambda m: {"pk": m.contact.pk}, post=lambda m: {}),
+    "collectivites:comptes": Entry(COLLECTION),
+    "collectivites:inviter": Entry(COLLECTION, post=_invitation),
+    "collectivites:invitation_retirer": Entry(OBJET, lambda m: {"pk": m.invitation.pk}, post=lambda m: {}),
+    "collectivites:invitation_renvoyer": Entry(
+        OBJET, lambda m: {"pk": m.invitation.pk}, post=lambda m: {}, owner_status=405
+    ),
     "portail:tableau_de_bord": Entry(COLLECTION),
     "facturation:titres": Entry(COLLECTION),
     "facturation:titre_pdf": Entry(OBJET, lambda m: {"pk": m.titre.pk}, post=lambda m: {}),
@@ -101,6 +111,7 @@ def _snapshot(collectivite) -> dict:
         ),
         "inscriptions": sorted(conventions.values_list("pk", "inscriptions__ecole")),
         "contacts": list(Contact.objects.filter(collectivite=collectivite).order_by("pk").values()),
+        "invitations": list(Invitation.objects.filter(collectivite=collectivite).order_by("pk").values()),
         "titres": list(TitreDePerception.objects.filter(convention__collectivite=collectivite).values_list("pk")),
         "comptes": list(collectivite.comptes.order_by("pk").values_list("pk", "email", "is_active")),
     }
@@ -149,7 +160,8 @@ def test_other_collectivite_sees_only_its_own(client, monde, representant_b, col
     client.force_login(representant_b)
     if entry.owner_status == 200:
         content = client.get(url).content.decode()
-        for secret in (monde.brouillon.reference, monde.titre.numero, monde.contact.email, collectivite_a.nom):
+        secrets = (monde.brouillon.reference, monde.titre.numero, monde.contact.email, monde.invitation.email)
+        for secret in (*secrets, collectivite_a.nom):
             assert secret not in content
     if entry.post:
         client.post(url, entry.post(monde))

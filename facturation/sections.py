@@ -1,0 +1,49 @@
+"""The titres as the portal shows them, and the section they add to a convention's page (conventions.sections,
+registered in FacturationConfig.ready(); kept apart from views.py, which loads the PDF renderer)."""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+
+from .models import Paiement, TitreDePerception
+
+
+def titres_du_portail(user):
+    """The user's titres as the portal shows them: state, payments, the account frozen on each."""
+    return (
+        TitreDePerception.objects.for_user(user)
+        .avec_paiements()
+        .select_related("annule")
+        .prefetch_related(Prefetch("paiements", queryset=Paiement.objects.order_by("date", "pk")))
+        .only(
+            "numero",
+            "montant",
+            "date_emission",
+            "date_echeance",
+            "convention_id",
+            "convention_reference",
+            "annule__numero",
+            "titulaire_compte",
+            "iban",
+            "bic",
+        )
+        .order_by("-date_emission", "-numero")
+    )
+
+
+def dus(titres) -> dict:
+    """What is left to pay on these titres, and the overdue part (TitreDePerception.reste_a_payer, est_en_retard)."""
+    return {
+        "du": sum((titre.reste_a_payer for titre in titres), Decimal("0.00")),
+        "en_retard": sum((titre.reste_a_payer for titre in titres if titre.est_en_retard()), Decimal("0.00")),
+    }
+
+
+def titres_de_la_convention(request, convention) -> str:
+    """The section of a convention's portal page (conventions.sections): its titres, what is left to pay and how."""
+    titres = list(titres_du_portail(request.user).filter(convention=convention))
+    if not titres:
+        return ""
+    context = {"titres": titres, **dus(titres)}
+    return render_to_string("facturation/portail/_titres_convention.html", context, request=request)
