@@ -309,7 +309,7 @@ def _assurer_groupements(lot, lecteur, contexte: Contexte) -> dict[str, Collecti
 
 
 def _nouveau_groupement(propre: dict, rapport: RapportImport) -> Collectivite:
-    return Collectivite(
+    groupement = Collectivite(
         nom=propre["nom_epci"],
         type=propre["type"],
         siren=propre["siren"],
@@ -326,3 +326,5 @@ def _nouveau_groupement(propre: dict, rapport: RapportImport) -> Collectivite:
             "postal, ville et représentant sont à compléter avant d'établir une convention."
         ),
     )
+    groupement.deriver_academie()  # bulk-created: save() does not run
+    return groupement

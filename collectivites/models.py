@@ -2,6 +2,7 @@ import datetime
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -9,7 +10,37 @@ from simple_history.models import HistoricalRecords
 
 from jobs.models import TypeEnregistre
 
+from .academies import ACADEMIES, CHOIX_ACADEMIES, TERRITOIRES
 from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
+
+# Members of this group see every académie, as superusers do; every other agent sees only the académies of his account.
+GROUPE_NATIONAL = "National"
+
+
+def academies_de(user) -> frozenset[str] | None:
+    """The codes of the académies whose data a rectorat agent sees; None for a national role (every académie).
+
+    Cached on the user object: it is asked for by every queryset of a request."""
+    if not hasattr(user, "_academies_visibles"):
+        if user.is_superuser or user.groups.filter(name=GROUPE_NATIONAL).exists():
+            user._academies_visibles = None
+        else:
+            user._academies_visibles = frozenset(getattr(user, "academies", None) or ())
+    return user._academies_visibles
+
+
+def for_agent(queryset, user, lookup: str):
+    """The rows of `queryset` a rectorat agent may see, `lookup` leading to their académie's code; none for anyone
+    else. The one rule of staff scoping, behind every model's `for_user()`."""
+    if not (user.is_authenticated and user.is_staff):
+        return queryset.none()
+    codes = academies_de(user)
+    return queryset if codes is None else queryset.filter(**{f"{lookup}__in": codes})
+
+
+def territoires_de(codes) -> list[str]:
+    """The départements and collectivités d'outre-mer of these académies, as INSEE writes them."""
+    return [territoire for code in codes for territoire in ACADEMIES[code].territoires]
 
 
 class Civilite(models.TextChoices):
@@ -19,9 +50,10 @@ class Civilite(models.TextChoices):
 
 class CollectiviteQuerySet(models.QuerySet):
     def for_user(self, user):
-        """The collectivités a user may see: all for rectorat staff, their own for a portal account."""
-        if user.is_staff:
-            return self
+        """The collectivités a user may see: those of his académies for rectorat staff (all for a national role),
+        their own for a portal account."""
+        if user.is_authenticated and user.is_staff:
+            return for_agent(self, user, "academie")
         if not user.is_authenticated or user.collectivite_id is None:
             return self.none()
         return self.filter(pk=user.collectivite_id)
@@ -54,6 +86,8 @@ class Collectivite(models.Model):
         related_name="collectivite_commune",
     )
     departement = models.CharField("département", max_length=3, help_text="Code INSEE : 11, 2A, 971…")
+    # The tenant: derived from the département by save(), never typed (Saint-Martin's 978 is Guadeloupe's, 32).
+    academie = models.CharField("académie", max_length=2, choices=CHOIX_ACADEMIES, editable=False, db_index=True)
     adresse = models.CharField("adresse", max_length=250)
     code_postal = models.CharField("code postal", max_length=5)
     ville = models.CharField("ville", max_length=100)
@@ -86,6 +120,25 @@ class Collectivite(models.Model):
     def __str__(self):
         return self.nom
 
+    def save(self, *args, **kwargs):
+        self.deriver_academie()
+        super().save(*args, **kwargs)
+
+    def deriver_academie(self) -> None:
+        """The académie of the département, by the national table; for the imports, which bypass save()."""
+        territoire = TERRITOIRES.get(self.departement)
+        self.academie = territoire.academie.code if territoire else ""
+
+    def clean(self):
+        super().clean()
+        if self.departement and self.departement not in TERRITOIRES:
+            raise ValidationError(
+                {
+                    "departement": f"Le département « {self.departement} » ne relève d'aucune académie : code "
+                    "INSEE attendu (11, 2A, 971…)."
+                }
+            )
+
     @property
     def est_groupement(self) -> bool:
         return self.type != self.Type.COMMUNE
@@ -107,6 +160,13 @@ class Collectivite(models.Model):
         if au is not None and self.adhesions.exists():
             return Commune.objects.filter(pk__in=self.adhesions.au(au).values("commune"))
         return Commune.objects.filter(groupement=self)
+
+
+class CommuneQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Reference data, scoped for rectorat agents to the territories of their académies."""
+        codes = academies_de(user) if user.is_authenticated and user.is_staff else frozenset()
+        return self if codes is None else self.filter(departement__in=territoires_de(codes))
 
 
 class Commune(models.Model):
@@ -136,6 +196,8 @@ class Commune(models.Model):
     )
     date_remplacement = models.DateField("date d'effet du remplacement", null=True, blank=True)
     history = HistoricalRecords()
+
+    objects = CommuneQuerySet.as_manager()
 
     class Meta:
         verbose_name = "commune"
@@ -241,6 +303,14 @@ class User(AbstractUser):
         related_name="comptes",
     )
     role = models.CharField("rôle", max_length=20, choices=Role.choices, blank=True)
+    # A rectorat agent's académies: he sees and acts only within them (academies_de), unless national.
+    academies = models.JSONField(
+        "académies",
+        default=list,
+        blank=True,
+        help_text="Les académies dont l'agent voit et traite les données. Un membre du groupe « National » ou un "
+        "superutilisateur les voit toutes.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -265,6 +335,14 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.email
+
+    def clean(self):
+        super().clean()
+        inconnues = [code for code in self.academies or () if code not in ACADEMIES]
+        if not isinstance(self.academies, list) or inconnues:
+            raise ValidationError({"academies": f"Académie inconnue : {', '.join(map(str, inconnues))}."})
+        if self.collectivite_id and self.academies:
+            raise ValidationError({"academies": "Un compte de collectivité n'est rattaché à aucune académie."})
 
 
 class InvitationQuerySet(models.QuerySet):
@@ -380,6 +458,10 @@ class Contact(models.Model):
 
 
 class ImportFichierQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """An agent sees the imports of his académies; a national role also the imports of the whole country."""
+        return for_agent(self, user, "academie")
+
     def en_cours(self):
         return self.filter(etat__in=[ImportFichier.Etat.EN_ATTENTE, ImportFichier.Etat.EN_COURS])
 
@@ -426,6 +508,8 @@ class ImportFichier(TypeEnregistre, models.Model):
     etat = models.CharField("état", max_length=20, choices=Etat.choices, default=Etat.EN_ATTENTE)
     rapport = models.JSONField("rapport", null=True, blank=True)
     erreur = models.TextField("erreur", blank=True)
+    # The file's lines outside this académie are left out; blank: the whole country (a national role's import).
+    academie = models.CharField("académie", max_length=2, choices=CHOIX_ACADEMIES, blank=True, db_index=True)
 
     objects = ImportFichierQuerySet.as_manager()
 

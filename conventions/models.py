@@ -9,8 +9,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from collectivites.academies import CHOIX_ACADEMIES
 from collectivites.destinataires import Correspondant
-from collectivites.models import Civilite, Collectivite, Commune
+from collectivites.models import Civilite, Collectivite, Commune, for_agent
 from ecoles.models import Ecole
 from jobs.models import Item, Job, TypeEnregistre, compteurs
 
@@ -28,9 +29,21 @@ def validate_libelle_annee(value: str) -> None:
         )
 
 
+class AcademieQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return for_agent(self, user, "code")
+
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
 class Academie(models.Model):
+    """The tenant: its collectivités are those of its départements (`Collectivite.academie`, the national table)."""
+
     nom = models.CharField("nom", max_length=100, help_text="« Académie de Montpellier »")
-    code = models.CharField("code académie", max_length=2, unique=True, help_text="11 pour Montpellier")
+    code = models.CharField(
+        "code académie", max_length=2, unique=True, choices=CHOIX_ACADEMIES, help_text="11 pour Montpellier"
+    )
     adresse = models.CharField("adresse", max_length=250, help_text="« 31, rue de l'Université »")
     code_postal = models.CharField("code postal", max_length=10, help_text="« 34 064 »")
     ville = models.CharField("ville", max_length=100, help_text="« MONTPELLIER Cedex 2 »")
@@ -49,12 +62,18 @@ class Academie(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = AcademieQuerySet.as_manager()
+
     class Meta:
         verbose_name = "académie"
         verbose_name_plural = "académies"
+        ordering = ["nom"]
 
     def __str__(self):
         return self.nom
+
+    def natural_key(self):
+        return (self.code,)
 
     @property
     def adresse_complete(self) -> str:
@@ -66,12 +85,8 @@ class Academie(models.Model):
 
     @classmethod
     def de_collectivite(cls, collectivite: Collectivite) -> "Academie | None":
-        """The académie of the collectivité's latest convention, else the only académie (the usual deployment)."""
-        derniere = collectivite.conventions.order_by("-annee__libelle").select_related("annee__academie").first()
-        if derniere is not None:
-            return derniere.annee.academie
-        academies = list(cls.objects.all()[:2])
-        return academies[0] if len(academies) == 1 else None
+        """The académie of the collectivité's département, if it is set up in this deployment."""
+        return cls.objects.filter(code=collectivite.academie).first()
 
     @classmethod
     def correspondant_de(cls, collectivite: Collectivite) -> Correspondant | None:
@@ -80,13 +95,32 @@ class Academie(models.Model):
 
 
 class AnneeScolaireQuerySet(models.QuerySet):
-    def get_by_natural_key(self, libelle):
-        return self.get(libelle=libelle)
+    def for_user(self, user):
+        return for_agent(self, user, "academie__code")
+
+    def get_by_natural_key(self, code_academie, libelle):
+        return self.get(academie__code=code_academie, libelle=libelle)
+
+    def par_libelle(self, libelle: str, academie: str = ""):
+        """The campaign « 2022-2023 » of the académie coded `academie`, which may be left out when only one académie
+        has that year. Raises AnneeScolaire.DoesNotExist or MultipleObjectsReturned with a message for users."""
+        annees = self.filter(libelle=libelle)
+        if academie:
+            annees = annees.filter(academie__code=academie)
+        trouvees = list(annees.select_related("academie")[:2])
+        if not trouvees:
+            dans = f" pour l'académie {academie}" if academie else ""
+            raise AnneeScolaire.DoesNotExist(f"L'année scolaire {libelle} n'existe pas{dans}.")
+        if len(trouvees) > 1:
+            raise AnneeScolaire.MultipleObjectsReturned(
+                f"L'année scolaire {libelle} existe dans plusieurs académies : précisez laquelle (--academie 11)."
+            )
+        return trouvees[0]
 
 
 class AnneeScolaire(models.Model):
     academie = models.ForeignKey(Academie, verbose_name="académie", on_delete=models.PROTECT, related_name="annees")
-    libelle = models.CharField("année scolaire", max_length=9, unique=True, validators=[validate_libelle_annee])
+    libelle = models.CharField("année scolaire", max_length=9, validators=[validate_libelle_annee])
     tarif_par_ecole = models.DecimalField(
         "participation par école (€ TTC)",
         max_digits=8,
@@ -108,16 +142,20 @@ class AnneeScolaire(models.Model):
     class Meta:
         verbose_name = "année scolaire"
         verbose_name_plural = "années scolaires"
-        ordering = ["-libelle"]
+        ordering = ["-libelle", "academie__nom"]
         constraints = [
             models.CheckConstraint(condition=models.Q(tarif_par_ecole__gte=0), name="annee_tarif_positif"),
+            # The campaign is (académie, school year): each académie has its own rate, signatory and conventions.
+            models.UniqueConstraint(fields=["academie", "libelle"], name="annee_unique_par_academie"),
         ]
 
     def __str__(self):
         return self.libelle
 
     def natural_key(self):
-        return (self.libelle,)
+        return (self.academie.code, self.libelle)
+
+    natural_key.dependencies = ["conventions.academie"]
 
     @property
     def premiere_annee(self) -> int:
@@ -160,7 +198,10 @@ class AnneeScolaire(models.Model):
 
 class ConventionQuerySet(models.QuerySet):
     def for_user(self, user):
-        """What a user may see: every convention for rectorat staff, their collectivité's for a portal account."""
+        """What a user may see: the conventions of his académies for rectorat staff, their collectivité's for a
+        portal account."""
+        if user.is_authenticated and user.is_staff:
+            return for_agent(self, user, "annee__academie__code")
         return self.filter(collectivite__in=Collectivite.objects.for_user(user))
 
     def for_annee(self, annee):
@@ -372,6 +413,17 @@ class Convention(models.Model):
     def academie(self) -> Academie:
         return self.annee.academie
 
+    def clean(self):
+        super().clean()
+        if self.annee_id and self.collectivite_id and self.collectivite.academie != self.annee.academie.code:
+            raise ValidationError(
+                {
+                    "annee": f"{self.collectivite} relève de l'académie {self.collectivite.get_academie_display()}"
+                    f" (département {self.collectivite.departement}) : choisissez une année scolaire de cette"
+                    f" académie, et non de « {self.annee.academie} »."
+                }
+            )
+
     @property
     def representant(self) -> str:
         """ "Monsieur André HERNANDEZ"."""
@@ -483,6 +535,9 @@ class Inscription(models.Model):
 
 
 class TraitementQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return for_agent(self, user, "annee__academie__code")
+
     def with_compteurs(self):
         """Progress counters of each batch, in the same query (the changelist shows them per row)."""
         elements = "elements__etat"
@@ -552,6 +607,9 @@ class ElementTraitement(Item):
 
 
 class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return for_agent(self, user, "convention__annee__academie__code")
+
     def en_echec(self):
         return self.filter(etat=Notification.Etat.ECHEC)
 

@@ -63,8 +63,9 @@ def _save(convention: Convention, reason: str, user=None, **fields) -> Conventio
 
 
 def reference_for(annee: AnneeScolaire, collectivite: Collectivite, commune: Commune | None) -> str:
-    """Readable and unique by construction, since a collectivité has one convention per year (and commune)."""
-    reference = f"ENT-{annee.libelle}-{collectivite.pk:04d}"
+    """Readable and unique by construction, since a collectivité has one convention per year (and commune); the
+    académie's code first, since each académie numbers its own."""
+    reference = f"ENT-{annee.academie.code}-{annee.libelle}-{collectivite.pk:04d}"
     return f"{reference}-{commune.code_insee}" if commune else reference
 
 
@@ -83,6 +84,7 @@ def creer_convention(
         representant_nom=collectivite.representant_nom,
         representant_qualite=collectivite.representant_qualite,
     )
+    convention.clean()  # the collectivité belongs to the campaign's académie
     _save(convention, "Création", user)
     if ecoles:
         choisir_ecoles(convention, ecoles, user=user)

@@ -22,7 +22,8 @@ SQLITE_TRIGGERS = [
     BEGIN SELECT RAISE(ABORT, 'Le compteur des titres d''un exercice commence à 0.'); END""",
     """CREATE TRIGGER IF NOT EXISTS facturation_compteur_update
     BEFORE UPDATE ON facturation_compteurtitres
-    WHEN NEW.annee_budgetaire <> OLD.annee_budgetaire OR NEW.dernier_numero <> OLD.dernier_numero + 1
+    WHEN NEW.annee_budgetaire <> OLD.annee_budgetaire OR NEW.academie_id IS NOT OLD.academie_id
+        OR NEW.dernier_numero <> OLD.dernier_numero + 1
     BEGIN SELECT RAISE(ABORT, 'Le compteur des titres avance d''un numéro à la fois.'); END""",
     """CREATE TRIGGER IF NOT EXISTS facturation_compteur_delete
     BEFORE DELETE ON facturation_compteurtitres

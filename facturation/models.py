@@ -22,6 +22,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from collectivites.models import for_agent
 from collectivites.validators import validate_siret
 from conventions.models import Academie, Convention
 
@@ -55,6 +56,19 @@ class TitreImmuable(Exception):
     """Raised on any attempt to change or delete an issued titre. The message is for users."""
 
 
+class ParAcademieQuerySet(models.QuerySet):
+    """Rows that belong to an académie through `academie_lookup`: scoped for rectorat agents by `for_user()`."""
+
+    academie_lookup = "academie__code"
+
+    def for_user(self, user):
+        return for_agent(self, user, self.academie_lookup)
+
+
+class ParTitreQuerySet(ParAcademieQuerySet):
+    academie_lookup = "titre__academie__code"
+
+
 class ParametresFacturation(models.Model):
     """Who issues the titres of an académie, who collects the money (the comptable assignataire) and how to pay."""
 
@@ -82,6 +96,8 @@ class ParametresFacturation(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = ParAcademieQuerySet.as_manager()
+
     class Meta:
         verbose_name = "paramètres de facturation"
         verbose_name_plural = "paramètres de facturation"
@@ -103,17 +119,24 @@ class ParametresFacturation(models.Model):
 
 
 class CompteurTitres(models.Model):
-    """The last number given in a budget year. Its row is locked while a titre is issued, so numbers have no gap."""
+    """The last number an académie gave in a budget year: each académie has its own ordonnateur, so its own
+    sequence. Its row is locked while a titre is issued, so numbers have no gap."""
 
-    annee_budgetaire = models.PositiveSmallIntegerField("exercice budgétaire", unique=True)
+    academie = models.ForeignKey(Academie, verbose_name="académie", on_delete=models.PROTECT, related_name="+")
+    annee_budgetaire = models.PositiveSmallIntegerField("exercice budgétaire")
     dernier_numero = models.PositiveIntegerField("dernier numéro attribué", default=0)
+
+    objects = ParAcademieQuerySet.as_manager()
 
     class Meta:
         verbose_name = "compteur de titres"
         verbose_name_plural = "compteurs de titres"
+        constraints = [
+            models.UniqueConstraint(fields=["academie", "annee_budgetaire"], name="compteur_unique_par_academie"),
+        ]
 
     def __str__(self):
-        return f"{self.annee_budgetaire} : {self.dernier_numero}"
+        return f"{self.academie} – {self.annee_budgetaire} : {self.dernier_numero}"
 
 
 class TitreQuerySet(models.QuerySet):
@@ -133,6 +156,8 @@ class TitreQuerySet(models.QuerySet):
 
     # --- scoping ---
     def for_user(self, user):
+        if user.is_authenticated and user.is_staff:
+            return for_agent(self, user, "academie__code")
         return self.filter(convention__in=Convention.objects.for_user(user))
 
     def for_annee_budgetaire(self, annee: int):
@@ -259,7 +284,11 @@ class TitreDePerception(models.Model):
     convention = models.ForeignKey(
         Convention, verbose_name="convention", on_delete=models.PROTECT, related_name="titres"
     )
-    numero = models.CharField("numéro", max_length=12, unique=True, help_text="« 2022-000123 »")
+    # The issuing académie, the convention's, copied at issue: the database numbers titres per académie with it.
+    academie = models.ForeignKey(
+        Academie, verbose_name="académie", on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    numero = models.CharField("numéro", max_length=12, help_text="« 2022-000123 »")
     # Printed on the PDF with a QR code; /verifier/ finds the titre by it (documents/verification.py).
     code_verification = models.CharField(
         "code de vérification", max_length=16, unique=True, null=True, blank=True, editable=False
@@ -344,10 +373,11 @@ class TitreDePerception(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["annee_budgetaire", "sequence"],
+                fields=["academie", "annee_budgetaire", "sequence"],
                 name="titre_numero_unique_par_exercice",
                 violation_error_message="Ce numéro de titre est déjà attribué pour cet exercice.",
             ),
+            models.UniqueConstraint(fields=["academie", "numero"], name="titre_numero_unique_par_academie"),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="titre_sequence_positive"),
             # A titre claims a positive amount and has a due date; a cancelling titre is negative.
             models.CheckConstraint(
@@ -374,6 +404,8 @@ class TitreDePerception(models.Model):
             raise TitreImmuable(
                 f"Le titre n° {self.numero} est émis : il ne peut pas être modifié. Émettez un titre d'annulation."
             )
+        if self.academie_id is None:
+            self.academie_id = self.convention.annee.academie_id
         # Never an UPDATE, even if a primary key was set by hand.
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
@@ -486,6 +518,8 @@ class Paiement(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = ParTitreQuerySet.as_manager()
+
     class Meta:
         verbose_name = "paiement"
         verbose_name_plural = "paiements"
@@ -520,6 +554,8 @@ class Relance(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = ParTitreQuerySet.as_manager()
 
     class Meta:
         verbose_name = "relance"

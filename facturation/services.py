@@ -75,11 +75,12 @@ def numero_titre(annee_budgetaire: int, sequence: int) -> str:
     return f"{annee_budgetaire}-{sequence:06d}"
 
 
-def _prendre_numero(annee_budgetaire: int) -> int:
-    """The next number of the year; the counter row stays locked until the caller's transaction ends."""
+def _prendre_numero(academie_id: int, annee_budgetaire: int) -> int:
+    """The académie's next number of the year; the counter row stays locked until the caller's transaction ends."""
     # ON CONFLICT DO NOTHING: the first titre of a year creates the row without racing another first titre.
-    CompteurTitres.objects.bulk_create([CompteurTitres(annee_budgetaire=annee_budgetaire)], ignore_conflicts=True)
-    compteur = CompteurTitres.objects.select_for_update().get(annee_budgetaire=annee_budgetaire)
+    cle = {"academie_id": academie_id, "annee_budgetaire": annee_budgetaire}
+    CompteurTitres.objects.bulk_create([CompteurTitres(**cle)], ignore_conflicts=True)
+    compteur = CompteurTitres.objects.select_for_update().get(**cle)
     compteur.dernier_numero += 1
     compteur.save(update_fields=["dernier_numero"])
     return compteur.dernier_numero
@@ -216,7 +217,8 @@ def emettre_titre(convention: Convention, user=None, date_emission: datetime.dat
     date_emission = date_emission or timezone.localdate()
     # The budget year (exercice) of the State is the calendar year of issue.
     annee_budgetaire = date_emission.year
-    sequence = _prendre_numero(annee_budgetaire)
+    academie_id = convention.annee.academie_id
+    sequence = _prendre_numero(academie_id, annee_budgetaire)
     titre = TitreDePerception(
         convention=convention,
         numero=numero_titre(annee_budgetaire, sequence),
@@ -274,7 +276,7 @@ def annuler_titre(
         )
     date_emission = date_emission or timezone.localdate()
     annee_budgetaire = date_emission.year
-    sequence = _prendre_numero(annee_budgetaire)
+    sequence = _prendre_numero(titre.academie_id, annee_budgetaire)
     annulation = TitreDePerception(
         convention_id=titre.convention_id,
         numero=numero_titre(annee_budgetaire, sequence),

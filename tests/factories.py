@@ -169,6 +169,10 @@ class UserFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"agent{n}@example.fr")
+    is_staff = False
+    # A rectorat agent works for Montpellier (AcademieFactory's 11) unless told otherwise.
+    academies = factory.LazyAttribute(lambda user: ["11"] if user.is_staff and not user.collectivite else [])
+    collectivite = None
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     password = factory.PostGenerationMethodCall("set_password", "mot-de-passe-de-test-solide")

@@ -59,7 +59,7 @@ MENTIONS = [
     "Commune : Mouthoumet",
     "48 avenue Charles Cros 11200 Lézignan-Corbières",
     # object and bases of liquidation
-    "ENT-2021-2022-",
+    "ENT-11-2021-2022-",
     "signée le 13 septembre 2021",
     "année scolaire 2021-2022",
     "0110422Z ECOLE PRIMAIRE 50,00 €",
