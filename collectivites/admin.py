@@ -13,6 +13,7 @@ from . import services
 from .admin_imports import ImportEnArrierePlanMixin, ImportForm
 from .forms import InvitationAdminForm
 from .models import Adhesion, Collectivite, Commune, Contact, ImportFichier, Invitation, User
+from .scoping import AcademieScopedAdmin
 
 
 class CommuneInline(admin.TabularInline):
@@ -82,7 +83,7 @@ def inviter_une_personne(modeladmin, request, queryset):
 
 
 @admin.register(Collectivite)
-class CollectiviteAdmin(SimpleHistoryAdmin):
+class CollectiviteAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     actions = [inviter_une_personne]
     list_display = ["nom", "type", "siren", "departement", "representant", "email"]
     list_filter = ["type", "departement", "conventions_par_commune"]
@@ -103,7 +104,7 @@ class CollectiviteAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(ImportEnArrierePlanMixin, SimpleHistoryAdmin):
+class CommuneAdmin(AcademieScopedAdmin, ImportEnArrierePlanMixin, SimpleHistoryAdmin):
     type_import = ImportFichier.Type.COMMUNES
     form_import = ImportForm
     titre_import = "Importer des communes"
@@ -127,7 +128,7 @@ def gere_les_comptes_du_rectorat(user) -> bool:
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AcademieScopedAdmin, BaseUserAdmin):
     """Superusers manage every account. The other agents (« Gestion ENT ») manage the collectivités' portal accounts
     only: they never see a staff account, its rights, nor any password (the person resets their own)."""
 
@@ -225,7 +226,7 @@ class EtatInvitationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     """The rectorat invites a person of a collectivité, with a role; the e-mail leaves when the form is saved."""
 
     form = InvitationAdminForm
@@ -299,7 +300,7 @@ def inviter_contacts(modeladmin, request, queryset):
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
+class ContactAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     list_display = ["nom", "prenom", "email", "role", "fonction", "collectivite", "modifie_le"]
     list_filter = ["role", "collectivite__departement"]
     search_fields = ["nom", "prenom", "email", "collectivite__nom"]

@@ -19,6 +19,7 @@ from jobs.tabular import FichierIllisible
 from . import imports
 from .codes import departement_filtre
 from .models import ImportFichier
+from .scoping import AcademieScopedAdmin
 
 # Seconds between two refreshes of a run's page while it waits or runs.
 RAFRAICHISSEMENT = 2
@@ -102,7 +103,7 @@ class ImportEnArrierePlanMixin:
 
 
 @admin.register(ImportFichier)
-class ImportFichierAdmin(admin.ModelAdmin):
+class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     """The runs, read-only: they are started from the upload page of their kind, never typed in."""
 
     list_display = ["__str__", "etat", "cree_le", type_, "lance_par"]

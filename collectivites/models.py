@@ -262,7 +262,13 @@ class Adhesion(models.Model):
         return self.date_debut <= date and (self.date_fin is None or self.date_fin > date)
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """For an agent, the portal accounts of his académies' collectivités; every account for a national role."""
+        return for_agent(self, user, "collectivite__academie")
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from collectivites.scoping import AcademieScopedAdmin
 from documents.formats import date_longue, euros
 from documents.signatures import certificat_configure, niveau_affiche
 from documents.texte import ChampsTexteProteges
@@ -23,13 +24,13 @@ from .services import TransitionInterdite, enregistrer_signature, reference_for
 
 
 @admin.register(Academie)
-class AcademieAdmin(SimpleHistoryAdmin):
+class AcademieAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     list_display = ["nom", "code", "ville", "ville_signature", "correspondant_nom", "correspondant_email"]
     search_fields = ["nom", "code"]
 
 
 @admin.register(AnneeScolaire)
-class AnneeScolaireAdmin(SimpleHistoryAdmin):
+class AnneeScolaireAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     actions = [preparer_annee]
     list_display = ["libelle", "academie", "tarif", "signataire", "date_fin"]
     list_select_related = ["academie"]
@@ -113,7 +114,7 @@ class DepartementFilter(admin.SimpleListFilter):
     parameter_name = "departement"
 
     def lookups(self, request, model_admin):
-        codes = Convention.objects.values_list("collectivite__departement", flat=True).distinct()
+        codes = model_admin.get_queryset(request).values_list("collectivite__departement", flat=True).distinct()
         return [(code, code) for code in sorted(set(codes))]
 
     def queryset(self, request, queryset):
@@ -251,7 +252,7 @@ def etendre(extension: Extension) -> None:
 
 
 @admin.register(Convention)
-class ConventionAdmin(ConventionPdfAdminMixin, SimpleHistoryAdmin):
+class ConventionAdmin(AcademieScopedAdmin, ConventionPdfAdminMixin, SimpleHistoryAdmin):
     actions = [
         envoyer_pour_signature_maintenant,
         envoyer_en_arriere_plan,

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from collectivites.scoping import AcademieScopedAdmin
 from documents.formats import pluriel
 from documents.texte import ChampsTexteProteges
 from jobs.admin import TypeFilter, type_
@@ -126,7 +127,7 @@ def preparer_annee(modeladmin, request, queryset):
 
 
 @admin.register(Traitement)
-class TraitementAdmin(admin.ModelAdmin):
+class TraitementAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", type_, "annee", "lance_le", "lance_par", "avancement", "nb_echecs", "termine_le"]
     list_filter = [TypeFilter, "annee"]
     list_select_related = ["annee", "lance_par"]
@@ -156,7 +157,7 @@ class TraitementAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The progress page: counters, the failures with their reason, and the report of every item."""
-        traitement = get_object_or_404(Traitement.objects.select_related("annee", "lance_par"), pk=object_id)
+        traitement = get_object_or_404(self.get_queryset(request).select_related("annee", "lance_par"), pk=object_id)
         if not self.has_view_or_change_permission(request, traitement):
             raise PermissionDenied
         compteurs = traitement.compteurs()
@@ -177,7 +178,7 @@ class TraitementAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/conventions/campaign/traitement.html", context)
 
     def reessayer_view(self, request, pk):
-        traitement = get_object_or_404(Traitement, pk=pk)
+        traitement = get_object_or_404(self.get_queryset(request), pk=pk)
         if request.method != "POST" or not self.has_change_permission(request, traitement):
             raise PermissionDenied
         element = request.POST.get("element")
@@ -197,7 +198,7 @@ class TraitementAdmin(admin.ModelAdmin):
         """Follow-up of a year, per département, and the collectivités that have not returned their convention."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        annees = list(AnneeScolaire.objects.order_by("-libelle"))
+        annees = list(AnneeScolaire.objects.for_user(request.user).select_related("academie"))
         annee = next((a for a in annees if str(a.pk) == request.GET.get("annee")), annees[0] if annees else None)
         departement = request.GET.get("departement", "")
         context = {
@@ -230,7 +231,7 @@ def renvoyer_les_echecs(modeladmin, request, queryset):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     """The e-mails of the campaign: a record to read, never to edit; the failed ones can be sent again."""
 
     list_display = ["envoyee_le", type_, "convention", "destinataires", "sujet", "etat", "tentatives", "erreur"]

@@ -46,7 +46,7 @@ def creer_annee(libelle: str, precedente: AnneeScolaire, **valeurs) -> tuple[Ann
     unknown = set(valeurs) - set(CHAMPS_ANNEE)
     if unknown:
         raise ValueError(f"Champs inconnus : {', '.join(sorted(unknown))}")
-    existante = AnneeScolaire.objects.filter(libelle=libelle).first()
+    existante = AnneeScolaire.objects.filter(academie=precedente.academie, libelle=libelle).first()
     if existante is not None:
         _verifier_identique(existante, valeurs)
         return existante, False

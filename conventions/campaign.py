@@ -173,7 +173,8 @@ def tableau_de_bord(annee: AnneeScolaire) -> dict:
     # Among the sent ones, those whose signed copy came back (« déposées, en vérification »).
     for dep, n in conventions.deposees().values_list("collectivite__departement").annotate(n=Count("pk")):
         lignes[dep]["deposees"] = n
-    for dep, n in Ecole.objects.inscriptibles().values_list("commune__departement").annotate(n=Count("pk")):
+    ecoles = Ecole.objects.inscriptibles().filter(academie=annee.academie.code)
+    for dep, n in ecoles.values_list("commune__departement").annotate(n=Count("pk")):
         lignes[dep]["ecoles_ouvertes"] = n
     inscrites = Inscription.objects.filter(annee=annee, ecole__in=Ecole.objects.inscriptibles()).exclude(
         convention__etat=Convention.Etat.RESILIEE

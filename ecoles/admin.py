@@ -3,6 +3,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from collectivites.admin_imports import ImportEnArrierePlanMixin, ImportForm, option_valide
+from collectivites.scoping import AcademieScopedAdmin
 
 from .importers import IMPORT_ECOLES, code_academie
 from .models import Ecole
@@ -28,7 +29,7 @@ class ImportEcolesForm(ImportForm):
 
 
 @admin.register(Ecole)
-class EcoleAdmin(ImportEnArrierePlanMixin, SimpleHistoryAdmin):
+class EcoleAdmin(AcademieScopedAdmin, ImportEnArrierePlanMixin, SimpleHistoryAdmin):
     list_display = ["uai", "nom", "nature", "secteur", "etat", "commune", "academie"]
     list_filter = ["etat", "nature", "secteur", "academie", "commune__departement"]
     readonly_fields = ["academie"]

@@ -5,7 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from collectivites.academies import CHOIX_ACADEMIES, academie_de_commune
-from collectivites.models import Commune
+from collectivites.models import Commune, for_agent
 
 from .validators import validate_uai
 
@@ -18,6 +18,9 @@ GENERIC_NAME_RE = re.compile(
 
 
 class EcoleQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return for_agent(self, user, "academie")
+
     def ouvertes(self):
         return self.filter(etat=Ecole.Etat.OUVERTE)
 

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from collectivites.destinataires import destinataires, motif_sans_destinataire, prefetch_representants
+from collectivites.scoping import AcademieScopedAdmin
 from conventions.admin import Extension, etendre
 from conventions.admin_campagne import lancer_et_suivre
 from conventions.admin_confirmation import CONFIRMER, Confirmation, Ligne, adresses, est_confirmee, page
@@ -55,7 +56,7 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 
 
 @admin.register(ParametresFacturation)
-class ParametresFacturationAdmin(SimpleHistoryAdmin):
+class ParametresFacturationAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     list_display = ["academie", "ordonnateur_nom", "comptable_nom", "iban_affiche", "delai_paiement_jours"]
     list_select_related = ["academie"]
     fieldsets = [
@@ -133,7 +134,7 @@ class AnnulationForm(ChampsTexteProteges, forms.Form):
 
 
 @admin.register(TitreDePerception)
-class TitreDePerceptionAdmin(admin.ModelAdmin):
+class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     # State first, then what a finance officer decides from; a cancelling titre is told by its « état » filter.
     list_display = [
         "etat_affiche",
@@ -385,12 +386,12 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
     def synthese_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        avec_titres = set(TitreDePerception.objects.values_list("annee_budgetaire", flat=True).distinct())
+        avec_titres = set(self.get_queryset(request).values_list("annee_budgetaire", flat=True).distinct())
         exercices = sorted(avec_titres | {timezone.localdate().year}, reverse=True)
         # By default every budget year: what is still owed, and overdue, whatever the year it was issued.
         choisi = request.GET.get("exercice", "")
         exercice = int(choisi) if choisi.isdigit() else None
-        participations = synthese_participations(request.GET.get("annee") or None)
+        participations = synthese_participations(request.user, request.GET.get("annee") or None)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -399,7 +400,7 @@ class TitreDePerceptionAdmin(admin.ModelAdmin):
             else "Synthèse financière – tous les exercices",
             "exercices": exercices,
             "exercice": exercice,
-            "synthese": synthese_exercice(exercice),
+            "synthese": synthese_exercice(request.user, exercice),
             "participations": participations,
             "en_retard_url": reverse("admin:facturation_titredeperception_changelist") + "?etat=en_retard",
         }
@@ -534,7 +535,7 @@ class PaiementForm(forms.ModelForm):
 
 
 @admin.register(Paiement)
-class PaiementAdmin(SimpleHistoryAdmin):
+class PaiementAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     form = PaiementForm
     list_display = ["titre", "debiteur", "date", "montant_affiche", "moyen", "reference", "enregistre_par"]
     list_filter = ["moyen", "titre__annee_budgetaire"]
@@ -577,7 +578,7 @@ class PaiementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Relance)
-class RelanceAdmin(admin.ModelAdmin):
+class RelanceAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     list_display = ["titre", "envoyee_le", "destinataires", "reste_a_payer", "envoyee_par"]
     list_select_related = ["titre", "envoyee_par"]
     search_fields = ["titre__numero", "destinataires"]

@@ -39,6 +39,8 @@ class Colonne:
 
 
 COLONNES = [
+    # Each académie numbers its own titres: the number is read with its issuer.
+    Colonne("Émetteur", lambda t: t.emetteur_nom),
     Colonne("Numéro", lambda t: t.numero),
     Colonne("Nature", lambda t: t.nature_libelle),
     Colonne("Titre annulé", lambda t: t.annule.numero if t.annule_id else ""),
@@ -68,7 +70,7 @@ def titres_a_exporter(queryset=None, annee_budgetaire: int | None = None):
     queryset = TitreDePerception.objects.all() if queryset is None else queryset
     if annee_budgetaire is not None:
         queryset = queryset.for_annee_budgetaire(annee_budgetaire)
-    return queryset.avec_paiements().select_related("annule").order_by("annee_budgetaire", "sequence")
+    return queryset.avec_paiements().select_related("annule").order_by("academie", "annee_budgetaire", "sequence")
 
 
 def lignes(titres) -> list[list]:

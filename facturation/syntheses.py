@@ -9,10 +9,10 @@ from conventions.models import AnneeScolaire, Convention, Inscription
 from .models import CHAMPS_MONTANTS, TitreDePerception, montants_vides
 
 
-def synthese_exercice(annee_budgetaire: int | None = None) -> dict:
+def synthese_exercice(user, annee_budgetaire: int | None = None) -> dict:
     """Titres issued in the year, or in every year when None (cancelling titres excluded), those cancelled since,
-    paid, left, overdue, per département (TitreQuerySet.montants)."""
-    titres = TitreDePerception.objects.all()
+    paid, left, overdue, per département (TitreQuerySet.montants), of the académies the user sees."""
+    titres = TitreDePerception.objects.for_user(user)
     if annee_budgetaire is not None:
         titres = titres.for_annee_budgetaire(annee_budgetaire)
     montants = titres.montants("debiteur_departement")
@@ -35,13 +35,13 @@ def montants_campagne(annee: AnneeScolaire) -> dict[str, dict]:
 ETATS_SIGNES = [Convention.Etat.SIGNEE, Convention.Etat.RESILIEE]
 
 
-def synthese_participations(annee_scolaire: str | None = None) -> dict:
+def synthese_participations(user, annee_scolaire: str | None = None) -> dict:
     """Participation of the signed conventions, as frozen when they were sent, per school year, département and
-    collectivité (ConventionQuerySet.totaux).
+    collectivité (ConventionQuerySet.totaux), of the académies the user sees.
 
     A terminated convention (Article 8) was signed: its participation stays due, nothing is refunded.
     """
-    conventions = Convention.objects.filter(etat__in=ETATS_SIGNES)
+    conventions = Convention.objects.for_user(user).filter(etat__in=ETATS_SIGNES)
     if annee_scolaire:
         conventions = conventions.filter(annee__libelle=annee_scolaire)
     annee, departement = "annee__libelle", "collectivite__departement"
@@ -50,7 +50,8 @@ def synthese_participations(annee_scolaire: str | None = None) -> dict:
     par_collectivite = conventions.totaux(annee, departement, "collectivite_id", "collectivite__nom").order_by(
         f"-{annee}", departement, "collectivite__nom"
     )
-    annees = sorted(set(Inscription.objects.values_list("annee__libelle", flat=True).distinct()), reverse=True)
+    inscriptions = Inscription.objects.filter(convention__in=Convention.objects.for_user(user))
+    annees = sorted(set(inscriptions.values_list("annee__libelle", flat=True).distinct()), reverse=True)
     return {
         "annee_scolaire": annee_scolaire,
         "annees": annees,

@@ -36,7 +36,7 @@ def campagne_en_bref(context):
     request = context["request"]
     if not request.user.has_perm("conventions.view_convention"):
         return {}
-    annees = list(AnneeScolaire.objects.order_by("-libelle"))
+    annees = list(AnneeScolaire.objects.for_user(request.user).select_related("academie"))
     annee = next((a for a in annees if str(a.pk) == request.GET.get("annee")), annees[0] if annees else None)
     if annee is None:
         return {}

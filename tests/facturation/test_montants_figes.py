@@ -67,11 +67,11 @@ def test_every_page_summary_and_email_reads_the_frozen_participation(
     signee_2022, client, representant_a, agent_finances, django_user_model
 ):
     """The finance summary, the campaign follow-up, the portal and the e-mail show 200 €, not 4 × 999,99 €."""
-    par_annee = synthese_participations("2022-2023")["par_annee"]
+    par_annee = synthese_participations(agent_finances, "2022-2023")["par_annee"]
     assert [(p["nb_ecoles"], p["participation"]) for p in par_annee] == [(4, Decimal("200.00"))]
     titre = emettre_titre(signee_2022, date_emission=datetime.date(2022, 11, 2))
     enregistrer_paiement(titre, datetime.date(2022, 11, 20), Decimal("80.00"), "virement", "VIR-1")
-    ligne = synthese_exercice(2022)["total"]
+    ligne = synthese_exercice(agent_finances, 2022)["total"]
     assert (ligne["emis"], ligne["paye"], ligne["reste"]) == (Decimal("200.00"), Decimal("80.00"), Decimal("120.00"))
     suivi = tableau_de_bord(signee_2022.annee)["total"]
     assert (suivi["emis"], suivi["paye"], suivi["reste"]) == (ligne["emis"], ligne["paye"], ligne["reste"])

@@ -15,7 +15,7 @@ from .factories import convention_a_facturer
 pytestmark = pytest.mark.django_db
 
 
-def test_participations_are_schools_times_rate_per_year_departement_and_collectivite():
+def test_participations_are_schools_times_rate_per_year_departement_and_collectivite(agent_finances):
     """Signed (and terminated) conventions count; drafts and conventions awaiting signature do not."""
     annee_1 = AnneeScolaireFactory(libelle="2021-2022", tarif_par_ecole=Decimal("50.00"))
     annee_2 = AnneeScolaireFactory(libelle="2022-2023", tarif_par_ecole=Decimal("55.00"))
@@ -31,7 +31,7 @@ def test_participations_are_schools_times_rate_per_year_departement_and_collecti
     brouillon = convention_a_facturer(annee=annee_2, collectivite=CollectiviteFactory(), nb_ecoles=4)
     Convention.objects.filter(pk=brouillon.pk).update(etat=Convention.Etat.BROUILLON)
 
-    resultat = synthese_participations()
+    resultat = synthese_participations(agent_finances)
 
     assert [(p["annee"], p["nb_conventions"], p["nb_ecoles"], p["participation"]) for p in resultat["par_annee"]] == [
         ("2022-2023", 2, 3, Decimal("165.00")),
@@ -49,11 +49,11 @@ def test_participations_are_schools_times_rate_per_year_departement_and_collecti
         ("2021-2022", "Commune de l'Aude", 3),
         ("2021-2022", "Commune de l'Hérault", 2),
     ]
-    seule = synthese_participations("2021-2022")
+    seule = synthese_participations(agent_finances, "2021-2022")
     assert [p["annee"] for p in seule["par_annee"]] == ["2021-2022"]
 
 
-def test_budget_year_summary_per_departement():
+def test_budget_year_summary_per_departement(agent_finances):
     """Issued, cancelled, paid, outstanding and overdue amounts, per département of the debtor, with a total."""
     jour = datetime.date(2022, 3, 1)
     aude = emettre_titre(convention_a_facturer(nb_ecoles=2), date_emission=jour)  # 100 €
@@ -67,7 +67,7 @@ def test_budget_year_summary_per_departement():
     enregistrer_paiement(herault, jour, Decimal("50.00"), "virement", "VIR")
     emettre_titre(convention_a_facturer(), date_emission=datetime.date(2023, 1, 5))  # another year
 
-    resultat = synthese_exercice(2022)
+    resultat = synthese_exercice(agent_finances, 2022)
 
     lignes = {ligne["departement"]: ligne for ligne in resultat["departements"]}
     assert set(lignes) == {"11", "34"}

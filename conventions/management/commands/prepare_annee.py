@@ -30,6 +30,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("annee", help="l'année à préparer, par exemple 2022-2023")
         parser.add_argument("--from", dest="precedente", required=True, help="l'année reprise, par exemple 2021-2022")
+        parser.add_argument("--academie", default="", help="code de l'académie, si l'année existe dans plusieurs")
         parser.add_argument("--tarif", help="participation par école en euros (par défaut : celle de l'année reprise)")
         parser.add_argument("--signataire-prenom", help="prénom du signataire de l'académie")
         parser.add_argument("--signataire-nom", help="nom du signataire de l'académie")
@@ -40,9 +41,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            precedente = AnneeScolaire.objects.get(libelle=options["precedente"])
-        except AnneeScolaire.DoesNotExist:
-            raise CommandError(f"L'année scolaire {options['precedente']} (--from) n'existe pas.") from None
+            precedente = AnneeScolaire.objects.par_libelle(options["precedente"], options["academie"])
+        except (AnneeScolaire.DoesNotExist, AnneeScolaire.MultipleObjectsReturned) as exc:
+            raise CommandError(f"{exc} (--from)") from None
         valeurs = {
             "tarif_par_ecole": _montant(options["tarif"]) if options["tarif"] else None,
             "signataire_prenom": options["signataire_prenom"],

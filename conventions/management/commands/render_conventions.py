@@ -22,7 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from conventions.documents import convention_pdf, conventions_for_documents
-from conventions.models import AnneeScolaire, Convention
+from conventions.management.options import ajouter_option_annee, annee_des_options
+from conventions.models import Convention
 from documents.formats import pluriel
 
 BATCH_SIZE = 50
@@ -125,17 +126,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--annee", required=True, help="Année scolaire, par exemple 2021-2022.")
+        ajouter_option_annee(parser)
         parser.add_argument("--output-dir", required=True, help="Dossier où écrire les PDF (créé s'il manque).")
         parser.add_argument("--jobs", type=int, default=1, help="Nombre de processus de rendu (1 par défaut).")
 
     def handle(self, *args, annee, output_dir, jobs, **options):
         if jobs < 1:
             raise CommandError(f"--jobs doit valoir au moins 1 (reçu : {jobs}).")
-        try:
-            annee_scolaire = AnneeScolaire.objects.get(libelle=annee)
-        except AnneeScolaire.DoesNotExist:
-            raise CommandError(f"Année scolaire « {annee} » introuvable (format attendu : 2021-2022).") from None
+        annee_scolaire = annee_des_options(annee, options["academie"])
         directory = Path(output_dir)
         try:
             directory.mkdir(parents=True, exist_ok=True)

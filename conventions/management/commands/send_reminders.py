@@ -4,10 +4,10 @@ Meant to run daily (cron, or Celery beat with `conventions.tasks.relancer_retour
 """
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from conventions.campaign import conventions_a_relancer, lancer_relances
-from conventions.models import AnneeScolaire
+from conventions.management.options import ajouter_option_annee, annee_des_options
 from documents.formats import pluriel
 
 
@@ -18,15 +18,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--annee", help="seulement cette année scolaire, par exemple 2022-2023")
+        ajouter_option_annee(parser, required=False)
         parser.add_argument("--dry-run", action="store_true", help="affiche les conventions à relancer sans envoyer")
 
     def handle(self, *args, **options):
         annee = None
         if options["annee"]:
-            annee = AnneeScolaire.objects.filter(libelle=options["annee"]).first()
-            if annee is None:
-                raise CommandError(f"L'année scolaire {options['annee']} n'existe pas.")
+            annee = annee_des_options(options["annee"], options["academie"])
         conventions = conventions_a_relancer(annee).select_related("collectivite").order_by("reference")
         self.stdout.write(
             f"{pluriel(conventions.count(), 'convention à relancer', 'conventions à relancer')} "

@@ -14,6 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--annee", required=True, type=int, help="Exercice budgétaire, par exemple 2022.")
+        parser.add_argument("--academie", default="", help="seulement les titres de cette académie (code : 11)")
         parser.add_argument("--format", required=True, choices=sorted(exports.FORMATS), dest="format_")
         parser.add_argument("--output", required=True, type=Path, help="Fichier à écrire.")
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         if not output.parent.is_dir():
             raise CommandError(f"Le dossier « {output.parent} » n'existe pas.")
         titres = exports.titres_a_exporter(annee_budgetaire=annee)
+        if options["academie"]:
+            titres = titres.filter(academie__code=options["academie"])
         try:
             content, _ = exports.exporter(format_, titres)
         except PdfTitreAltere as exc:

@@ -6,7 +6,8 @@ command again only issues what is still missing.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conventions.models import AnneeScolaire, Convention
+from conventions.management.options import ajouter_option_annee, annee_des_options
+from conventions.models import Convention
 from documents.formats import pluriel
 from facturation.models import TitreDePerception
 from facturation.services import emettre_serie
@@ -16,16 +17,13 @@ class Command(BaseCommand):
     help = "Émet les titres de perception des conventions signées d'une année scolaire qui n'en ont pas encore."
 
     def add_arguments(self, parser):
-        parser.add_argument("--annee", required=True, help="Année scolaire, par exemple 2021-2022.")
+        ajouter_option_annee(parser)
         parser.add_argument(
             "--sans-email", action="store_true", help="Ne pas annoncer les titres aux collectivités par e-mail."
         )
 
     def handle(self, *args, annee, sans_email=False, **options):
-        try:
-            annee_scolaire = AnneeScolaire.objects.get(libelle=annee)
-        except AnneeScolaire.DoesNotExist:
-            raise CommandError(f"Année scolaire « {annee} » inconnue (format attendu : 2021-2022).") from None
+        annee_scolaire = annee_des_options(annee, options["academie"])
         deja = TitreDePerception.objects.vivants().values("convention")
         conventions = Convention.objects.for_annee(annee_scolaire).signees().exclude(pk__in=deja)
         bilan = emettre_serie(conventions, notifier=not sans_email)
