@@ -86,6 +86,7 @@ def inviter_une_personne(modeladmin, request, queryset):
 class CollectiviteAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     actions = [inviter_une_personne]
     list_display = ["nom", "type", "siren", "departement", "representant", "email"]
+    academie_filter = "academie"
     list_filter = ["type", "departement", "conventions_par_commune"]
     search_fields = ["nom", "siren", "commune__code_insee", "commune__nom", "ville"]
     autocomplete_fields = ["commune"]

@@ -83,9 +83,13 @@ class ImportEnArrierePlanMixin:
             raise PermissionDenied
         form = self.form_import(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            import_ = imports.lancer_apercu(
-                self.type_import, form.cleaned_data["fichier"], form.options(), request.user
-            )
+            try:
+                import_ = imports.lancer_apercu(
+                    self.type_import, form.cleaned_data["fichier"], form.options(), request.user
+                )
+            except imports.ImportImpossible as exc:
+                form.add_error(None, str(exc))
+        if request.method == "POST" and form.is_valid():
             messages.success(
                 request,
                 f"Le fichier « {import_.nom_fichier} » est déposé : son aperçu est calculé en arrière-plan, rien "
@@ -166,7 +170,7 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     def confirmer_view(self, request, pk):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        apercu = get_object_or_404(ImportFichier, pk=pk)
+        apercu = get_object_or_404(self.get_queryset(request), pk=pk)
         if not imports.peut_importer(request.user, apercu.type):
             raise PermissionDenied
         try:

@@ -20,7 +20,8 @@ from django.utils.module_loading import import_string
 from jobs import runner
 from jobs.tabular import FichierIllisible, RapportImport
 
-from .models import ImportFichier
+from .academies import ACADEMIES, TERRITOIRES
+from .models import ImportFichier, academies_de
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +70,28 @@ def rapport(import_: ImportFichier) -> RapportImport | None:
     return RapportImport.depuis_json(import_.rapport) if import_.rapport else None
 
 
+def academie_de_l_import(options: dict, user) -> str:
+    """The académie the import is limited to by its options (its académie, else its département's); blank for the
+    whole country, which only a national role may import. Raises ImportImpossible for an agent's import that would
+    reach beyond his académies."""
+    departement = TERRITOIRES.get(options.get("departement") or "")
+    academie = options.get("academie") or (departement.academie.code if departement else "")
+    codes = academies_de(user)
+    if codes is None or academie in codes:
+        return academie
+    noms = ", ".join(sorted(ACADEMIES[code].nom for code in codes)) or "aucune"
+    raise ImportImpossible(
+        "Limitez l'import à l'une de vos académies (" + noms + ") : indiquez son code ou l'un de ses départements. "
+        "Un fichier national n'est importé en entier que par un agent du niveau national."
+    )
+
+
 def lancer_apercu(type_: str, fichier, options: dict, user) -> ImportFichier:
     """Stores the uploaded file and queues its preview, once committed (a worker must find the run)."""
+    academie = academie_de_l_import(options, user)
     with transaction.atomic():
         import_ = ImportFichier(
+            academie=academie,
             type=type_,
             nom_fichier=Path(fichier.name or "fichier").name[:200],
             options=options,
@@ -111,6 +130,7 @@ def confirmer(apercu: ImportFichier, user) -> ImportFichier:
             fichier=apercu.fichier.name,
             nom_fichier=apercu.nom_fichier,
             options=apercu.options,
+            academie=apercu.academie,
             simulation=False,
             apercu=apercu,
             lance_par=user,

@@ -261,6 +261,7 @@ class ConventionAdmin(AcademieScopedAdmin, ConventionPdfAdminMixin, SimpleHistor
     ]
     # State first, then what an agent decides from; the commune shows with the collectivité.
     list_display = ["etat_affiche", "reference", "collectivite_commune", "annee", "nb_ecoles", "participation_affichee"]
+    academie_filter = "annee__academie"
     list_filter = ["annee", "etat", RetourFilter, EcolesNouvellesFilter, DepartementFilter, "collectivite__type"]
     search_fields = [
         "reference",

@@ -146,6 +146,7 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         "reste_affiche",
         "derniere_relance",
     ]
+    academie_filter = "academie"
     list_filter = ["annee_budgetaire", EtatFilter, "debiteur_departement", "annee_scolaire"]
     search_fields = ["numero", "debiteur_nom", "debiteur_siren", "convention_reference"]
     date_hierarchy = "date_emission"
@@ -344,7 +345,7 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     def pdf_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        titre = get_object_or_404(TitreDePerception, pk=pk)
+        titre = get_object_or_404(self.get_queryset(request), pk=pk)
         try:
             filename, content_type, content = pdf_stocke(titre)
         except PdfTitreAltere as exc:
@@ -357,7 +358,7 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     def annuler_view(self, request, pk):
         if not request.user.has_perm("facturation.emettre_titre"):
             raise PermissionDenied
-        titre = get_object_or_404(TitreDePerception.objects.avec_paiements(), pk=pk)
+        titre = get_object_or_404(self.get_queryset(request), pk=pk)
         form = AnnulationForm(request.POST if est_confirmee(request) else None)
         if form.is_bound and form.is_valid():
             try:

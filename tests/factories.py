@@ -99,7 +99,7 @@ class AcademieFactory(DjangoModelFactory):
 class AnneeScolaireFactory(DjangoModelFactory):
     class Meta:
         model = AnneeScolaire
-        django_get_or_create = ["libelle"]
+        django_get_or_create = ["academie", "libelle"]
 
     academie = factory.SubFactory(AcademieFactory)
     libelle = "2021-2022"
