@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from stdnum import luhn
 
-from collectivites.models import Collectivite, Commune, User
+from collectivites.models import GROUPE_NATIONAL, Collectivite, Commune, User
 from conventions.models import Academie, AnneeScolaire, Convention
 from conventions.services import (
     choisir_ecoles,
@@ -27,6 +27,7 @@ from facturation.models import Paiement, ParametresFacturation
 from facturation.services import emettre_titre, enregistrer_paiement
 
 ECOLES_AUDE = Path(__file__).parent / "data" / "ips-ecoles-aude-2021-2022.csv"
+ECOLES_ARIEGE = Path(__file__).parent / "data" / "ips-ecoles-ariege-2021-2022.csv"
 DEMO_PASSWORD = "demo-ent-ecole-2021"
 GENERATED_SIREN_NOTE = (
     "Données de démonstration : SIREN généré avec une clé valide (non réel), représentant fictif. "
@@ -62,8 +63,42 @@ BILLING = {
     "delai_paiement_jours": 30,
 }
 
+# The second académie of the demo (issue 17): Toulouse, with the Ariège schools of the Ministry's IPS file. Its
+# identity is public (ac-toulouse.fr); its signatory and ordonnateur are named as in 2022, its IBAN is a test one.
+ACADEMIE_TOULOUSE = {
+    "nom": "Académie de Toulouse",
+    "adresse": "75, rue Saint-Roch",
+    "code_postal": "31 400",
+    "ville": "TOULOUSE",
+    "ville_signature": "Toulouse",
+    "correspondant_nom": "La mission numérique éducative de l'académie de Toulouse",
+    "correspondant_email": "ent-ecole@ac-toulouse.fr",
+}
+SIGNATAIRE_TOULOUSE = {
+    "signataire_prenom": "Mostafa",
+    "signataire_nom": "Fourar",
+    "signataire_titre": "Recteur de l'académie de Toulouse, chancelier des universités",
+}
+BILLING_TOULOUSE = {
+    **BILLING,
+    "ordonnateur_nom": "Mostafa Fourar",
+    "ordonnateur_titre": "Recteur de l'académie de Toulouse",
+    "siret": "13002112400016",  # demo value with a valid key
+}
+# Ariège communes that sign for their schools in 2022-2023: one signed (and billed), one sent, one draft.
+COMMUNES_ARIEGE = [
+    ("09225", ("Monsieur", "Frédéric", "Mathieu"), "signee"),
+    ("09122", ("Monsieur", "Norbert", "Meler"), "envoyee"),
+    ("09261", ("Monsieur", "Jean-Noël", "Vigneau"), "brouillon"),
+]
+
+GROUPES_RECTORAT = ["Gestion ENT", "Finances"]
+
 # (INSEE code, official name, postal code)
 COMMUNES = {
+    "09225": ("Pamiers", "09100"),
+    "09122": ("Foix", "09000"),
+    "09261": ("Saint-Girons", "09200"),
     "11260": ("Mouthoumet", "11330"),
     "11203": ("Lézignan-Corbières", "11200"),
     "11132": ("Fabrezan", "11200"),
@@ -221,6 +256,7 @@ class DemoLoader:
             self.conventions(self.commune_signataire(insee, MAIRES[index % len(MAIRES)]), plans)
         self.accounts(lezignanais, Collectivite.objects.get(commune__code_insee="11262"))
         self.billing()
+        self.toulouse()
 
     def name_communes(self):
         """The schools file spells communes its own way ("MOUTHOUMET"); the demo uses the official names."""
@@ -236,8 +272,9 @@ class DemoLoader:
     def seed_annees(self):
         return {
             libelle: AnneeScolaire.objects.get_or_create(
+                academie=self.academie,
                 libelle=libelle,
-                defaults={"academie": self.academie, "tarif_par_ecole": Decimal("50.00"), **SIGNATAIRE_2021},
+                defaults={"tarif_par_ecole": Decimal("50.00"), **SIGNATAIRE_2021},
             )[0]
             for libelle in ["2021-2022", "2022-2023"]
         }
@@ -274,9 +311,9 @@ class DemoLoader:
         )
         return collectivite
 
-    def conventions(self, collectivite, plans, commune=None):
+    def conventions(self, collectivite, plans, commune=None, annees=None):
         for libelle, plan in plans.items():
-            annee = self.annees[libelle]
+            annee = (annees or self.annees)[libelle]
             if Convention.objects.filter(annee=annee, collectivite=collectivite, commune=commune).exists():
                 continue
             convention = creer_convention(annee, collectivite, commune)
@@ -315,6 +352,31 @@ class DemoLoader:
                     f"VIR-{titre.numero}",
                 )
 
+    def toulouse(self):
+        """The second académie: its Ariège schools, its 2022-2023 campaign, its own titre numbers, its agents."""
+        self.log("\n".join(importer_ecoles(ECOLES_ARIEGE).lignes()))
+        self.name_communes()
+        academie = Academie.objects.get_or_create(code="16", defaults=ACADEMIE_TOULOUSE)[0]
+        ParametresFacturation.objects.get_or_create(academie=academie, defaults=BILLING_TOULOUSE)
+        annee, _ = AnneeScolaire.objects.get_or_create(
+            academie=academie,
+            libelle="2022-2023",
+            defaults={"tarif_par_ecole": Decimal("45.00"), **SIGNATAIRE_TOULOUSE},
+        )
+        self.annees_toulouse = {"2022-2023": annee}
+        for insee, maire, etat in COMMUNES_ARIEGE:
+            collectivite = self.commune_signataire(insee, maire)
+            self.conventions(collectivite, {"2022-2023": ConventionPlan(etat)}, annees=self.annees_toulouse)
+        signees = Convention.objects.signees().filter(annee=annee, titres__isnull=True)
+        for convention in signees:
+            emettre_titre(convention, date_emission=datetime.date(2022, 10, 14))
+        for email, group in [("gestion@ac-toulouse.fr", "Gestion ENT"), ("finances@ac-toulouse.fr", "Finances")]:
+            self.account(email, is_staff=True, academies=["16"]).groups.add(Group.objects.get(name=group))
+        national = self.account("national@education.gouv.fr", is_staff=True, first_name="Agent", last_name="national")
+        national.groups.add(
+            Group.objects.get_or_create(name=GROUPE_NATIONAL)[0], *Group.objects.filter(name__in=GROUPES_RECTORAT)
+        )
+
     def accounts(self, *collectivites):
         admin, created = User.objects.get_or_create(
             email="admin@ac-montpellier.fr",
@@ -324,7 +386,7 @@ class DemoLoader:
             admin.set_password(DEMO_PASSWORD)
             admin.save()
         for email, group in [("gestion@ac-montpellier.fr", "Gestion ENT"), ("finances@ac-montpellier.fr", "Finances")]:
-            self.account(email, is_staff=True).groups.add(Group.objects.get(name=group))
+            self.account(email, is_staff=True, academies=["11"]).groups.add(Group.objects.get(name=group))
         for collectivite in collectivites:
             slug = "cc-lezignanais" if collectivite.est_groupement else "narbonne"
             self.account(f"representant@{slug}.demo.ent-ecole.fr", collectivite=collectivite, role="representant")
@@ -340,7 +402,10 @@ class DemoLoader:
         self.log(
             "Démonstration prête : http://127.0.0.1:8000/admin/\n"
             f"  administrateur : admin@ac-montpellier.fr / {DEMO_PASSWORD}\n"
-            f"  agent « Gestion ENT » : gestion@ac-montpellier.fr / {DEMO_PASSWORD}\n"
-            f"  agent « Finances » : finances@ac-montpellier.fr / {DEMO_PASSWORD}\n"
+            f"  Montpellier, agent « Gestion ENT » : gestion@ac-montpellier.fr / {DEMO_PASSWORD}\n"
+            f"  Montpellier, agent « Finances » : finances@ac-montpellier.fr / {DEMO_PASSWORD}\n"
+            f"  Toulouse, agent « Gestion ENT » : gestion@ac-toulouse.fr / {DEMO_PASSWORD}\n"
+            f"  Toulouse, agent « Finances » : finances@ac-toulouse.fr / {DEMO_PASSWORD}\n"
+            f"  niveau national (toutes les académies) : national@education.gouv.fr / {DEMO_PASSWORD}\n"
             f"  portail (/espace/) : representant@cc-lezignanais.demo.ent-ecole.fr / {DEMO_PASSWORD}"
         )
