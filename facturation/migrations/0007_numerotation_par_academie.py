@@ -45,6 +45,20 @@ $$ LANGUAGE plpgsql;
 """
 
 
+# Migration 0005's functions, for going back: the same text without the académie.
+PG_COMPTEUR_AVANT = (
+    PG_COMPTEUR.replace("\n                                OR NEW.academie_id IS DISTINCT FROM OLD.academie_id", "")
+    .replace("WHERE academie_id = NEW.academie_id AND annee_budgetaire", "WHERE annee_budgetaire")
+    .replace("\n                     AND sequence", " AND sequence")
+)
+assert "academie" not in PG_COMPTEUR_AVANT
+
+
+def gardes_d_avant(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_COMPTEUR_AVANT, params=None)
+
+
 def _gardes(schema_editor, action: str) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
@@ -113,5 +127,5 @@ class Migration(migrations.Migration):
                 verbose_name="académie",
             ),
         ),
-        migrations.RunPython(academie_des_titres, migrations.RunPython.noop),
+        migrations.RunPython(academie_des_titres, gardes_d_avant),
     ]

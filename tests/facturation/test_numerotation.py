@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from facturation.models import CompteurTitres, TitreDePerception
 from facturation.services import (
@@ -16,6 +16,7 @@ from facturation.services import (
     emettre_titre,
     enregistrer_paiement,
 )
+from tests.factories import AcademieFactory, AnneeScolaireFactory, CollectiviteFactory
 
 from .factories import convention_a_facturer
 
@@ -61,6 +62,31 @@ def test_eight_concurrent_issuings_get_numbers_one_to_eight():
     assert sorted(TitreDePerception.objects.values_list("sequence", flat=True)) == list(range(1, 9))
     assert CompteurTitres.objects.get(annee_budgetaire=2022).dernier_numero == 8
     assert {t.convention_id for t in titres} == {c.pk for c in conventions}
+
+
+def test_eight_concurrent_issuers_across_two_academies_each_get_a_gapless_sequence():
+    """8 threads, 4 per académie, issue at once: each académie numbers 1..4 of its own, the database holds the two
+    sequences side by side (unique per académie, exercice and rank)."""
+    toulouse = AnneeScolaireFactory(
+        academie=AcademieFactory(code="16", nom="Académie de Toulouse"), libelle="2021-2022"
+    )
+    conventions = [convention_a_facturer() for _ in range(4)]
+    conventions += [
+        convention_a_facturer(annee=toulouse, collectivite=CollectiviteFactory(departement="09")) for _ in range(4)
+    ]
+
+    titres, errors = _en_parallele(lambda c: emettre_titre(c, date_emission=JOUR), conventions)
+
+    assert errors == []
+    par_academie = {code: sorted(t.numero for t in titres if t.academie.code == code) for code in ("11", "16")}
+    assert par_academie == {code: [f"2022-{n:06d}" for n in range(1, 5)] for code in ("11", "16")}
+    compteurs = CompteurTitres.objects.values_list("academie__code", "annee_budgetaire", "dernier_numero")
+    assert sorted(compteurs) == [("11", 2022, 4), ("16", 2022, 4)]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        doublon = TitreDePerception.objects.get(academie__code="16", sequence=1)
+        doublon.pk, doublon.code_verification, doublon._state.adding = None, None, True
+        doublon.academie = TitreDePerception.objects.get(academie__code="11", sequence=1).academie
+        doublon.save()
 
 
 def test_concurrent_issuings_of_one_convention_give_one_titre():
