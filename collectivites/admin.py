@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .academies import CHOIX_ACADEMIES
 from .admin_imports import ImportEnArrierePlanMixin, ImportForm
 from .forms import InvitationAdminForm
 from .models import Adhesion, Collectivite, Commune, Contact, ImportFichier, Invitation, User
@@ -143,7 +144,7 @@ class UserAdmin(AcademieScopedAdmin, BaseUserAdmin):
         (None, {"fields": ["email", "password"]}),
         ("Identité", {"fields": ["first_name", "last_name"]}),
         ("Portail des collectivités", {"fields": ["collectivite", "role"]}),
-        ("Droits", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Droits", {"fields": ["is_active", "is_staff", "is_superuser", "academies", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     fieldsets_compte_portail = [
@@ -153,6 +154,17 @@ class UserAdmin(AcademieScopedAdmin, BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "academies":
+            return forms.TypedMultipleChoiceField(
+                label=db_field.verbose_name,
+                help_text=db_field.help_text,
+                choices=CHOIX_ACADEMIES,
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

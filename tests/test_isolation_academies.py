@@ -298,3 +298,27 @@ def test_national_role_sees_both_academies(client, agents, mondes):
     filtree = client.get(_url(Convention, "changelist"), {"annee__academie__id__exact": montpellier.pk})
     assert _url(Convention, "change", mondes["11"][Convention].pk) in filtree.content.decode()
     assert _url(Convention, "change", mondes["16"][Convention].pk) not in filtree.content.decode()
+
+
+def test_superuser_attaches_an_agent_to_his_academies(admin_client, agents):
+    """The account's « académies » are checkboxes of the national table; what is checked is what the agent sees."""
+    agent = agents["16"]
+    formulaire = admin_client.get(_url(User, "change", agent.pk)).context["adminform"].form
+    assert formulaire["academies"].value() == ["16"]
+    assert dict(formulaire.fields["academies"].choices)["16"] == "Toulouse"
+    donnees = {
+        "email": agent.email,
+        "first_name": "Jeanne",
+        "last_name": "Agent",
+        "is_active": "on",
+        "is_staff": "on",
+        "academies": ["16", "11"],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "02/12/2026",
+        "date_joined_1": "10:00:00",
+    }
+    response = admin_client.post(_url(User, "change", agent.pk), donnees)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    agent.refresh_from_db()
+    assert sorted(agent.academies) == ["11", "16"]
