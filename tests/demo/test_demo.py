@@ -12,9 +12,10 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 
-from collectivites.models import Collectivite
+from collectivites.models import Collectivite, User
 from conventions.documents import convention_pdf
 from conventions.models import Convention
+from ecoles.models import Ecole
 from facturation.models import TitreDePerception
 from tests.conventions.pdf_support import printed_text
 
@@ -100,7 +101,19 @@ def test_demo_is_realistic(demo):
     groupings = Collectivite.objects.exclude(type=Collectivite.Type.COMMUNE)
     assert groupings.count() >= 2
     assert groupings.filter(conventions_par_commune=True).exists()
-    assert Convention.objects.values("annee").distinct().count() == 2
+    # Two years of Montpellier, one of Toulouse: two académies, each with its own campaign and titre numbers.
+    campagnes = Convention.objects.order_by().values_list("annee__academie__code", "annee__libelle").distinct()
+    assert sorted(campagnes) == [
+        ("11", "2021-2022"),
+        ("11", "2022-2023"),
+        ("16", "2022-2023"),
+    ]
+    toulouse = Convention.objects.filter(annee__academie__code="16")
+    assert set(toulouse.values_list("etat", flat=True)) == {"brouillon", "envoyee", "signee"}
+    assert Ecole.objects.filter(academie="16").count() == 113
+    assert TitreDePerception.objects.get(academie__code="16").numero == "2022-000001"
+    agents_toulouse = User.objects.filter(email__endswith="@ac-toulouse.fr")
+    assert [agent.academies for agent in agents_toulouse] == [["16"], ["16"]]
     assert set(Convention.objects.values_list("etat", flat=True)) == set(Convention.Etat.values)
     schools = set(Convention.objects.with_nb_ecoles().values_list("nb_ecoles_annot", flat=True))
     assert 1 in schools
