@@ -81,6 +81,11 @@ class Academie:
     def __str__(self):
         return f"{self.nom} ({self.code})"
 
+    @property
+    def nom_complet(self) -> str:
+        """ "académie de Montpellier", "académie d'Orléans-Tours", "académie de La Réunion"."""
+        return f"académie d'{self.nom}" if self.nom[0] in "AEIOUÉ" else f"académie de {self.nom}"
+
 
 @dataclass(frozen=True)
 class Territoire:
@@ -132,3 +137,25 @@ def academie_par_nom(nom: str) -> Academie | None:
 def academie_par_code(code: str) -> Academie | None:
     """ "11", or "1" from a file whose leading zero a spreadsheet dropped (the caller decides whether to accept)."""
     return ACADEMIES.get(code.strip().zfill(2)) if code.strip().isdigit() else None
+
+
+@dataclass(frozen=True)
+class Perimetre:
+    """What an import is limited to: a département, or the territories of an académie; the lines outside it are
+    counted under `hors` and left out."""
+
+    departements: frozenset[str]
+    hors: str
+
+    def exclut(self, *codes_insee: str) -> bool:
+        """True when none of these communes is inside."""
+        return not any(departement_of(code) in self.departements for code in codes_insee)
+
+
+def perimetre(departement: str = "", academie: str = "") -> Perimetre | None:
+    """The limit of the --departement (INSEE form) and --academie (code) options; None for the whole country."""
+    if departement:
+        return Perimetre(frozenset([departement]), f"Hors du département {departement}")
+    if academie:
+        return Perimetre(frozenset(ACADEMIES[academie].territoires), f"Hors de l'{ACADEMIES[academie].nom_complet}")
+    return None

@@ -17,7 +17,7 @@ from jobs.admin import TypeFilter, type_
 from jobs.tabular import FichierIllisible
 
 from . import imports
-from .codes import departement_filtre
+from .codes import code_academie, departement_filtre
 from .models import ImportFichier
 from .scoping import AcademieScopedAdmin
 
@@ -42,6 +42,12 @@ class ImportForm(ChampsTexteProteges, forms.Form):
     departement = forms.CharField(
         label="Département", required=False, max_length=3, help_text="Facultatif : 11, 2A, 971…"
     )
+    academie = forms.CharField(
+        label="Académie",
+        required=False,
+        max_length=30,
+        help_text="Facultatif : 11 ou Montpellier. Un agent d'une seule académie importe toujours dans la sienne.",
+    )
     ignorer_invalides = forms.BooleanField(
         label="Ignorer les lignes invalides",
         required=False,
@@ -51,6 +57,9 @@ class ImportForm(ChampsTexteProteges, forms.Form):
 
     def clean_departement(self):
         return option_valide(departement_filtre, self.cleaned_data["departement"])
+
+    def clean_academie(self):
+        return option_valide(code_academie, self.cleaned_data["academie"])
 
     def options(self) -> dict:
         """The importer's keyword arguments, as stored with the run (JSON)."""

@@ -18,6 +18,7 @@ from jobs.tabular import (
     refuser_notation_scientifique,
 )
 
+from .academies import academie_par_code, academie_par_nom
 from .validators import validate_code_insee, validate_siren, validate_siret
 
 
@@ -112,3 +113,11 @@ def departement_filtre(valeur: str) -> str:
         return departement_insee("departement", valeur.strip(), chiffres=1)
     except ErreurChamp as error:
         raise FichierIllisible(f"Département « {valeur} » inconnu : {error.motif}") from None
+
+
+def code_academie(valeur: str) -> str:
+    """The --academie option: a code ("11") or a name ("Montpellier")."""
+    academie = academie_par_code(valeur) or academie_par_nom(valeur)
+    if academie is None:
+        raise FichierIllisible(f"Académie « {valeur} » inconnue : donnez son code (11 pour Montpellier) ou son nom.")
+    return academie.code

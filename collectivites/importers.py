@@ -31,7 +31,8 @@ from jobs.tabular import (
     texte,
 )
 
-from .codes import code_insee, departement_filtre, departement_insee, siren
+from .academies import Perimetre, perimetre
+from .codes import code_academie, code_insee, departement_filtre, departement_insee, siren
 from .models import Adhesion, Collectivite, Commune
 from .mouvements import COLONNES_MOUVEMENTS, FORMAT_MOUVEMENTS, OBLIGATOIRES_MOUVEMENTS, traiter_mouvements
 from .validators import departement_of
@@ -118,6 +119,7 @@ def importer_communes(
     *,
     nom_fichier: str = "",
     departement: str = "",
+    academie: str = "",
     simulation: bool = False,
     ignorer_invalides: bool = False,
     utilisateur=None,
@@ -143,14 +145,14 @@ def importer_communes(
             nom_fichier, "communes", format_, simulation=simulation, ignorer_invalides=ignorer_invalides
         )
         contexte = Contexte(rapport, utilisateur, motif_historique(format_, nom_fichier), date_effet)
-        filtre = departement_filtre(departement) if departement else ""
+        filtre = perimetre(departement_filtre(departement) if departement else "", academie and code_academie(academie))
         return executer(lambda: traiter(lecteur, contexte, filtre, progression), rapport)
     finally:
         if a_fermer:
             binaire.close()
 
 
-def _verifier_cog(valeurs: dict, rapport: RapportImport, filtre: str) -> dict | None:
+def _verifier_cog(valeurs: dict, rapport: RapportImport, filtre: Perimetre | None) -> dict | None:
     """A row of the COG: only actual communes (TYPECOM COM), not the delegated or associated ones."""
     typecom = normaliser_valeur(valeurs["typecom"])
     if typecom != "COM":
@@ -164,8 +166,8 @@ def _verifier_cog(valeurs: dict, rapport: RapportImport, filtre: str) -> dict | 
         if code and dep and dep != departement_of(code):
             erreurs.ajouter("dep", valeurs["dep"], f"ce département ne correspond pas au code commune {code}.")
     erreurs.lever()
-    if filtre and departement_of(code) != filtre:
-        rapport.ignorees[f"Hors du département {filtre}"] += 1
+    if filtre and filtre.exclut(code):
+        rapport.ignorees[filtre.hors] += 1
         return None
     return {"code": code, "nom": nom}
 
@@ -193,7 +195,7 @@ def _traiter_cog(lecteur, contexte, filtre, progression) -> None:
         rapport.modifiees += len(modifiees)
 
 
-def _verifier_epci(valeurs: dict, rapport: RapportImport, filtre: str) -> dict | None:
+def _verifier_epci(valeurs: dict, rapport: RapportImport, filtre: Perimetre | None) -> dict | None:
     if normaliser_valeur(valeurs["epci"]) == SANS_EPCI:
         rapport.ignorees["Commune sans intercommunalité (EPCI ZZZZZZZZZ)"] += 1
         return None
@@ -207,8 +209,8 @@ def _verifier_epci(valeurs: dict, rapport: RapportImport, filtre: str) -> dict |
         if code and dep and dep != departement_of(code):
             erreurs.ajouter("dep", valeurs["dep"], f"ce département ne correspond pas au code commune {code}.")
     erreurs.lever()
-    if filtre and departement_of(code) != filtre:
-        rapport.ignorees[f"Hors du département {filtre}"] += 1
+    if filtre and filtre.exclut(code):
+        rapport.ignorees[filtre.hors] += 1
         return None
     return {
         "code": code,

@@ -77,6 +77,8 @@ def academie_de_l_import(options: dict, user) -> str:
     departement = TERRITOIRES.get(options.get("departement") or "")
     academie = options.get("academie") or (departement.academie.code if departement else "")
     codes = academies_de(user)
+    if not academie and codes is not None and len(codes) == 1:
+        academie = options["academie"] = next(iter(codes))
     if codes is None or academie in codes:
         return academie
     noms = ", ".join(sorted(ACADEMIES[code].nom for code in codes)) or "aucune"

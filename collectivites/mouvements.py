@@ -102,7 +102,7 @@ def date_effet(cle: str, valeur: str) -> datetime.date:
         raise ErreurChamp(cle, valeur, "cette date n'existe pas dans le calendrier.") from None
 
 
-def _verifier(valeurs: dict, rapport, filtre: str) -> Mouvement | None:
+def _verifier(valeurs: dict, rapport, filtre) -> Mouvement | None:
     erreurs = Erreurs()
     code_mod = erreurs.essayer(mod, valeurs["mod"])
     date = erreurs.essayer(date_effet, "date_eff", valeurs["date_eff"])
@@ -114,13 +114,13 @@ def _verifier(valeurs: dict, rapport, filtre: str) -> Mouvement | None:
     if types != ("COM", "COM"):
         rapport.ignorees["Commune déléguée, associée ou arrondissement (TYPECOM autre que COM)"] += 1
         return None
-    if filtre and filtre not in (departement_of(com_av), departement_of(com_ap)):
-        rapport.ignorees[f"Hors du département {filtre}"] += 1
+    if filtre and filtre.exclut(com_av, com_ap):
+        rapport.ignorees[filtre.hors] += 1
         return None
     return Mouvement(0, code_mod, date, com_av, valeurs.get("libelle_av", ""), com_ap, libelle_ap)
 
 
-def traiter_mouvements(lecteur, contexte: Contexte, filtre: str, progression) -> None:
+def traiter_mouvements(lecteur, contexte: Contexte, filtre, progression) -> None:
     """Reads every row (a refused file changes nothing), then applies them in date order (INSEE's file is not
     sorted)."""
     rapport = contexte.rapport

@@ -101,19 +101,21 @@ class AnneeScolaireQuerySet(models.QuerySet):
     def get_by_natural_key(self, code_academie, libelle):
         return self.get(academie__code=code_academie, libelle=libelle)
 
-    def par_libelle(self, libelle: str, academie: str = ""):
+    def par_libelle(self, libelle: str, academie: str = "", option: str = "--annee"):
         """The campaign « 2022-2023 » of the académie coded `academie`, which may be left out when only one académie
-        has that year. Raises AnneeScolaire.DoesNotExist or MultipleObjectsReturned with a message for users."""
+        has that year. Raises AnneeScolaire.DoesNotExist or MultipleObjectsReturned with a message for users, naming
+        the command's `option`."""
         annees = self.filter(libelle=libelle)
         if academie:
             annees = annees.filter(academie__code=academie)
         trouvees = list(annees.select_related("academie")[:2])
         if not trouvees:
             dans = f" pour l'académie {academie}" if academie else ""
-            raise AnneeScolaire.DoesNotExist(f"L'année scolaire {libelle} n'existe pas{dans}.")
+            raise AnneeScolaire.DoesNotExist(f"L'année scolaire {libelle} ({option}) n'existe pas{dans}.")
         if len(trouvees) > 1:
             raise AnneeScolaire.MultipleObjectsReturned(
-                f"L'année scolaire {libelle} existe dans plusieurs académies : précisez laquelle (--academie 11)."
+                f"L'année scolaire {libelle} ({option}) existe dans plusieurs académies : précisez laquelle "
+                "(--academie 11)."
             )
         return trouvees[0]
 

@@ -1,19 +1,14 @@
-from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from collectivites.admin_imports import ImportEnArrierePlanMixin, ImportForm, option_valide
+from collectivites.admin_imports import ImportEnArrierePlanMixin, ImportForm
 from collectivites.scoping import AcademieScopedAdmin
 
-from .importers import IMPORT_ECOLES, code_academie
+from .importers import IMPORT_ECOLES
 from .models import Ecole
 
 
 class ImportEcolesForm(ImportForm):
-    academie = forms.CharField(
-        label="Académie", required=False, max_length=30, help_text="Facultatif : 11 ou Montpellier."
-    )
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fichier"].help_text = (
@@ -23,9 +18,6 @@ class ImportEcolesForm(ImportForm):
         self.fields["departement"].help_text = "Facultatif : 011, 11, 2A…"
         # The académie before the last option, as the command line lists them.
         self.order_fields(["fichier", "departement", "academie", "ignorer_invalides"])
-
-    def clean_academie(self):
-        return option_valide(code_academie, self.cleaned_data["academie"])
 
 
 @admin.register(Ecole)

@@ -24,7 +24,7 @@ from collectivites.academies import (
     academie_par_nom,
     territoire_de_commune,
 )
-from collectivites.codes import code_insee, code_postal, departement_filtre, departement_insee, siret
+from collectivites.codes import code_academie, code_insee, code_postal, departement_filtre, departement_insee, siret
 from collectivites.importers import assurer_communes
 from collectivites.imports import FormatImport
 from collectivites.models import Commune
@@ -34,7 +34,6 @@ from jobs.tabular import (
     Contexte,
     ErreurChamp,
     Erreurs,
-    FichierIllisible,
     LecteurCsv,
     RapportImport,
     appliquer_modifications,
@@ -136,14 +135,6 @@ def departement_of_uai(uai: str) -> str:
     """The département of a UAI in INSEE's form: "011…" → "11", "620…" → "2A", "720…" → "2B", "971…" → "971"."""
     prefix = uai[:3]
     return {"620": "2A", "720": "2B"}.get(prefix) or (prefix[1:] if prefix.startswith("0") else prefix)
-
-
-def code_academie(valeur: str) -> str:
-    """The --academie option: a code ("11") or a name ("Montpellier")."""
-    academie = academie_par_code(valeur) or academie_par_nom(valeur)
-    if academie is None:
-        raise FichierIllisible(f"Académie « {valeur} » inconnue : donnez son code (11 pour Montpellier) ou son nom.")
-    return academie.code
 
 
 def importer_ecoles(

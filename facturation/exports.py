@@ -39,9 +39,9 @@ class Colonne:
 
 
 COLONNES = [
+    Colonne("Numéro", lambda t: t.numero),
     # Each académie numbers its own titres: the number is read with its issuer.
     Colonne("Émetteur", lambda t: t.emetteur_nom),
-    Colonne("Numéro", lambda t: t.numero),
     Colonne("Nature", lambda t: t.nature_libelle),
     Colonne("Titre annulé", lambda t: t.annule.numero if t.annule_id else ""),
     Colonne("Exercice", lambda t: t.annee_budgetaire, ENTIER),

@@ -13,6 +13,7 @@ class ImportCommand(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("fichier", help="Chemin du fichier CSV (séparateur « ; » ou « , », UTF-8).")
         parser.add_argument("--departement", default="", help=self.departement_help)
+        parser.add_argument("--academie", default="", help="N'importer que cette académie (code : 11, ou nom).")
         parser.add_argument("--dry-run", action="store_true", help="Tout vérifier et compter, sans rien enregistrer.")
         parser.add_argument(
             "--skip-invalid", action="store_true", help="Importer les lignes valides et signaler les autres."
@@ -34,6 +35,7 @@ class ImportCommand(BaseCommand):
                 options["fichier"],
                 options,
                 departement=options["departement"],
+                academie=options["academie"],
                 simulation=options["dry_run"],
                 ignorer_invalides=options["skip_invalid"],
                 progression=Progression(self.stderr) if show_progress else None,

@@ -174,14 +174,14 @@ def test_one_failing_renewal_is_reported_and_the_others_are_prepared(annee_2021)
     bloquee, suivante = (ConventionFactory(annee=annee_2021, signee=True, ecoles=1) for _ in range(2))
     annee = AnneeScolaireFactory(libelle="2022-2023")
     # An agent gave another convention of the new year the reference this renewal needs: its INSERT is refused.
-    ConventionFactory(annee=annee, ecoles=1, reference=f"ENT-2022-2023-{bloquee.collectivite.pk:04d}")
+    ConventionFactory(annee=annee, ecoles=1, reference=f"ENT-11-2022-2023-{bloquee.collectivite.pk:04d}")
     avant = Convention.objects.count()
     out = StringIO()
     with pytest.raises(CommandError, match=rf"^1 convention non reconduite \({bloquee.reference}\)"):
         call_command("prepare_annee", "2022-2023", "--from", "2021-2022", stdout=out)
     rapport = out.getvalue()
     assert f"- {bloquee.reference} → échec, rien n'a été créé : Erreur inattendue (IntegrityError)" in rapport
-    assert f"- {suivante.reference} → ENT-2022-2023-{suivante.collectivite.pk:04d} créée" in rapport
+    assert f"- {suivante.reference} → ENT-11-2022-2023-{suivante.collectivite.pk:04d} créée" in rapport
     assert "1 convention préparée, 0 déjà présente" in rapport
     assert Convention.objects.count() == avant + 1
     assert not Convention.objects.filter(annee=annee, collectivite=bloquee.collectivite).exists()

@@ -109,7 +109,7 @@ def test_campaign_end_to_end_on_a_real_worker(worker):
     par_type = Counter(Notification.objects.values_list("type", "convention_id"))
     assert len(par_type) == 2 * NB_CONVENTIONS and set(par_type.values()) == {1}
     sujets = [message["Subject"] for message in lire_emails(worker.mail_dir)]
-    pretes = Counter(re.search(r"ENT-2022-2023-\d+", s).group() for s in sujets if "prête à signer" in s)
+    pretes = Counter(re.search(r"ENT-\d\d-2022-2023-\d+", s).group() for s in sujets if "prête à signer" in s)
     titres_envoyes = [s for s in sujets if "titre de perception" in s]
     assert len(pretes) == NB_CONVENTIONS and set(pretes.values()) == {1}
     assert len(titres_envoyes) == len(set(titres_envoyes)) == NB_CONVENTIONS

@@ -64,7 +64,7 @@ def test_forked_processes_write_their_share(tmp_path):
 
 def test_unknown_year_and_bad_jobs(db, tmp_path):
     """Clear French errors for a year that does not exist and for a number of processes below 1."""
-    with pytest.raises(CommandError, match="Année scolaire « 1999-2000 » introuvable"):
+    with pytest.raises(CommandError, match=r"L'année scolaire 1999-2000 \(--annee\) n'existe pas"):
         run(annee="1999-2000", output_dir=str(tmp_path))
     with pytest.raises(CommandError, match="--jobs doit valoir au moins 1"):
         run(annee="2021-2022", output_dir=str(tmp_path), jobs=0)

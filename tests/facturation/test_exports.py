@@ -44,7 +44,7 @@ def test_csv_is_what_french_excel_expects(titres):
     assert content.startswith(b"\xef\xbb\xbf")
     rows = _csv_rows(content)
     header, seed, *_, total = rows
-    assert header[:3] == ["Numéro", "Nature", "Titre annulé"]
+    assert header[:3] == ["Numéro", "Émetteur", "Nature"]
     assert len(rows) == 1 + 4 + 1
     ligne = dict(zip(header, seed, strict=True))
     assert ligne["Numéro"] == "2022-000001"
@@ -162,5 +162,5 @@ def test_issue_command_bills_the_signed_conventions_once(capsys):
 
 def test_issue_command_rejects_an_unknown_year():
     """A school year that does not exist is reported as such."""
-    with pytest.raises(CommandError, match="Année scolaire « 2030-2031 » inconnue"):
+    with pytest.raises(CommandError, match=r"L'année scolaire 2030-2031 \(--annee\) n'existe pas"):
         call_command("issue_titres", "--annee", "2030-2031")

@@ -1,4 +1,5 @@
-"""python manage.py import_communes FICHIER [--departement 11] [--date-effet 2023-01-01] [--dry-run] [--skip-invalid]"""
+"""python manage.py import_communes FICHIER [--departement 11 | --academie 11] [--date-effet 2023-01-01] [--dry-run]
+[--skip-invalid]"""
 
 import datetime
 

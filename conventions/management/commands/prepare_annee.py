@@ -41,9 +41,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            precedente = AnneeScolaire.objects.par_libelle(options["precedente"], options["academie"])
+            precedente = AnneeScolaire.objects.par_libelle(options["precedente"], options["academie"], "--from")
         except (AnneeScolaire.DoesNotExist, AnneeScolaire.MultipleObjectsReturned) as exc:
-            raise CommandError(f"{exc} (--from)") from None
+            raise CommandError(str(exc)) from None
         valeurs = {
             "tarif_par_ecole": _montant(options["tarif"]) if options["tarif"] else None,
             "signataire_prenom": options["signataire_prenom"],

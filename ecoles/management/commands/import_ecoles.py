@@ -11,9 +11,5 @@ class Command(ImportCommand):
     )
     departement_help = "N'importer que ce département (011, 11, 2A…)."
 
-    def add_arguments(self, parser):
-        super().add_arguments(parser)
-        parser.add_argument("--academie", default="", help="N'importer que cette académie (code : 11, ou nom).")
-
     def run_import(self, path, options, **common):
-        return importer_ecoles(path, academie=options["academie"], **common)
+        return importer_ecoles(path, **common)
