@@ -179,7 +179,7 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     def confirmer_view(self, request, pk):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        apercu = get_object_or_404(self.get_queryset(request), pk=pk)
+        apercu = get_object_or_404(ImportFichier.objects.for_user(request.user), pk=pk)
         if not imports.peut_importer(request.user, apercu.type):
             raise PermissionDenied
         try:

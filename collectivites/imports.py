@@ -122,6 +122,11 @@ def confirmer(apercu: ImportFichier, user) -> ImportFichier:
         deja = ImportFichier.objects.filter(apercu=apercu).first()
         if deja is not None:
             return deja
+        codes = academies_de(user)
+        if codes is not None and apercu.academie not in codes:
+            raise ImportImpossible(
+                f"L'aperçu n° {apercu.pk} porte sur tout le pays : seul un agent du niveau national peut le confirmer."
+            )
         if not est_confirmable(apercu):
             raise ImportImpossible(
                 f"L'aperçu n° {apercu.pk} ne peut pas être confirmé : il n'est pas terminé, il a échoué ou il n'a "

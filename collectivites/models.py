@@ -465,8 +465,10 @@ class Contact(models.Model):
 
 class ImportFichierQuerySet(models.QuerySet):
     def for_user(self, user):
-        """An agent sees the imports of his académies; a national role also the imports of the whole country."""
-        return for_agent(self, user, "academie")
+        """An agent sees the imports of his académies and those of the whole country (a national role's, which
+        concern his académies too); a national role sees them all."""
+        nationaux = self.filter(academie="") if user.is_authenticated and user.is_staff else self.none()
+        return for_agent(self, user, "academie") | nationaux
 
     def en_cours(self):
         return self.filter(etat__in=[ImportFichier.Etat.EN_ATTENTE, ImportFichier.Etat.EN_COURS])

@@ -20,6 +20,11 @@ def academie_des_collectivites(apps, schema_editor):
             import_.save(update_fields=["academie"])
 
 
+def groupe_national(apps, schema_editor):
+    """The scope of the national level: its members see every académie (rights still come from other groups)."""
+    apps.get_model("auth", "Group").objects.get_or_create(name="National")
+
+
 class Migration(migrations.Migration):
     dependencies = [("collectivites", "0007_types_enregistres")]
 
@@ -69,4 +74,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(academie_des_collectivites, migrations.RunPython.noop),
+        migrations.RunPython(groupe_national, migrations.RunPython.noop),
     ]

@@ -134,7 +134,7 @@ def charger_academie(
 
 
 def _collectivite(n: int, nom: str, dep: str, commune, email: bool, groupement: bool = False) -> Collectivite:
-    return Collectivite(
+    collectivite = Collectivite(
         nom=nom,
         type=Collectivite.Type.COMMUNAUTE_COMMUNES if groupement else Collectivite.Type.COMMUNE,
         commune=commune,
@@ -149,3 +149,5 @@ def _collectivite(n: int, nom: str, dep: str, commune, email: bool, groupement: 
         representant_qualite="Président" if groupement else "Maire",
         email=f"contact{n}@collectivite.example.fr" if email else "",
     )
+    collectivite.deriver_academie()  # bulk-created: save() does not run
+    return collectivite

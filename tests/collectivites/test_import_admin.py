@@ -87,7 +87,7 @@ def test_import_du_cog_depuis_l_admin(client, agent, envoyer):
     assert (apercu.type, apercu.etat, apercu.options) == (
         ImportFichier.Type.COMMUNES,
         ImportFichier.Etat.TERMINE,
-        {"departement": "11", "ignorer_invalides": False},
+        {"departement": "11", "academie": "", "ignorer_invalides": False},
     )
     page = lire(client, apercu)
     assert "communes du Code officiel géographique (INSEE)" in page

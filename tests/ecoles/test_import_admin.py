@@ -5,12 +5,12 @@ import html
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from collectivites.models import ImportFichier
+from collectivites.models import GROUPE_NATIONAL, ImportFichier
 from ecoles.importers import IMPORT_ECOLES, importer_ecoles
 from ecoles.models import Ecole
 from tests.factories import UserFactory, valid_uai
@@ -37,8 +37,10 @@ def url_confirmer(import_: ImportFichier) -> str:
 
 @pytest.fixture
 def agent(client):
-    """A rectorat agent allowed to add and change schools (and nothing on the runs themselves), logged in."""
+    """A rectorat agent of the national level (the files span académies) allowed to add and change schools (and
+    nothing on the runs themselves), logged in."""
     user = UserFactory(email="referentiel@ac-montpellier.fr", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=GROUPE_NATIONAL)[0])
     user.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="ecoles", codename__in=["view_ecole", "add_ecole", "change_ecole"]
