@@ -601,3 +601,7 @@ class Notification(TypeEnregistre, models.Model):
 
     def __str__(self):
         return f"{self.libelle_type} – {self.convention.reference}"
+
+
+# The convention text as data (its own module, imported here so that Django registers its models).
+from .models_texte import ArticleConvention, TexteConvention  # noqa: E402, F401
