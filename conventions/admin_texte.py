@@ -14,8 +14,7 @@ from documents.formats import date_longue
 from documents.texte import ChampsTexteProteges
 
 from .documents import apercu_texte
-from .models import AnneeScolaire
-from .models_texte import ArticleConvention, TexteConvention
+from .models import AnneeScolaire, ArticleConvention, TexteConvention
 from .texte import CHAMPS, LIEUX, lieu_article, nouvelle_version, texte_de_campagne, verifier
 
 

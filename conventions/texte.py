@@ -14,8 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import texte_reference
-from .models import Academie, AnneeScolaire
-from .models_texte import ArticleConvention, TexteConvention
+from .models import Academie, AnneeScolaire, ArticleConvention, TexteConvention
 
 # Every placeholder an agent may type, with what it prints (shown in the admin). conventions.documents computes
 # their values, the same for the PDF of a convention and for the preview.
