@@ -45,10 +45,6 @@ ESPACE_APRES_RE = re.compile(r"(?<=«)[ \t]+")
 ORDINAL_RE = re.compile(r"(?<!\w)(1)(er|re)(?!\w)")
 
 
-class TexteFige(Exception):
-    """A change asked of a frozen version. The message is for users."""
-
-
 # --- Checking: every placeholder is known ---
 
 
@@ -262,11 +258,3 @@ def preparer_texte(annee: AnneeScolaire, precedente: AnneeScolaire) -> TexteConv
         return preparee
     source, articles = texte_de(precedente)
     return _copier(source, articles, annee.academie, annee)
-
-
-def verifier_modifiable(version: TexteConvention) -> None:
-    if version.pk and TexteConvention.objects.figes().filter(pk=version.pk).exists():
-        raise TexteFige(
-            f"La version {version.version} du texte est figée : une convention de {version.annee} a été envoyée "
-            "avec elle. Créez une nouvelle version pour la campagne suivante."
-        )

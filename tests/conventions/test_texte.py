@@ -1,23 +1,29 @@
 """The convention text as data (issue 17 item 5): edited in the admin, checked, printed safely, frozen by the first
 sending of its campaign, carried over to the next year."""
 
+import datetime
 import hashlib
+import importlib
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from conventions.admin_texte import ArticleForm, TexteConventionForm
 from conventions.annees import preparer_annee
 from conventions.documents import convention_document, convention_pdf
 from conventions.models import ArticleConvention, Convention, TexteConvention
 from conventions.services import envoyer_pour_signature
-from conventions.texte import nouvelle_version, texte_de_campagne
+from conventions.texte import nouvelle_version, texte_de_campagne, version_reference
 from documents.pdf import render
-from tests.factories import ConventionFactory, EcoleFactory
+from tests.factories import AnneeScolaireFactory, ConventionFactory, EcoleFactory
 
 from .pdf_support import frozen_bytes, loaded, one_line, pages_text, seed_convention
+
+# The migration that made the texts (its number changes if it is renumbered after a merge).
+MIGRATION_TEXTE = "0009_texte_convention"
 
 
 def pdf_text(convention) -> str:
@@ -230,3 +236,27 @@ def test_admin_changelist_and_add_page(agent, version, brouillon):
     creee = TexteConvention.objects.get(annee=annee)
     assert response.status_code == 302 and response["Location"] == change_url(creee)
     assert creee.articles.count() == 15
+
+
+def test_migration_gives_each_campaign_the_2021_text(db):
+    """The data migration gives each existing campaign of an académie a version of the 2021-2022 text, oldest first,
+    frozen at its first sending when a convention of it was sent: a deployment keeps printing what it printed."""
+    from django.apps import apps
+
+    migration = importlib.import_module(f"conventions.migrations.{MIGRATION_TEXTE}")
+    envoyee = ConventionFactory(envoyee=True, date_envoi=timezone.now() - datetime.timedelta(days=3), ecoles=1)
+    suivante = AnneeScolaireFactory(academie=envoyee.annee.academie, libelle="2022-2023")
+    migration.premiere_version(apps, None)
+
+    premiere, deuxieme = TexteConvention.objects.get(annee=envoyee.annee), TexteConvention.objects.get(annee=suivante)
+    assert (premiere.version, premiere.fige_le) == (1, envoyee.date_envoi)
+    assert (deuxieme.version, deuxieme.fige_le) == (2, None)
+    reference, articles = version_reference(envoyee.annee.academie)
+    assert (premiere.titre, premiere.preambule, premiere.clause_nb) == (
+        reference.titre,
+        reference.preambule,
+        reference.clause_nb,
+    )
+    assert list(premiere.articles.values_list("numero", "titre", "corps")) == [
+        (a.numero, a.titre, a.corps) for a in articles
+    ]
