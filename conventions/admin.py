@@ -16,6 +16,7 @@ from documents.signatures import certificat_configure, niveau_affiche
 from documents.texte import ChampsTexteProteges
 from ecoles.models import Ecole
 
+from . import admin_texte  # noqa: F401  (the convention text's admin registers itself)
 from .admin_campagne import envoyer_en_arriere_plan, preparer_annee
 from .admin_confirmation import OBJET, Confirmation, Ligne, est_confirmee, page
 from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
