@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from collectivites.scoping import AcademieScopedAdmin
 from documents.formats import date_longue
 from documents.texte import ChampsTexteProteges
 
@@ -79,18 +80,19 @@ class CampagneForm(forms.Form):
         help_text="Le texte part de la version de la campagne précédente de l'académie (ou du texte de 2021-2022).",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        sans_texte = AnneeScolaire.objects.filter(texte_convention__isnull=True).select_related("academie")
+        annees = AnneeScolaire.objects.for_user(user) if user else AnneeScolaire.objects.none()
+        sans_texte = annees.filter(texte_convention__isnull=True).select_related("academie")
         self.fields["annee"].queryset = sans_texte
 
 
 @admin.register(TexteConvention)
-class TexteConventionAdmin(admin.ModelAdmin):
+class TexteConventionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     form = TexteConventionForm
     inlines = [ArticleInline]
     list_display = ["__str__", "academie", "annee", "version", "etat"]
-    list_filter = ["academie"]
+    academie_filter = "academie"
     list_select_related = ["academie", "annee"]
     readonly_fields = ["version", "fige_le"]
     fieldsets = [
@@ -158,7 +160,7 @@ class TexteConventionAdmin(admin.ModelAdmin):
         """A new version is made for a campaign that has none, from the text its conventions would print today."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = CampagneForm(request.POST or None)
+        form = CampagneForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             version = texte_de_campagne(form.cleaned_data["annee"])
             messages.success(request, f"{version} créé : modifiez-le ici.")

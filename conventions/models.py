@@ -679,6 +679,9 @@ AIDE_CHAMPS = (
 
 
 class TexteConventionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return for_agent(self, user, "academie__code")
+
     def figes(self):
         return self.filter(fige_le__isnull=False)
 

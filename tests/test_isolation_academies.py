@@ -14,7 +14,15 @@ from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, reverse
 
 from collectivites.models import Collectivite, Contact, ImportFichier, Invitation, User
-from conventions.models import AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
+from conventions.models import (
+    AnneeScolaire,
+    Convention,
+    ElementTraitement,
+    Notification,
+    TexteConvention,
+    Traitement,
+)
+from conventions.texte import texte_de_campagne
 from ecoles.importers import IMPORT_ECOLES
 from ecoles.models import Ecole
 from facturation.models import CompteurTitres, Paiement, Relance, TitreDePerception
@@ -82,6 +90,7 @@ def _monde(code: str, agent: User) -> dict:
             type=IMPORT_ECOLES.type, fichier="imports/x.csv", nom_fichier="x.csv", lance_par=agent, academie=code
         ),
         AnneeScolaire: annee,
+        TexteConvention: texte_de_campagne(annee),
         type(academie): academie,
         type(commune): commune,
         type(academie.parametres_facturation): academie.parametres_facturation,
@@ -243,6 +252,10 @@ CAS = {
     "conventions_convention_pdf": _par_objet(Convention, "conventions_convention_pdf"),
     "conventions_convention_pdf_telecharger": _par_objet(Convention, "conventions_convention_pdf_telecharger"),
     "facturation_synthese": _page_sans_autre("admin:facturation_synthese", annee=lambda m: m[AnneeScolaire].libelle),
+    "conventions_texteconvention_apercu": _par_objet(TexteConvention, "conventions_texteconvention_apercu"),
+    "conventions_texteconvention_nouvelle_version": _par_objet(
+        TexteConvention, "conventions_texteconvention_nouvelle_version", "post"
+    ),
     "facturation_titredeperception_pdf": _par_objet(TitreDePerception, "facturation_titredeperception_pdf"),
     "facturation_titredeperception_annuler": _par_objet(TitreDePerception, "facturation_titredeperception_annuler"),
 }
@@ -271,16 +284,21 @@ def test_admin_url_shows_nothing_of_the_other_academie(client, agents, mondes, n
 
 
 def test_agent_import_stays_within_his_academies(client, agents):
-    """Toulouse's agent may import Ariège's schools, not Aude's, nor the whole country's file."""
+    """Toulouse's agent may import Ariège's schools, not Aude's nor Montpellier's; with no limit given, his import
+    is limited to his académie; a national import is not his to confirm."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(agents["16"])
-    for options, refuse in (({"departement": "11"}, True), ({}, True), ({"departement": "09"}, False)):
+    cas = [({"departement": "11"}, True), ({"academie": "11"}, True), ({}, False), ({"departement": "09"}, False)]
+    for options, refuse in cas:
         fichier = SimpleUploadedFile("ecoles.csv", b"uai;nom\n", content_type="text/csv")
         response = client.post(_url(Ecole, "importer"), {"fichier": fichier, **options})
         refus = response.status_code == 200 and "Limitez l'import" in html.unescape(response.content.decode())
         assert refus is refuse, options
-    assert list(ImportFichier.objects.values_list("academie", flat=True)) == ["16"]
+    assert list(ImportFichier.objects.values_list("academie", flat=True)) == ["16", "16"]
+    national = ImportFichier.objects.create(type=IMPORT_ECOLES.type, fichier="imports/n.csv", nom_fichier="n.csv")
+    response = client.post(reverse("admin:collectivites_importfichier_confirmer", args=[national.pk]), follow=True)
+    assert "seul un agent du niveau national peut le confirmer" in html.unescape(response.content.decode())
 
 
 def test_national_role_sees_both_academies(client, agents, mondes):

@@ -19,7 +19,7 @@ from tests.conftest import en_proprietaire, non_proprietaire
 
 AVANT = [
     ("collectivites", "0007_types_enregistres"),
-    ("conventions", "0008_academie_correspondant"),
+    ("conventions", "0009_texte_convention"),
     ("facturation", "0006_relance_destinataires"),
 ]
 

@@ -98,7 +98,7 @@ def academie_des_titres(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conventions", "0009_campagne_par_academie"),
+        ("conventions", "0010_campagne_par_academie"),
         ("facturation", "0006_relance_destinataires"),
     ]
 
