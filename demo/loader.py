@@ -368,6 +368,7 @@ class DemoLoader:
             defaults={"tarif_par_ecole": Decimal("45.00"), **SIGNATAIRE_TOULOUSE},
         )
         self.annees_toulouse = {"2022-2023": annee}
+        texte_de_campagne(annee)
         for insee, maire, etat in COMMUNES_ARIEGE:
             collectivite = self.commune_signataire(insee, maire)
             self.conventions(collectivite, {"2022-2023": ConventionPlan(etat)}, annees=self.annees_toulouse)
