@@ -245,12 +245,14 @@ def test_the_convention_page_names_the_academie_of_that_convention(client, foix,
     assert "Rectorat de l'académie de Montpellier" in section and "Toulouse" not in section
 
 
-def test_public_pages_name_every_academie_to_an_anonymous_visitor(client, toulouse):
-    """Without an account, the legal pages name the publishers of a deployment of two académies."""
+def test_public_pages_name_every_academie_to_an_anonymous_visitor(client, toulouse, settings):
+    """Without an account, the legal pages name the publishers of a deployment of two académies, and its host."""
+    settings.HEBERGEUR = "le centre de services mutualisés de la région académique Occitanie"
     contenu = client.get(reverse("portail:mentions_legales")).content.decode()
     assert "Rectorat de l'académie de Toulouse" in contenu
     assert "Rectorat de l'académie de Montpellier" in contenu
     assert "Conventions de partenariat avec les académies" in contenu
+    assert "hébergé par le centre de services mutualisés de la région académique Occitanie." in contenu
 
 
 def test_verifier_names_the_issuing_academie(client, envoyee, titre):
