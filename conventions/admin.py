@@ -16,6 +16,7 @@ from documents.signatures import certificat_configure, niveau_affiche
 from documents.texte import ChampsTexteProteges
 from ecoles.models import Ecole
 
+from . import admin_texte  # noqa: F401  (the convention text's admin registers itself)
 from .admin_campagne import envoyer_en_arriere_plan, preparer_annee
 from .admin_confirmation import OBJET, Confirmation, Ligne, est_confirmee, page
 from .admin_pdf import ConventionPdfAdminMixin, envoyer_pour_signature_maintenant, remettre_en_brouillon
@@ -25,7 +26,7 @@ from .services import TransitionInterdite, enregistrer_signature, reference_for
 
 @admin.register(Academie)
 class AcademieAdmin(SimpleHistoryAdmin):
-    """The académie's identity. Changed by a national role only (conventions.change_academie, migration 0009):
+    """The académie's identity. Changed by a national role only (conventions.change_academie, migration 0010):
     the other agents see it read-only, as the admin does for a view permission alone."""
 
     list_display = ["nom", "code", "ville", "ville_signature", "correspondant_nom", "correspondant_email"]

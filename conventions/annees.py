@@ -18,6 +18,7 @@ from jobs.runner import raison_echec
 
 from .models import AnneeScolaire, Convention, Inscription, validate_libelle_annee
 from .services import creer_convention
+from .texte import preparer_texte
 
 
 class PreparationImpossible(Exception):
@@ -28,8 +29,11 @@ class PreparationImpossible(Exception):
 CHAMPS_ANNEE = ("tarif_par_ecole", "signataire_prenom", "signataire_nom", "signataire_titre")
 
 
+@transaction.atomic
 def creer_annee(libelle: str, precedente: AnneeScolaire, **valeurs) -> tuple[AnneeScolaire, bool]:
-    """The new year, its rate and signatory copied from the previous one unless given. Returns (year, created).
+    """The new year, its rate and signatory copied from the previous one unless given, its convention text the
+    version prepared for it in the admin or else a copy of the previous year's (conventions.texte.preparer_texte).
+    Returns (year, created).
 
     An existing year is kept untouched; asking for other values than the ones it has is an error rather than a
     silent change, since conventions may already have been sent with them.
@@ -49,11 +53,13 @@ def creer_annee(libelle: str, precedente: AnneeScolaire, **valeurs) -> tuple[Ann
     existante = AnneeScolaire.objects.filter(libelle=libelle).first()
     if existante is not None:
         _verifier_identique(existante, valeurs)
+        preparer_texte(existante, precedente)
         return existante, False
     defaults = {name: getattr(precedente, name) for name in CHAMPS_ANNEE} | valeurs
     annee = AnneeScolaire(libelle=libelle, academie=precedente.academie, **defaults)
     annee._change_reason = f"Préparée à partir de {precedente}"
     annee.save()
+    preparer_texte(annee, precedente)
     return annee, True
 
 

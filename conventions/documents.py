@@ -7,7 +7,9 @@ Formatting rules (checked against the 2021-2022 convention, ../shared/seed/):
 - Article 7 agrees in number with the schools registered, and its amount is computed, never typed.
 """
 
+import datetime
 import hashlib
+from decimal import Decimal
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
@@ -18,7 +20,8 @@ from documents.logos import logo_data_uri
 from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, TextField, render
 from documents.verification import DocumentVerifie, contexte_pdf
 
-from .models import Convention, Inscription, StatutExemplaire
+from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
+from .texte import contexte_texte, texte_de
 
 # Ids of the two empty areas that receive the signature fields (see CONVENTION_SIGNATURES).
 ZONE_COLLECTIVITE = "signature-collectivite"
@@ -102,7 +105,39 @@ def tarif_en_euros(value) -> str:
     return euros(value, decimals=False).replace("\u00a0€", "\u00a0euros")
 
 
-def convention_context(convention: Convention) -> dict:
+def valeurs_champs(context: dict) -> dict:
+    """The value of each placeholder of the text (conventions.texte.CHAMPS), from the document's context."""
+    return {
+        "annee": context["annee"],
+        "academie": context["academie_designation"],
+        "ville_rectorat": context["ville_rectorat"],
+        "collectivite": context["collectivite_nom"],
+        "commune": context["communes_texte"],
+        "representant": context["representant"],
+        "representant_qualite": context["representant_qualite"],
+        "signataire": context["signataire"],
+        "signataire_titre": context["signataire_titre"],
+        "nb_ecoles": context["nb_ecoles"],
+        "ecoles_inscrites": context["ecoles_inscrites"],
+        "tarif": context["tarif"],
+        "tarif_en_euros": context["tarif_en_euros"],
+        "montant": context["montant"],
+        "date_fin": context["date_fin"],
+    }
+
+
+def avec_texte(context: dict, texte) -> dict:
+    """The context with the text's parts (title, NB, preamble, articles, annex heading), its placeholders filled."""
+    version, articles = texte
+    return {**context, **contexte_texte(version, articles, valeurs_champs(context))}
+
+
+def convention_context(convention: Convention, texte=None) -> dict:
+    """`texte` is a (version, articles) pair; by default the one the convention's campaign prints (texte_de)."""
+    return avec_texte(_donnees(convention), texte or texte_de(convention.annee))
+
+
+def _donnees(convention: Convention) -> dict:
     annee = convention.annee
     academie = annee.academie
     collectivite = convention.collectivite
@@ -138,7 +173,6 @@ def convention_context(convention: Convention) -> dict:
         "ecoles_inscrites": article_7(nb_ecoles),
         "nb_ecoles": pluriel(nb_ecoles, "école"),
         "montant": euros(convention.participation, decimals=False),
-        "titre_annexe": f"Liste des écoles inscrites à l'ENT-école pour l'année scolaire {annee.libelle}",
         "lieu_signature": convention.lieu_signature or academie.ville_signature,
         "date_signature": date_en_lettres(convention.date_signature) if convention.date_signature else "",
         "ecoles": lignes,
@@ -158,9 +192,9 @@ CONVENTION_SIGNATURES = (
 DATE_SIGNATURE = TextField("Date de signature", CHAMP_DATE, "Date de signature de la convention")
 
 
-def convention_document(convention, projet: bool = False) -> PdfDocument:
+def convention_document(convention, projet: bool = False, texte=None) -> PdfDocument:
     # The verification code and its QR code, once the convention is sent (a draft has none).
-    context = {**convention_context(convention), **contexte_pdf(convention.code_verification)}
+    context = {**convention_context(convention, texte), **contexte_pdf(convention.code_verification)}
     return PdfDocument(
         template_name="pdf/convention.html",
         context=context,
@@ -192,10 +226,86 @@ def convention_pdf(convention) -> tuple[str, str, bytes]:
     return render(convention_document(convention, projet=convention.est_modifiable))
 
 
-def document_fige(convention) -> tuple[str, bytes, str]:
-    """The final PDF sent for signature (no "PROJET"): its file name, its bytes and their SHA-256."""
-    filename, _content_type, pdf = render(convention_document(load_for_documents(convention)))
+def document_fige(convention, texte=None) -> tuple[str, bytes, str]:
+    """The final PDF sent for signature (no "PROJET"): its file name, its bytes and their SHA-256. `texte` is the
+    campaign's version, frozen by the sending (conventions.texte.figer_pour_envoi)."""
+    filename, _content_type, pdf = render(convention_document(load_for_documents(convention), texte=texte))
     return filename, pdf, hashlib.sha256(pdf).hexdigest()
+
+
+# --- The preview of a version of the text, in the admin ---
+
+
+def _donnees_exemple(version) -> dict:
+    """A convention that does not exist, for a version whose campaign has none yet: a commune with three schools,
+    the figures of the version's campaign (or of the académie's latest one)."""
+    academie = version.academie
+    annee = version.annee or AnneeScolaire.objects.filter(academie=academie).order_by("-libelle").first()
+    libelle = annee.libelle if annee else f"{timezone.localdate().year}-{timezone.localdate().year + 1}"
+    tarif = annee.tarif_par_ecole if annee else Decimal("50.00")
+    fin = annee.date_fin if annee else datetime.date(int(libelle[5:]), 9, 1)
+    lignes = [f"00000{n}X - COMMUNE EXEMPLE / ECOLE PRIMAIRE PUBLIQUE / ECOLE EXEMPLE {n}" for n in (1, 2, 3)]
+    return {
+        "annee": libelle,
+        "academie_entete": "L'" + majuscules(academie.nom),
+        "academie_adresse": academie.adresse_complete,
+        "academie_designation": academie.designation,
+        "logo": logo_data_uri(academie.logo.name),
+        "logo_alt": f"Logo de l'{academie.designation}",
+        "ville_rectorat": academie.ville_signature,
+        "signataire": annee.signataire if annee else "Prénom Nom",
+        "signataire_titre": annee.signataire_titre.rstrip(". ") if annee else "Titre du signataire",
+        "signataire_signature": f"{annee.signataire_prenom} {majuscules(annee.signataire_nom)}" if annee else "",
+        "collectivite_nom": "Commune exemple",
+        "collectivite_adresse": "1 place de la Mairie 00000 Commune-Exemple",
+        "communes_libelle": "Commune",
+        "communes_texte": "COMMUNE-EXEMPLE",
+        "representant": "Madame Prénom NOM",
+        "representant_qualite": "Maire",
+        "date_fin": date_longue(fin, zero_pad=True),
+        "tarif": euros(tarif, decimals=False),
+        "tarif_en_euros": tarif_en_euros(tarif),
+        "ecoles_inscrites": article_7(len(lignes)),
+        "nb_ecoles": pluriel(len(lignes), "école"),
+        "montant": euros(tarif * len(lignes), decimals=False),
+        "lieu_signature": academie.ville_signature,
+        "date_signature": "",
+        "ecoles": lignes,
+        "zone_collectivite": ZONE_COLLECTIVITE,
+        "zone_academie": ZONE_ACADEMIE,
+        "champ_date": CHAMP_DATE,
+    }
+
+
+def apercu_texte(version) -> tuple[str, str, bytes]:
+    """The PDF a version prints, marked "PROJET": on the first convention of its campaign when there is one, else
+    on an example. Never stored, never frozen: the sent conventions keep their own PDF."""
+    texte = (version, list(version.articles.all()))
+    premiere = None
+    if version.annee_id:
+        premiere = conventions_for_documents(Convention.objects.filter(annee=version.annee_id)).order_by("reference")
+        premiere = premiere.first()
+    if premiere is not None:
+        filename, content_type, pdf = render(convention_document(premiere, projet=True, texte=texte))
+    else:
+        context = avec_texte(_donnees_exemple(version), texte)
+        filename, content_type, pdf = render(
+            PdfDocument(
+                template_name="pdf/convention.html",
+                context=context,
+                filename="apercu.pdf",
+                title=f"Convention ENT-école {context['annee']} – aperçu du texte",
+                subject="Aperçu du texte de la convention ENT-école sur une convention d'exemple",
+                author=version.academie.nom,
+                footer_reference="Aperçu",
+                filigrane="PROJET",
+                signature_fields=CONVENTION_SIGNATURES,
+                text_fields=(DATE_SIGNATURE,),
+                stylesheets=("convention.css",),
+                keywords=("ENT-école", "convention", context["annee"]),
+            )
+        )
+    return f"apercu-texte-v{version.version}-{filename}", content_type, pdf
 
 
 # --- What /verifier/ says about a convention (registered in ConventionsConfig.ready()) ---

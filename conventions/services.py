@@ -25,6 +25,7 @@ from documents.verification import nouveau_code
 
 from .documents import DATE_SIGNATURE, DOCUMENT_RELATED, document_fige, load_for_documents
 from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
+from .texte import figer_pour_envoi
 
 
 class TransitionInterdite(Exception):
@@ -124,7 +125,8 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
     # The PDF prints its verification code and Article 7's figures, saved with the new state below.
     convention.code_verification = nouveau_code()
     convention.figer_montants()
-    _filename, pdf, sha256 = document_fige(convention)
+    # The campaign's text is frozen with its first PDF: every later convention of the campaign prints the same one.
+    _filename, pdf, sha256 = document_fige(convention, figer_pour_envoi(convention.annee))
     # A random name (192 bits), as for the signed copies: it reveals nothing and cannot be guessed.
     # Kept only if this transaction commits (documents.stockage): no frozen file that no convention points to.
     _enregistrer_fichier(convention, convention.document, f"{secrets.token_urlsafe(24)}.pdf", pdf)

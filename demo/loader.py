@@ -22,6 +22,7 @@ from conventions.services import (
     envoyer_pour_signature,
     resilier,
 )
+from conventions.texte import texte_de_campagne
 from ecoles.importers import importer_ecoles
 from facturation.models import Paiement, ParametresFacturation
 from facturation.services import emettre_titre, enregistrer_paiement
@@ -220,6 +221,9 @@ class DemoLoader:
         self.name_communes()
         self.academie = self.seed_academie()
         self.annees = self.seed_annees()
+        # Each campaign's convention text, the 2021-2022 one of Montpellier, to read and change in the admin.
+        for annee in self.annees.values():
+            texte_de_campagne(annee)
         lezignanais = self.groupement(LEZIGNANAIS, "200001", [*LEZIGNANAIS_CONVENTIONS, "11098", "11185"])
         for insee, plans in LEZIGNANAIS_CONVENTIONS.items():
             self.conventions(lezignanais, plans, commune=Commune.objects.get(code_insee=insee))

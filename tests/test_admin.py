@@ -7,7 +7,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from collectivites.models import Collectivite, Commune, Contact, ImportFichier, Invitation, User
-from conventions.models import Academie, AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
+from conventions.models import (
+    Academie,
+    AnneeScolaire,
+    Convention,
+    ElementTraitement,
+    Notification,
+    TexteConvention,
+    Traitement,
+)
+from conventions.texte import texte_de_campagne
 from ecoles.importers import IMPORT_ECOLES
 from ecoles.models import Ecole
 from facturation.models import Paiement, ParametresFacturation, Relance, TitreDePerception
@@ -57,6 +66,7 @@ def make_rows(model, count, offset):
         Relance: lambda i: RelanceFactory(),
         ParametresFacturation: lambda i: ParametresFacturationFactory(academie=AcademieFactory(code=f"{i:02d}")),
         Traitement: make_traitement,
+        TexteConvention: lambda i: texte_de_campagne(AnneeScolaireFactory(libelle=f"{2000 + i}-{2001 + i}")),
         ImportFichier: lambda i: ImportFichier.objects.create(
             type=IMPORT_ECOLES.type, fichier=f"imports/{i}.csv", nom_fichier=f"{i}.csv", lance_par=UserFactory()
         ),

@@ -1,7 +1,7 @@
 """The titre freezes the académie's logo it was issued with; the billing settings are a national role's to change.
 
 « Gestion ENT » and « Finances » only view the billing settings (0003_permissions_groupes): the « National » group
-(conventions/0009) now adds and changes them, as it does the académie's identity.
+(conventions/0010) now adds and changes them, as it does the académie's identity.
 """
 
 from django.contrib.auth.management import create_permissions
@@ -35,7 +35,7 @@ def retour(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("facturation", "0006_relance_destinataires"),
-        ("conventions", "0009_academie_identite"),
+        ("conventions", "0010_academie_identite"),
     ]
 
     operations = [

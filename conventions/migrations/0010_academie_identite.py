@@ -46,7 +46,7 @@ def retour(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("conventions", "0008_academie_correspondant"),
+        ("conventions", "0009_texte_convention"),
     ]
 
     operations = [
