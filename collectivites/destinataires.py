@@ -64,6 +64,8 @@ class Correspondant:
 
     nom: str
     email: str = ""
+    # Whose service it is, for the signature of e-mails written in this app: "académie de Montpellier".
+    academie: str = ""
 
     def __str__(self):
         return f"{self.nom} ({self.email})" if self.email else self.nom

@@ -6,6 +6,7 @@ from dsfr.utils import dsfr_input_class_attr
 from documents.texte import proteger_le_formulaire
 
 from . import services
+from .destinataires import correspondant
 from .models import Contact, Invitation
 
 
@@ -63,6 +64,11 @@ class MotDePasseOublieForm(DsfrForm, PasswordResetForm):
 
     def get_users(self, email):
         return (user for user in super().get_users(email) if est_compte_portail(user))
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        # Signed by the académie of the account's collectivité (a deployment serves several).
+        context["correspondant"] = correspondant(context["user"].collectivite)
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 
 class ChoixMotDePasseForm(DsfrForm, SetPasswordForm):

@@ -60,6 +60,8 @@ CSRF_TRUSTED_ORIGINS = _env(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = _env(env.str, "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Where to report a vulnerability (RFC 9116, /.well-known/security.txt): "mailto:…" or "https://…".
 SECURITY_CONTACT = _env(env.str, "SECURITY_CONTACT", default="")
+# Who hosts the service, as the legal notice names it: a fact of the deployment, not of one of its académies.
+HEBERGEUR = _env(env.str, "HEBERGEUR", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -26,8 +27,36 @@ from .services import TransitionInterdite, enregistrer_signature, reference_for
 
 @admin.register(Academie)
 class AcademieAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
+    """The académie's identity. Changed by a national role only (conventions.change_academie, migration 0010):
+    the other agents see it read-only, as the admin does for a view permission alone."""
+
     list_display = ["nom", "code", "ville", "ville_signature", "correspondant_nom", "correspondant_email"]
     search_fields = ["nom", "code"]
+    fieldsets = [
+        (None, {"fields": ["nom", "code", "logo", "apercu_logo"]}),
+        ("Adresse du rectorat", {"fields": ["adresse", "code_postal", "ville", "ville_signature"]}),
+        (
+            "Contact des collectivités",
+            {
+                "fields": ["correspondant_nom", "correspondant_email", "telephone", "site_internet"],
+                "description": "Nommés au pied de chaque e-mail aux collectivités et sur leur espace ; les réponses "
+                "aux e-mails arrivent à l'adresse de réponse.",
+            },
+        ),
+    ]
+    readonly_fields = ["apercu_logo"]
+    # A site typed without its scheme is an https one (Django 6's default; without it, a deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="logo actuel")
+    def apercu_logo(self, obj):
+        if obj is None or not obj.logo:
+            return "Aucun logo : les documents et l'espace des collectivités n'en affichent pas."
+        return format_html(
+            '<img src="{}" alt="Logo de l\'{}" height="80">',
+            reverse("conventions:logo_academie", args=[obj.code]),
+            obj.designation,
+        )
 
 
 @admin.register(AnneeScolaire)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from collectivites.models import Adhesion, Commune
 from documents.formats import date_en_lettres, date_longue, euros, majuscules, pluriel
+from documents.logos import logo_data_uri
 from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, TextField, render
 from documents.verification import DocumentVerifie, contexte_pdf
 
@@ -148,7 +149,9 @@ def _donnees(convention: Convention) -> dict:
         "academie_entete": "L'" + majuscules(academie.nom),
         "academie_adresse": academie.adresse_complete,
         # "académie de Montpellier", as Articles 6 and 8 name it after "Rectorat de l'".
-        "academie_designation": academie.nom[:1].lower() + academie.nom[1:],
+        "academie_designation": academie.designation,
+        "logo": logo_data_uri(academie.logo.name),
+        "logo_alt": f"Logo de l'{academie.designation}",
         "ville_rectorat": academie.ville_signature,
         "signataire": annee.signataire,
         "signataire_titre": annee.signataire_titre.rstrip(". "),
@@ -246,7 +249,9 @@ def _donnees_exemple(version) -> dict:
         "annee": libelle,
         "academie_entete": "L'" + majuscules(academie.nom),
         "academie_adresse": academie.adresse_complete,
-        "academie_designation": academie.nom[:1].lower() + academie.nom[1:],
+        "academie_designation": academie.designation,
+        "logo": logo_data_uri(academie.logo.name),
+        "logo_alt": f"Logo de l'{academie.designation}",
         "ville_rectorat": academie.ville_signature,
         "signataire": annee.signataire if annee else "Prénom Nom",
         "signataire_titre": annee.signataire_titre.rstrip(". ") if annee else "Titre du signataire",
@@ -322,12 +327,13 @@ def _convention_verifiee(convention, version: str = "") -> DocumentVerifie:
         emis_le=timezone.localdate(convention.date_envoi),
         etat=_etat_convention(convention),
         version=version,
+        emetteur=convention.annee.academie.nom,
     )
 
 
 def _conventions():
     # A convention back in draft has no code and its PDF was withdrawn: it is no longer an issued document.
-    return Convention.objects.exclude(etat=Convention.Etat.BROUILLON).select_related("annee")
+    return Convention.objects.exclude(etat=Convention.Etat.BROUILLON).select_related("annee__academie")
 
 
 def convention_par_code(code: str) -> DocumentVerifie | None:

@@ -1,5 +1,6 @@
 import datetime
 import re
+import secrets
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from collectivites.academies import CHOIX_ACADEMIES
 from collectivites.destinataires import Correspondant
 from collectivites.models import Civilite, Collectivite, Commune, for_agent
+from documents.logos import extension_logo, valider_logo
 from ecoles.models import Ecole
 from jobs.models import Item, Job, TypeEnregistre, compteurs
 
@@ -37,8 +39,24 @@ class AcademieQuerySet(models.QuerySet):
         return self.get(code=code)
 
 
+def logo_upload_to(academie: "Academie", filename: str) -> str:
+    # A new name for each upload: a titre issued with the previous logo keeps pointing to its file
+    # (TitreDePerception.emetteur_logo), and a cached copy of it (documents.logos) never goes stale. The extension
+    # is the content's (checked as PNG or JPEG by valider_logo), never the one typed in the uploaded name.
+    logo = academie.logo
+    # The upload being saved is the field's file when a form assigned it (not yet committed to storage); saved by
+    # FieldFile.save() instead, only its name is known here.
+    if logo and not logo._committed:
+        extension = extension_logo(logo)
+    else:
+        extension = "png" if filename.lower().endswith(".png") else "jpg"
+    return f"academies/{academie.code}/logo-{secrets.token_urlsafe(12)}.{extension}"
+
+
 class Academie(models.Model):
-    """The tenant: its collectivités are those of its départements (`Collectivite.academie`, the national table)."""
+    """The académie's identity: printed on its conventions and titres, at the foot of its e-mails and on the portal
+    pages of its collectivités. Edited by a national role only (conventions.change_academie). The tenant: its
+    collectivités are those of its départements (`Collectivite.academie`, the national table)."""
 
     nom = models.CharField("nom", max_length=100, help_text="« Académie de Montpellier »")
     code = models.CharField(
@@ -48,6 +66,19 @@ class Academie(models.Model):
     code_postal = models.CharField("code postal", max_length=10, help_text="« 34 064 »")
     ville = models.CharField("ville", max_length=100, help_text="« MONTPELLIER Cedex 2 »")
     ville_signature = models.CharField("lieu de signature des conventions", max_length=100)
+    logo = models.ImageField(
+        "logo",
+        upload_to=logo_upload_to,
+        blank=True,
+        max_length=200,
+        validators=[valider_logo],
+        help_text="Imprimé en tête des conventions et des titres, et affiché sur l'espace des collectivités. "
+        "Image PNG ou JPEG de 500 Ko au plus.",
+    )
+    telephone = models.CharField(
+        "téléphone du service", max_length=30, blank=True, help_text="Affiché aux collectivités : « 04 67 91 47 00 »"
+    )
+    site_internet = models.URLField("site internet", blank=True, help_text="« https://www.ac-montpellier.fr »")
     # Named at the foot of every e-mail to the collectivités, and their Reply-To: they answer a person, not a robot.
     correspondant_nom = models.CharField(
         "personne ou service à qui répondre",
@@ -80,8 +111,18 @@ class Academie(models.Model):
         return f"{self.adresse} {self.code_postal} - {self.ville}"
 
     @property
+    def designation(self) -> str:
+        """ "académie de Montpellier", as a sentence names it after "le rectorat de l'"."""
+        return self.nom[:1].lower() + self.nom[1:]
+
+    @property
+    def site_internet_court(self) -> str:
+        """ "ac-montpellier.fr": the address as a link shows it."""
+        return self.site_internet.split("://", 1)[-1].removeprefix("www.").rstrip("/")
+
+    @property
     def correspondant(self) -> Correspondant:
-        return Correspondant(self.correspondant_nom, self.correspondant_email)
+        return Correspondant(self.correspondant_nom, self.correspondant_email, self.designation)
 
     @classmethod
     def de_collectivite(cls, collectivite: Collectivite) -> "Academie | None":

@@ -4,6 +4,7 @@ Every convention comes from `Convention.objects.for_user(user)`: another collect
 """
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,13 +16,13 @@ from documents.televersements import taille_limitee
 
 from .documents import convention_pdf
 from .forms import ChoixEcolesForm, ExemplaireSigneForm
-from .models import Convention, Inscription
+from .models import Academie, Convention, Inscription
 from .sections import sections
 from .services import TransitionInterdite, choisir_ecoles_par_collectivite, deposer_exemplaire_signe
 
 
 def _convention(request, pk, inscriptions: bool = False) -> Convention:
-    queryset = Convention.objects.for_user(request.user).select_related("annee", "collectivite", "commune")
+    queryset = Convention.objects.for_user(request.user).select_related("annee__academie", "collectivite", "commune")
     if inscriptions:
         queryset = queryset.prefetch_related(
             Prefetch(
@@ -154,3 +155,19 @@ def exemplaire_signe_pdf(request, pk):
         filename=f"{convention.reference}-signee.pdf",
         content_type="application/pdf",
     )
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def logo_academie(request, code):
+    """An académie's logo, public as on its letters: checked as a PNG or JPEG when uploaded (documents.logos)."""
+    academie = get_object_or_404(Academie.objects.exclude(logo=""), code=code)
+    try:
+        fichier = academie.logo.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = "image/png" if academie.logo.name.lower().endswith(".png") else "image/jpeg"
+    response = FileResponse(fichier, content_type=content_type)
+    # A new logo shows within the hour.
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

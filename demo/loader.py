@@ -45,6 +45,14 @@ ACADEMIE_MONTPELLIER = {
     "correspondant_nom": "Le service ENT-école de la DANE",
     "correspondant_email": "ent-ecole@ac-montpellier.fr",
 }
+# Each académie's identity (conventions.Academie), by académie code: the seed's parties and how to reach the service.
+IDENTITES = {
+    "11": {
+        **ACADEMIE_MONTPELLIER,
+        "telephone": "04 67 91 47 00",
+        "site_internet": "https://www.ac-montpellier.fr",
+    },
+}
 SIGNATAIRE_2021 = {
     "signataire_prenom": "Sophie",
     "signataire_nom": "Béjean",
@@ -271,7 +279,7 @@ class DemoLoader:
                 commune.save()
 
     def seed_academie(self):
-        return Academie.objects.get_or_create(code="11", defaults=ACADEMIE_MONTPELLIER)[0]
+        return Academie.objects.get_or_create(code="11", defaults=IDENTITES["11"])[0]
 
     def seed_annees(self):
         return {

@@ -86,6 +86,13 @@ class DocumentVerifie:
     etat: str  # "Signée", "Annulé", "Payé", ...
     # Which version of the document the uploaded file is ("exemplaire envoyé pour signature"...), when known.
     version: str = ""
+    # Who issued it, as the document names itself: "Académie de Montpellier" (the issuer is public, printed on it).
+    emetteur: str = ""
+
+    @property
+    def emetteur_designation(self) -> str:
+        """ "académie de Montpellier", after "le rectorat de l'"."""
+        return self.emetteur[:1].lower() + self.emetteur[1:]
 
     @property
     def emis_le_texte(self) -> str:

@@ -326,6 +326,8 @@ class TitreDePerception(models.Model):
     emetteur_ville = models.CharField("ville de l'émetteur", max_length=100)
     lieu_emission = models.CharField("lieu d'émission", max_length=100)
     emetteur_siret = models.CharField("SIRET de l'émetteur", max_length=14)
+    # The stored name of the académie's logo at issue (Academie.logo): a logo changed since is another file.
+    emetteur_logo = models.CharField("logo de l'émetteur", max_length=200, blank=True)
     ordonnateur_nom = models.CharField("ordonnateur", max_length=150)
     ordonnateur_titre = models.CharField("qualité de l'ordonnateur", max_length=250)
 

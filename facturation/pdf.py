@@ -17,6 +17,7 @@ from facturx import generate_xml
 from lxml import etree
 
 from documents.formats import date_longue, euros, pluriel
+from documents.logos import logo_data_uri
 from documents.pdf import CONTENT_TYPE, PdfDocument, PieceJointe, SignatureField, render
 from documents.signatures import certificat_configure, signer_pdf
 from documents.texte import nettoyer_tout
@@ -81,6 +82,8 @@ def titre_context(titre: TitreDePerception) -> dict:
         "tva_motif": TVA_MOTIF,
         "comptable_adresse": ", ".join(line.strip() for line in titre.comptable_adresse.splitlines() if line.strip()),
         "zone_signature": SIGNATURE_ORDONNATEUR.element_id,
+        "logo": logo_data_uri(titre.emetteur_logo),
+        "logo_alt": f"Logo de l'{titre.emetteur_nom[:1].lower()}{titre.emetteur_nom[1:]}",
         **contexte_pdf(titre.code_verification),
     }
 

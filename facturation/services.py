@@ -137,6 +137,7 @@ def _copie_emetteur(parametres: ParametresFacturation) -> dict:
         "emetteur_ville": academie.ville,
         "lieu_emission": academie.ville_signature,
         "emetteur_siret": parametres.siret,
+        "emetteur_logo": academie.logo.name if academie.logo else "",
         "ordonnateur_nom": parametres.ordonnateur_nom,
         "ordonnateur_titre": parametres.ordonnateur_titre,
         "comptable_nom": parametres.comptable_nom,
@@ -419,6 +420,7 @@ def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | 
         "reste_a_payer": euros(titre.reste_a_payer),
         "montant": euros(titre.montant),
         "correspondant": repondre_a,
+        "academie": titre.convention.annee.academie,
     }
     message = EmailMessage(
         subject=render_to_string("facturation/emails/relance_objet.txt", context).strip(),

@@ -13,6 +13,7 @@ def _titre_verifie(titre: TitreDePerception, version: str = "") -> DocumentVerif
             emis_le=titre.date_emission,
             etat=f"Émis, annule le titre de perception n° {titre.annule.numero}",
             version=version,
+            emetteur=titre.emetteur_nom,
         )
     return DocumentVerifie(
         nature="Titre de perception",
@@ -20,6 +21,7 @@ def _titre_verifie(titre: TitreDePerception, version: str = "") -> DocumentVerif
         emis_le=titre.date_emission,
         etat=titre.etat_libelle,
         version=version,
+        emetteur=titre.emetteur_nom,
     )
 
 
@@ -27,7 +29,7 @@ def _titres():
     return (
         TitreDePerception.objects.avec_paiements()
         .select_related("annule")
-        .only("numero", "date_emission", "montant", "annule__numero")
+        .only("numero", "date_emission", "montant", "emetteur_nom", "annule__numero")
     )
 
 

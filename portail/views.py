@@ -71,8 +71,14 @@ def tableau_de_bord(request):
 # Legal pages, open to everyone ------------------------------------------------------------------------------------
 
 
+class PagePublique(TemplateView):
+    def get_context_data(self, **kwargs):
+        # The académies the page names come from portail.context_processors; the host is the deployment's.
+        return {**super().get_context_data(**kwargs), "hebergeur": settings.HEBERGEUR}
+
+
 def page_publique(template: str, title: str):
-    return login_not_required(TemplateView.as_view(template_name=template, extra_context={"title": title}))
+    return login_not_required(PagePublique.as_view(template_name=template, extra_context={"title": title}))
 
 
 mentions_legales = page_publique("portail/mentions_legales.html", "Mentions légales")

@@ -19,8 +19,8 @@ from tests.conftest import en_proprietaire, non_proprietaire
 
 AVANT = [
     ("collectivites", "0007_types_enregistres"),
-    ("conventions", "0009_texte_convention"),
-    ("facturation", "0006_relance_destinataires"),
+    ("conventions", "0010_academie_identite"),
+    ("facturation", "0007_titre_emetteur_logo"),
 ]
 
 pytestmark = pytest.mark.django_db(transaction=True)

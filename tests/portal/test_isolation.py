@@ -82,6 +82,8 @@ PORTAIL = {
         OBJET, lambda m: {"pk": m.envoyee.pk}, post=lambda m: {"fichier": upload(pdf_bytes(2, "Intrus"))}
     ),
     "conventions:exemplaire_signe_pdf": Entry(OBJET, lambda m: {"pk": m.envoyee.pk}, post=lambda m: {}),
+    # Public, as on the académie's letters; this world's académie has no logo (tests/portal/test_academie.py has one).
+    "conventions:logo_academie": Entry(PUBLIC, lambda m: {"code": m.signee.annee.academie.code}, owner_status=404),
 }
 
 

@@ -60,8 +60,8 @@ def emis(envoyee, certificat_academie, signataire_collectivite):
     return {"envoyee": envoyee, "signee": autre, "titre": titre, "annulation": annulation}
 
 
-def test_the_page_is_open_to_anyone(client):
-    """No login: an anonymous visitor gets the form, not the login page."""
+def test_the_page_is_open_to_anyone(db, client):
+    """No login: an anonymous visitor gets the form, not the login page (whose header names the académies)."""
     response = client.get(URL)
     assert response.status_code == 200
     assert "Code de vérification" in response.content.decode()

@@ -98,8 +98,8 @@ def academie_des_titres(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conventions", "0010_campagne_par_academie"),
-        ("facturation", "0006_relance_destinataires"),
+        ("conventions", "0011_campagne_par_academie"),
+        ("facturation", "0007_titre_emetteur_logo"),
     ]
 
     operations = [

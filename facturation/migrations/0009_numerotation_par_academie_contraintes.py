@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conventions", "0010_campagne_par_academie"),
-        ("facturation", "0007_numerotation_par_academie"),
+        ("conventions", "0011_campagne_par_academie"),
+        ("facturation", "0008_numerotation_par_academie"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

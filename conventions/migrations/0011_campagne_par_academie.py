@@ -18,7 +18,7 @@ def agents_des_academies_existantes(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("collectivites", "0008_academie_tenant"),
-        ("conventions", "0009_texte_convention"),
+        ("conventions", "0010_academie_identite"),
     ]
 
     operations = [
