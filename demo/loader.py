@@ -45,6 +45,17 @@ ACADEMIE_MONTPELLIER = {
     "correspondant_nom": "Le service ENT-école de la DANE",
     "correspondant_email": "ent-ecole@ac-montpellier.fr",
 }
+# The second académie of the demo (issue 17): Toulouse, with the Ariège schools of the Ministry's IPS file. Its
+# identity is public (ac-toulouse.fr); its signatory and ordonnateur are named as in 2022, its IBAN is a test one.
+ACADEMIE_TOULOUSE = {
+    "nom": "Académie de Toulouse",
+    "adresse": "75, rue Saint-Roch",
+    "code_postal": "31 400",
+    "ville": "TOULOUSE",
+    "ville_signature": "Toulouse",
+    "correspondant_nom": "La mission numérique éducative de l'académie de Toulouse",
+    "correspondant_email": "ent-ecole@ac-toulouse.fr",
+}
 # Each académie's identity (conventions.Academie), by académie code: the seed's parties and how to reach the service.
 IDENTITES = {
     "11": {
@@ -52,6 +63,7 @@ IDENTITES = {
         "telephone": "04 67 91 47 00",
         "site_internet": "https://www.ac-montpellier.fr",
     },
+    "16": {**ACADEMIE_TOULOUSE, "site_internet": "https://www.ac-toulouse.fr"},
 }
 SIGNATAIRE_2021 = {
     "signataire_prenom": "Sophie",
@@ -72,17 +84,6 @@ BILLING = {
     "delai_paiement_jours": 30,
 }
 
-# The second académie of the demo (issue 17): Toulouse, with the Ariège schools of the Ministry's IPS file. Its
-# identity is public (ac-toulouse.fr); its signatory and ordonnateur are named as in 2022, its IBAN is a test one.
-ACADEMIE_TOULOUSE = {
-    "nom": "Académie de Toulouse",
-    "adresse": "75, rue Saint-Roch",
-    "code_postal": "31 400",
-    "ville": "TOULOUSE",
-    "ville_signature": "Toulouse",
-    "correspondant_nom": "La mission numérique éducative de l'académie de Toulouse",
-    "correspondant_email": "ent-ecole@ac-toulouse.fr",
-}
 SIGNATAIRE_TOULOUSE = {
     "signataire_prenom": "Mostafa",
     "signataire_nom": "Fourar",
@@ -368,7 +369,7 @@ class DemoLoader:
         """The second académie: its Ariège schools, its 2022-2023 campaign, its own titre numbers, its agents."""
         self.log("\n".join(importer_ecoles(ECOLES_ARIEGE).lignes()))
         self.name_communes()
-        academie = Academie.objects.get_or_create(code="16", defaults=ACADEMIE_TOULOUSE)[0]
+        academie = Academie.objects.get_or_create(code="16", defaults=IDENTITES["16"])[0]
         ParametresFacturation.objects.get_or_create(academie=academie, defaults=BILLING_TOULOUSE)
         annee, _ = AnneeScolaire.objects.get_or_create(
             academie=academie,
