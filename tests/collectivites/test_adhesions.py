@@ -12,7 +12,7 @@ from conventions.annees import preparer_annee
 from conventions.documents import convention_pdf
 from documents.formats import majuscules
 from tests.conventions.pdf_support import loaded, one_line, pages_text
-from tests.factories import AnneeScolaireFactory, ConventionFactory, EcoleFactory
+from tests.factories import AnneeScolaireFactory, CollectiviteFactory, CommuneFactory, ConventionFactory, EcoleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +94,25 @@ def test_le_pdf_de_chaque_annee_nomme_les_membres_de_sa_rentree(tmp_path):
     # Both name the other members, the same in both years.
     restant = cc.communes_couvertes(au=datetime.date(2023, 9, 1)).order_by("nom").first()
     assert majuscules(restant.nom) in textes[0] and majuscules(restant.nom) in textes[1]
+
+
+def test_the_sql_and_the_python_date_rules_agree():
+    """AdhesionQuerySet.au (the database's rule) and Adhesion.en_vigueur (the same rule on rows in hand) answer the
+    same for every day around the edges: the first day counts, the end day is excluded, an open one never ends."""
+    groupement = CollectiviteFactory(groupement=True)
+    debut, fin = datetime.date(2022, 1, 1), datetime.date(2023, 1, 1)
+    adhesions = [
+        Adhesion.objects.create(groupement=groupement, commune=CommuneFactory(), date_debut=debut, date_fin=fin),
+        Adhesion.objects.create(groupement=groupement, commune=CommuneFactory(), date_debut=debut),
+    ]
+    for jour in (
+        debut - datetime.timedelta(days=1),
+        debut,
+        fin - datetime.timedelta(days=1),
+        fin,
+        datetime.date(2040, 1, 1),
+    ):
+        en_sql = set(Adhesion.objects.au(jour))
+        en_python = {adhesion for adhesion in adhesions if adhesion.en_vigueur(jour)}
+        assert en_sql == en_python, jour
+    assert [a.en_vigueur(fin) for a in adhesions] == [False, True]
