@@ -89,6 +89,14 @@ def groupes_du_rectorat(transactional_db):
             groupe.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
+def accorder_droits_application(connection) -> None:
+    """The application's role gets, on every table and sequence, the rights it has in production; run by the owner."""
+    role = connection.ops.quote_name(environ.Env.db_url_config(os.environ["DATABASE_URL"])["USER"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Then the application's role gets the rights it has in production (README, « Base de données ») and the
@@ -100,10 +108,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
         return
     connection = connections["default"]
     application = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        role = connection.ops.quote_name(application["USER"])
-        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
-        cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    with django_db_blocker.unblock():
+        accorder_droits_application(connection)
     connection.close()
     connection.settings_dict.update(USER=application["USER"], PASSWORD=application["PASSWORD"])
     # On the class: a test driving a browser gets another connection object (asgiref's context-local ones).

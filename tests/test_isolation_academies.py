@@ -340,3 +340,20 @@ def test_superuser_attaches_an_agent_to_his_academies(admin_client, agents):
     assert response.status_code == 302, response.context["adminform"].form.errors
     agent.refresh_from_db()
     assert sorted(agent.academies) == ["11", "16"]
+
+
+def test_a_convention_binds_a_collectivite_to_a_campaign_of_its_own_academie(db):
+    """Ariège's commune cannot get a convention of Montpellier's campaign: refused, naming both académies; a
+    département outside every académie is refused on the collectivité itself."""
+    from django.core.exceptions import ValidationError
+
+    from conventions.services import creer_convention
+
+    montpellier = AnneeScolaireFactory(libelle="2022-2023")
+    ariege = CollectiviteFactory(departement="09", commune=CommuneFactory(code_insee="09122"))
+    assert ariege.academie == "16"
+    with pytest.raises(ValidationError, match="relève de l'académie Toulouse"):
+        creer_convention(montpellier, ariege)
+    assert not Convention.objects.filter(collectivite=ariege).exists()
+    with pytest.raises(ValidationError, match="ne relève d'aucune académie"):
+        CollectiviteFactory.build(departement="99").clean()

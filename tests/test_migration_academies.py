@@ -5,17 +5,15 @@ académie, its years, collectivités, conventions, titres and their counter, an 
 """
 
 import datetime
-import os
 from contextlib import nullcontext
 from decimal import Decimal
 
-import environ
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from tests.conftest import en_proprietaire, non_proprietaire
+from tests.conftest import accorder_droits_application, en_proprietaire, non_proprietaire
 
 AVANT = [
     ("collectivites", "0007_types_enregistres"),
@@ -108,7 +106,7 @@ def _remplir(apps) -> dict:
 
 
 @pytest.fixture
-def base_avant_tenant(django_db_blocker):
+def base_avant_tenant():
     """The database at the migrations before the tenant, as the tables' owner migrates it; back to the latest after,
     with the application role's rights on any table the migrations recreated."""
     with en_proprietaire(connection) if non_proprietaire() else nullcontext():
@@ -116,10 +114,7 @@ def base_avant_tenant(django_db_blocker):
         yield apps
         call_command("migrate", verbosity=0)
         if non_proprietaire():
-            role = connection.ops.quote_name(environ.Env.db_url_config(os.environ["DATABASE_URL"])["USER"])
-            with connection.cursor() as cursor:
-                cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
-                cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            accorder_droits_application(connection)
 
 
 def test_one_academie_deployment_migrates_in_place(base_avant_tenant):
