@@ -52,7 +52,7 @@ def recreate_database(name: str) -> str:
     return base._replace(path=f"/{name}").geturl()
 
 
-def configure_environment(database_url: str, workdir: Path) -> dict:
+def configure_environment(database_url: str, workdir: Path, broker_url: str = BROKER_URL) -> dict:
     """The same settings for this process and the worker: production mode (DEBUG off keeps no query log)."""
     env = {
         "DATABASE_URL": database_url,
@@ -61,7 +61,7 @@ def configure_environment(database_url: str, workdir: Path) -> dict:
         "ALLOWED_HOSTS": "localhost",
         "MEDIA_ROOT": str(workdir / "media"),
         "EMAIL_URL": f"filemail:///{workdir / 'mails'}",
-        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "False",
         "CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
@@ -124,7 +124,10 @@ class MemorySampler(threading.Thread):
                 self.peaks[pid] = max(self.peaks.get(pid, 0), values["VmHWM"])
 
 
-def start_worker(env: dict, concurrency: int, log_path: Path) -> subprocess.Popen:
+def start_worker(
+    env: dict, concurrency: int, log_path: Path, name: str = "bench", queues: str = ""
+) -> subprocess.Popen:
+    """A Celery worker of `concurrency` prefork processes, consuming `queues` (comma-separated; the default queue)."""
     log = log_path.open("w")
     worker = subprocess.Popen(
         [
@@ -141,7 +144,8 @@ def start_worker(env: dict, concurrency: int, log_path: Path) -> subprocess.Pope
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            "bench@%h",
+            f"{name}@%h",
+            *(["-Q", queues] if queues else []),
         ],
         cwd=BASE_DIR,
         env=env,
@@ -156,10 +160,13 @@ def start_worker(env: dict, concurrency: int, log_path: Path) -> subprocess.Pope
     return worker
 
 
-def wait_for(traitement, label: str) -> tuple[float, dict]:
-    """Seconds until the batch is finished, and its counters; progress shown on a terminal."""
+def wait_for(traitement, label: str, timeout: float | None = None) -> tuple[float, dict]:
+    """Seconds until the batch is finished (or `timeout` seconds), and its counters; progress shown on a terminal."""
     debut, tty = time.monotonic(), sys.stdout.isatty()
     while True:
+        if timeout is not None and time.monotonic() - debut > timeout:
+            print(f"\r{label} : arrêté après {timeout:.0f} s, {traitement.compteurs()}")
+            return time.monotonic() - debut, traitement.compteurs()
         traitement.refresh_from_db()
         compteurs = traitement.compteurs()
         if tty:

@@ -67,11 +67,11 @@ def charger_academie(
 
     collectivites = []
     for i, commune in enumerate(communes[:nb_communes_seules]):
-        collectivites.append(_collectivite(i, f"Commune de {commune.nom}", commune.departement, commune, email))
+        collectivites.append(nouvelle_collectivite(i, f"Commune de {commune.nom}", commune.departement, commune, email))
     for g in range(nb_groupements):
         dep = DEPARTEMENTS[g % len(DEPARTEMENTS)]
         collectivites.append(
-            _collectivite(nb_communes_seules + g, f"Communauté de communes n° {g}", dep, None, email, groupement=True)
+            nouvelle_collectivite(nb_communes_seules + g, f"Communauté de communes n° {g}", dep, None, email, groupement=True)
         )
     collectivites = Collectivite.objects.bulk_create(collectivites)
     membres = communes[nb_communes_seules:]
@@ -133,7 +133,7 @@ def charger_academie(
     return JeuAcademie(academie=academie, annee=annee, nb_conventions=len(conventions), nb_ecoles=len(ecoles))
 
 
-def _collectivite(n: int, nom: str, dep: str, commune, email: bool, groupement: bool = False) -> Collectivite:
+def nouvelle_collectivite(n: int, nom: str, dep: str, commune, email: bool, groupement: bool = False) -> Collectivite:
     collectivite = Collectivite(
         nom=nom,
         type=Collectivite.Type.COMMUNAUTE_COMMUNES if groupement else Collectivite.Type.COMMUNE,
