@@ -227,7 +227,7 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .avec_paiements()
+            .with_paiements()
             .select_related("annule", "titre_annulation", "emis_par")
             .annotate(derniere_relance_annot=Subquery(derniere_relance[:1]))
         )

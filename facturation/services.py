@@ -263,7 +263,7 @@ def annuler_titre(
     # lock is the one enregistrer_paiement takes: a payment and a cancellation of one titre never both pass.
     Convention.objects.select_for_update().get(pk=titre.convention_id)
     TitreDePerception.objects.select_for_update(no_key=True).only("pk").get(pk=titre.pk)
-    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    titre = TitreDePerception.objects.with_paiements().get(pk=titre.pk)
     if titre.est_annulation:
         raise AnnulationImpossible(f"Le titre n° {titre.numero} est lui-même un titre d'annulation.")
     if titre.est_annule:
@@ -298,7 +298,7 @@ def annuler_titre(
 
 def verifier_paiement(titre: TitreDePerception, date: datetime.date, montant: Decimal, reference: str) -> None:
     """Raises PaiementRefuse with the reason when this payment cannot be recorded on the titre as it stands."""
-    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    titre = TitreDePerception.objects.with_paiements().get(pk=titre.pk)
     montant = Decimal(montant)
     if titre.est_annulation:
         raise PaiementRefuse(f"Le titre n° {titre.numero} est un titre d'annulation : il ne se paie pas.")
@@ -403,7 +403,7 @@ def _pdf_verifie(titre: TitreDePerception) -> tuple[str, str, bytes]:
 def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | None = None) -> Relance:
     """E-mails the collectivité (collectivites.destinataires) a reminder with the titre attached; records it."""
     titre = (
-        TitreDePerception.objects.avec_paiements()
+        TitreDePerception.objects.with_paiements()
         .select_related("convention__collectivite", "convention__annee__academie")
         .get(pk=titre.pk)
     )

@@ -28,7 +28,7 @@ def tableau_de_bord(request):
     # request costs more than running it.
     titres = (
         TitreDePerception.objects.titres()
-        .avec_paiements()
+        .with_paiements()
         .only("convention_id", "numero", "montant", "annule_id", "emis_le", "date_echeance")
         .order_by("emis_le")
     )
