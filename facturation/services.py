@@ -38,11 +38,11 @@ from .notifications import annoncer_titre
 logger = logging.getLogger(__name__)
 
 
-class FacturationError(Exception):
+class FacturationImpossible(Exception):
     """A billing step that the data does not allow. The message is for users."""
 
 
-class EmissionImpossible(FacturationError):
+class EmissionImpossible(FacturationImpossible):
     pass
 
 
@@ -54,15 +54,15 @@ class TitreDejaEmis(EmissionImpossible):
         self.titre = titre
 
 
-class AnnulationImpossible(FacturationError):
+class AnnulationImpossible(FacturationImpossible):
     pass
 
 
-class PaiementRefuse(FacturationError):
+class PaiementRefuse(FacturationImpossible):
     pass
 
 
-class RelanceImpossible(FacturationError):
+class RelanceImpossible(FacturationImpossible):
     pass
 
 
@@ -378,7 +378,7 @@ def emettre_serie(conventions: QuerySet[Convention], user=None, notifier: bool =
             titre = emettre_titre(convention, user=user)
         except Exception as exc:
             # Whatever stops one titre (a refusal, or an error nobody foresaw) is reported, and the next ones go on.
-            if isinstance(exc, FacturationError):
+            if isinstance(exc, FacturationImpossible):
                 bilan.refus.append((convention, str(exc)))
             else:
                 logger.exception("Émission du titre de la convention %s impossible", convention.reference)
