@@ -179,8 +179,8 @@ class TitreQuerySet(models.QuerySet):
         )
 
     # --- kinds ---
-    def titres(self):
-        """Titres that claim money, as opposed to cancelling titres."""
+    def hors_annulations(self):
+        """Titres that claim money, as opposed to cancelling titres (`annulations()`); those cancelled since are in."""
         return self.filter(annule__isnull=True)
 
     def annulations(self):
@@ -188,7 +188,7 @@ class TitreQuerySet(models.QuerySet):
 
     def vivants(self):
         """Titres that claim money and were not cancelled: a convention has at most one."""
-        return self.titres().filter(titre_annulation__isnull=True)
+        return self.hors_annulations().filter(titre_annulation__isnull=True)
 
     # --- states (the vocabulary of TitreDePerception.Etat) ---
     def emis(self):
@@ -202,7 +202,7 @@ class TitreQuerySet(models.QuerySet):
         return self.vivants().with_paiements().filter(montant_paye_annot__gte=F("montant"))
 
     def annules(self):
-        return self.titres().filter(titre_annulation__isnull=False)
+        return self.hors_annulations().filter(titre_annulation__isnull=False)
 
     def a_recouvrer(self):
         """Live titres with something left to pay (émis or partiellement payé)."""
@@ -223,7 +223,7 @@ class TitreQuerySet(models.QuerySet):
         titres and payments at once would count a titre once per payment.
         """
         today = today or timezone.localdate()
-        titres = self.titres()
+        titres = self.hors_annulations()
         resultat: dict[tuple, dict] = {}
 
         def ligne(row: dict) -> dict:

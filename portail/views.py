@@ -27,7 +27,7 @@ def tableau_de_bord(request):
     # Only the columns the page shows: a titre has some fifty frozen fields, and building their SELECT for every
     # request costs more than running it.
     titres = (
-        TitreDePerception.objects.titres()
+        TitreDePerception.objects.hors_annulations()
         .with_paiements()
         .only("convention_id", "numero", "montant", "annule_id", "emis_le", "date_echeance")
         .order_by("emis_le")
