@@ -27,7 +27,7 @@ from documents.formats import euros, pluriel
 from documents.texte import ChampsTexteProteges
 
 from . import exports
-from .campaign import lancer_emission
+from .campagne import lancer_emission
 from .models import Paiement, ParametresFacturation, Relance, TitreDePerception
 from .pdf import PdfTitreAltere, pdf_stocke
 from .pdf import liquidation as texte_liquidation
