@@ -485,7 +485,7 @@ class ImportFichier(TypeEnregistre, models.Model):
     class Type(models.TextChoices):
         COMMUNES = "communes", "Communes et groupements (INSEE)"
 
-    # The kinds of files: collectivites' own; an app above adds its own (collectivites.imports.enregistrer_format).
+    # The kinds of files: collectivites' own; an app above adds its own (`enregistrer_format`, in imports_fichiers).
     LIBELLES = dict(Type.choices)
 
     class Etat(models.TextChoices):
