@@ -195,7 +195,8 @@ class Commune(models.Model):
         related_name="remplacees",
     )
     date_remplacement = models.DateField("date d'effet du remplacement", null=True, blank=True)
-    history = HistoricalRecords()
+    # The history is read by row (its `id`) and by author, never by these: their indexes would only slow the imports.
+    history = HistoricalRecords(no_db_index=["code_insee", "departement", "groupement", "remplacee_par"])
 
     objects = CommuneQuerySet.as_manager()
 
