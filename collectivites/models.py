@@ -393,6 +393,9 @@ class Invitation(models.Model):
         related_name="invitations_acceptees",
         editable=False,
     )
+    # Who invited, sent again or withdrew, and when: a withdrawn invitation is deleted but its history stays. The
+    # token's hash is left out, as a copy of a link that no longer opens anything.
+    history = HistoricalRecords(excluded_fields=["token_sha256"])
 
     objects = InvitationQuerySet.as_manager()
 

@@ -235,3 +235,14 @@ def test_invitations_are_limited_per_collectivite(client, settings, representant
     client.force_login(representant_b)
     client.post(reverse("collectivites:inviter"), {**COLLEGUE, "email": "anne.roux@commune-b.fr"})
     assert len(mail.outbox) == 3
+
+
+def test_a_withdrawn_invitation_leaves_its_history(client, representant_a, invitation_a):
+    """Deleted, its link dead, the invitation still says in its history who sent it, who withdrew it and when."""
+    client.force_login(representant_a)
+    client.post(reverse("collectivites:invitation_retirer", args=[invitation_a.pk]))
+    assert not Invitation.objects.exists()
+    envoi, retrait = Invitation.history.filter(id=invitation_a.pk).order_by("history_date")
+    assert (envoi.history_type, envoi.history_user, envoi.email) == ("+", representant_a, "lucie.durand@commune-a.fr")
+    assert (retrait.history_type, retrait.history_user, retrait.email) == ("-", representant_a, envoi.email)
+    assert not hasattr(retrait, "token_sha256")
