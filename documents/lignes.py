@@ -9,11 +9,13 @@ its own, is left as it was.
 
 Sharing the answer is safe: its `Layout` leaves `split_first_line` deactivated (no Pango object, no style: text,
 widths and direction only), and a box that draws it sets it up again with its own style and deactivates it after;
-justification makes a new layout (`add_word_spacing`), never changes this one. Written against WeasyPrint 70.0: for
-another version the cache stays off until this is read again (tests/conventions/test_pdf_references.py compares the
-pages to reference images, pixel by pixel).
+justification makes a new layout (`add_word_spacing`), never changes this one. One thread's documents are laid out
+and drawn one after the other; each thread of a web process keeps lines of its own, never drawn by another.
+Written against WeasyPrint 70.0: for another version the cache stays off until this is read again
+(tests/conventions/test_pdf_references.py compares the pages to reference images, pixel by pixel).
 """
 
+import threading
 from collections import OrderedDict
 
 import weasyprint
@@ -22,7 +24,7 @@ from weasyprint.text import line_break
 
 VERSION_VERIFIEE = "70.0"
 # Lines remembered per process: the fixed text of a convention is ~300 lines; beyond this the least recently used go
-# (a line holds its text and a few numbers: ~2 MB at most).
+# (a line holds its text and a few numbers: a few MB at most, per thread).
 TAILLE = 8000
 ATTRIBUT = "_lignes_memorisees"
 
@@ -46,9 +48,12 @@ _original = line_break.split_first_line
 
 
 def _split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
-    lignes = getattr(style.font_config, ATTRIBUT, None)
-    if lignes is None:
+    par_thread = getattr(style.font_config, ATTRIBUT, None)
+    if par_thread is None:
         return _original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    lignes = getattr(par_thread, "lignes", None)
+    if lignes is None:
+        lignes = par_thread.lignes = OrderedDict()
     cle = (
         text,
         max_width,
@@ -72,6 +77,6 @@ def _split_first_line(text, style, context, max_width, justification_spacing, is
 def memoriser(font_config) -> None:
     """The line breaks of every document laid out with `font_config` are remembered (see above)."""
     if weasyprint.__version__ == VERSION_VERIFIEE:
-        setattr(font_config, ATTRIBUT, OrderedDict())
+        setattr(font_config, ATTRIBUT, threading.local())
         # The inline layout imported the function by name: it is replaced where it is called.
         inline.split_first_line = _split_first_line
