@@ -16,7 +16,7 @@ from documents.texte import ChampsTexteProteges
 from jobs.admin import TypeFilter, type_
 from jobs.tabular import FichierIllisible
 
-from . import imports
+from . import imports_fichiers
 from .codes import code_academie, departement_filtre
 from .models import ImportFichier
 from .scoping import AcademieScopedAdmin
@@ -83,20 +83,20 @@ class ImportEnArrierePlanMixin:
         return [path("importer/", self.admin_site.admin_view(self.importer_view), name=nom), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        peut = imports.peut_importer(request.user, self.type_import)
+        peut = imports_fichiers.peut_importer(request.user, self.type_import)
         return super().changelist_view(request, {**(extra_context or {}), "peut_importer": peut})
 
     def importer_view(self, request):
         """Upload: the file is stored and its preview queued; the agent follows it on the run's page."""
-        if not imports.peut_importer(request.user, self.type_import):
+        if not imports_fichiers.peut_importer(request.user, self.type_import):
             raise PermissionDenied
         form = self.form_import(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                import_ = imports.lancer_apercu(
+                import_ = imports_fichiers.lancer_apercu(
                     self.type_import, form.cleaned_data["fichier"], form.options(), request.user
                 )
-            except imports.ImportImpossible as exc:
+            except imports_fichiers.ImportImpossible as exc:
                 form.add_error(None, str(exc))
         if request.method == "POST" and form.is_valid():
             messages.success(
@@ -138,14 +138,14 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         """Those who may import a kind follow its runs, without a right of their own on the runs."""
         if super().has_view_permission(request, obj):
             return True
-        permis = imports.types_permis(request.user)
+        permis = imports_fichiers.types_permis(request.user)
         return bool(permis) if obj is None else obj.type in permis
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if super().has_view_permission(request):
             return queryset
-        return queryset.filter(type__in=imports.types_permis(request.user))
+        return queryset.filter(type__in=imports_fichiers.types_permis(request.user))
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -160,15 +160,16 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
             raise PermissionDenied
         # The queryset holds only the kinds this user may follow: another kind's run is a 404.
         import_ = get_object_or_404(self.get_queryset(request).select_related("apercu"), pk=object_id)
-        format_ = imports.FORMATS[import_.type]
+        format_ = imports_fichiers.FORMATS[import_.type]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": str(import_),
             "import": import_,
-            "rapport": imports.rapport(import_),
+            "rapport": imports_fichiers.rapport(import_),
             "confirmation": ImportFichier.objects.filter(apercu=import_).first(),
-            "peut_confirmer": imports.est_confirmable(import_) and imports.peut_importer(request.user, import_.type),
+            "peut_confirmer": imports_fichiers.est_confirmable(import_)
+            and imports_fichiers.peut_importer(request.user, import_.type),
             "rafraichissement": None if import_.est_fini else RAFRAICHISSEMENT,
             "url_liste": reverse(format_.url_liste),
             "url_depot": reverse(format_.url_depot),
@@ -180,11 +181,11 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         apercu = get_object_or_404(ImportFichier.objects.for_user(request.user), pk=pk)
-        if not imports.peut_importer(request.user, apercu.type):
+        if not imports_fichiers.peut_importer(request.user, apercu.type):
             raise PermissionDenied
         try:
-            import_ = imports.confirmer(apercu, request.user)
-        except imports.ImportImpossible as exc:
+            import_ = imports_fichiers.confirmer(apercu, request.user)
+        except imports_fichiers.ImportImpossible as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:collectivites_importfichier_change", args=[apercu.pk]))
         messages.success(request, f"L'import de « {import_.nom_fichier} » est lancé en arrière-plan.")

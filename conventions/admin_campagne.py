@@ -20,7 +20,7 @@ from jobs.admin import TypeFilter, type_
 from .admin_confirmation import est_confirmee, page
 from .admin_pdf import confirmation_envoi, trier_pour_envoi
 from .annees import CHAMPS_ANNEE, PreparationImpossible
-from .campaign import (
+from .campagne import (
     FileIndisponible,
     conventions_non_retournees,
     lancer_envoi,
@@ -120,7 +120,7 @@ def preparer_annee(modeladmin, request, queryset):
         "form": form,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
     }
-    return TemplateResponse(request, "admin/conventions/campaign/preparer_annee.html", context)
+    return TemplateResponse(request, "admin/conventions/campagne/preparer_annee.html", context)
 
 
 # --- The batches: list, progress, retry, and the follow-up of a year ---
@@ -131,7 +131,7 @@ class TraitementAdmin(AcademieScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", type_, "annee", "lance_le", "lance_par", "avancement", "nb_echecs", "termine_le"]
     list_filter = [TypeFilter, "annee"]
     list_select_related = ["annee", "lance_par"]
-    change_list_template = "admin/conventions/campaign/traitement_changelist.html"
+    change_list_template = "admin/conventions/campagne/traitement_changelist.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_compteurs()
@@ -175,7 +175,7 @@ class TraitementAdmin(AcademieScopedAdmin, admin.ModelAdmin):
             "rafraichissement": RAFRAICHISSEMENT if traitement.termine_le is None else None,
             "peut_reessayer": self.has_change_permission(request, traitement),
         }
-        return TemplateResponse(request, "admin/conventions/campaign/traitement.html", context)
+        return TemplateResponse(request, "admin/conventions/campagne/traitement.html", context)
 
     def reessayer_view(self, request, pk):
         traitement = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -212,7 +212,7 @@ class TraitementAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         if annee is not None:
             context["tableau"] = tableau_de_bord(annee)
             context["non_retournees"] = conventions_non_retournees(annee, departement or None)
-        return TemplateResponse(request, "admin/conventions/campaign/suivi.html", context)
+        return TemplateResponse(request, "admin/conventions/campagne/suivi.html", context)
 
 
 @admin.action(description="Renvoyer les e-mails en échec", permissions=["renvoyer"])

@@ -618,7 +618,7 @@ class Traitement(TypeEnregistre, Job):
     annee = models.ForeignKey(
         AnneeScolaire, verbose_name="année scolaire", on_delete=models.PROTECT, related_name="traitements"
     )
-    # The Celery task run for each item, by its import path (conventions.campaign.TACHES, where apps above add theirs).
+    # The Celery task run for each item, by its import path (conventions.campagne.TACHES, where apps above add theirs).
     tache = models.CharField("tâche", max_length=200, editable=False)
     lance_le = models.DateTimeField("lancé le", auto_now_add=True)
 

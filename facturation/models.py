@@ -169,7 +169,7 @@ class TitreQuerySet(models.QuerySet):
         return self.filter(annee_budgetaire=annee)
 
     # --- annotations (one query for a list, however long) ---
-    def avec_paiements(self):
+    def with_paiements(self):
         """Annotates what was paid and whether the titre was cancelled: etat and reste_a_payer then cost no query."""
         paye = (
             Paiement.objects.filter(titre=OuterRef("pk"))
@@ -184,8 +184,8 @@ class TitreQuerySet(models.QuerySet):
         )
 
     # --- kinds ---
-    def titres(self):
-        """Titres that claim money, as opposed to cancelling titres."""
+    def hors_annulations(self):
+        """Titres that claim money, as opposed to cancelling titres (`annulations()`); those cancelled since are in."""
         return self.filter(annule__isnull=True)
 
     def annulations(self):
@@ -193,25 +193,25 @@ class TitreQuerySet(models.QuerySet):
 
     def vivants(self):
         """Titres that claim money and were not cancelled: a convention has at most one."""
-        return self.titres().filter(titre_annulation__isnull=True)
+        return self.hors_annulations().filter(titre_annulation__isnull=True)
 
     # --- states (the vocabulary of TitreDePerception.Etat) ---
     def emis(self):
         """State « émis »: live and nothing paid yet."""
-        return self.vivants().avec_paiements().filter(montant_paye_annot=0)
+        return self.vivants().with_paiements().filter(montant_paye_annot=0)
 
     def partiellement_payes(self):
-        return self.vivants().avec_paiements().filter(montant_paye_annot__gt=0, montant_paye_annot__lt=F("montant"))
+        return self.vivants().with_paiements().filter(montant_paye_annot__gt=0, montant_paye_annot__lt=F("montant"))
 
     def payes(self):
-        return self.vivants().avec_paiements().filter(montant_paye_annot__gte=F("montant"))
+        return self.vivants().with_paiements().filter(montant_paye_annot__gte=F("montant"))
 
     def annules(self):
-        return self.titres().filter(titre_annulation__isnull=False)
+        return self.hors_annulations().filter(titre_annulation__isnull=False)
 
     def a_recouvrer(self):
         """Live titres with something left to pay (émis or partiellement payé)."""
-        return self.vivants().avec_paiements().filter(montant_paye_annot__lt=F("montant"))
+        return self.vivants().with_paiements().filter(montant_paye_annot__lt=F("montant"))
 
     def en_retard(self, today: datetime.date | None = None):
         """Overdue: something left to pay after the due date."""
@@ -228,7 +228,7 @@ class TitreQuerySet(models.QuerySet):
         titres and payments at once would count a titre once per payment.
         """
         today = today or timezone.localdate()
-        titres = self.titres()
+        titres = self.hors_annulations()
         resultat: dict[tuple, dict] = {}
 
         def ligne(row: dict) -> dict:

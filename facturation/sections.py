@@ -13,7 +13,7 @@ def titres_du_portail(user):
     """The user's titres as the portal shows them: state, payments, the account frozen on each."""
     return (
         TitreDePerception.objects.for_user(user)
-        .avec_paiements()
+        .with_paiements()
         .select_related("annule")
         .prefetch_related(Prefetch("paiements", queryset=Paiement.objects.order_by("date", "pk")))
         .only(

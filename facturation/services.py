@@ -36,11 +36,11 @@ from .notifications import annoncer_titre
 logger = logging.getLogger(__name__)
 
 
-class FacturationError(Exception):
+class FacturationImpossible(Exception):
     """A billing step that the data does not allow. The message is for users."""
 
 
-class EmissionImpossible(FacturationError):
+class EmissionImpossible(FacturationImpossible):
     pass
 
 
@@ -52,15 +52,15 @@ class TitreDejaEmis(EmissionImpossible):
         self.titre = titre
 
 
-class AnnulationImpossible(FacturationError):
+class AnnulationImpossible(FacturationImpossible):
     pass
 
 
-class PaiementRefuse(FacturationError):
+class PaiementRefuse(FacturationImpossible):
     pass
 
 
-class RelanceImpossible(FacturationError):
+class RelanceImpossible(FacturationImpossible):
     pass
 
 
@@ -259,7 +259,7 @@ def annuler_titre(
     # lock is the one enregistrer_paiement takes: a payment and a cancellation of one titre never both pass.
     Convention.objects.select_for_update().get(pk=titre.convention_id)
     TitreDePerception.objects.select_for_update(no_key=True).only("pk").get(pk=titre.pk)
-    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    titre = TitreDePerception.objects.with_paiements().get(pk=titre.pk)
     if titre.est_annulation:
         raise AnnulationImpossible(f"Le titre n° {titre.numero} est lui-même un titre d'annulation.")
     if titre.est_annule:
@@ -294,7 +294,7 @@ def annuler_titre(
 
 def verifier_paiement(titre: TitreDePerception, date: datetime.date, montant: Decimal, reference: str) -> None:
     """Raises PaiementRefuse with the reason when this payment cannot be recorded on the titre as it stands."""
-    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    titre = TitreDePerception.objects.with_paiements().get(pk=titre.pk)
     montant = Decimal(montant)
     if titre.est_annulation:
         raise PaiementRefuse(f"Le titre n° {titre.numero} est un titre d'annulation : il ne se paie pas.")
@@ -374,7 +374,7 @@ def emettre_serie(conventions: QuerySet[Convention], user=None, notifier: bool =
             titre = emettre_titre(convention, user=user)
         except Exception as exc:
             # Whatever stops one titre (a refusal, or an error nobody foresaw) is reported, and the next ones go on.
-            if isinstance(exc, FacturationError):
+            if isinstance(exc, FacturationImpossible):
                 bilan.refus.append((convention, str(exc)))
             else:
                 logger.exception("Émission du titre de la convention %s impossible", convention.reference)
@@ -399,7 +399,7 @@ def _pdf_verifie(titre: TitreDePerception) -> tuple[str, str, bytes]:
 def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | None = None) -> Relance:
     """E-mails the collectivité (collectivites.destinataires) a reminder with the titre attached; records it."""
     titre = (
-        TitreDePerception.objects.avec_paiements()
+        TitreDePerception.objects.with_paiements()
         .select_related("convention__collectivite", "convention__annee__academie")
         .get(pk=titre.pk)
     )

@@ -31,7 +31,7 @@ def _titre_verifie(titre: TitreDePerception, version: str = "") -> DocumentVerif
 
 def _titres():
     return (
-        TitreDePerception.objects.avec_paiements()
+        TitreDePerception.objects.with_paiements()
         .select_related("annule")
         .only("numero", "date_emission", "montant", "emetteur_nom", "annule__numero")
     )

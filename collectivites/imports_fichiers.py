@@ -1,4 +1,6 @@
-"""An import of reference data run in the background: the one place for every kind (schools, communes).
+"""The imports of files (`ImportFichier`) an agent runs from the admin, in the background: the kinds of files
+(`FormatImport`, registered), the preview, its confirmation and the run on a worker, for every kind (schools,
+communes). What a file's lines become is its importer's (`collectivites.importers`, `ecoles.importers`).
 
 The admin saves the uploaded file to the default storage and records the run (`ImportFichier`); once that is
 committed, a Celery task runs the kind's importer on a worker, which may be another machine (hence the storage).
