@@ -168,8 +168,7 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
             "import": import_,
             "rapport": imports_fichiers.rapport(import_),
             "confirmation": ImportFichier.objects.filter(apercu=import_).first(),
-            "peut_confirmer": imports_fichiers.est_confirmable(import_)
-            and imports_fichiers.peut_importer(request.user, import_.type),
+            "peut_confirmer": imports_fichiers.peut_confirmer(request.user, import_),
             "rafraichissement": None if import_.est_fini else RAFRAICHISSEMENT,
             "url_liste": reverse(format_.url_liste),
             "url_depot": reverse(format_.url_depot),
