@@ -19,7 +19,7 @@ class FacturationConfig(AppConfig):
         Notification.ajouter_type(notifications.TITRE_EMIS, notifications.LIBELLE_TITRE_EMIS)
         Traitement.ajouter_type(campagne.TITRES, campagne.LIBELLE_TITRES)
 
-        # The public verification page (documents) finds titres through this source.
+        # The titre as a document type (documents.registry): rendered, and found by /verifier/.
         verification.enregistrer()
         # The titres batch of conventions' campaign, and the amounts billed and paid of its follow-up.
         campagne.enregistrer()

@@ -25,6 +25,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from collectivites.models import for_agent
 from collectivites.validators import validate_siret
 from conventions.models import Academie, Convention
+from documents.models import DocumentEmis, FichierAltere
 
 ZERO = Decimal("0.00")
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -54,6 +55,10 @@ def validate_bic(value: str) -> None:
 
 class TitreImmuable(Exception):
     """Raised on any attempt to change or delete an issued titre. The message is for users."""
+
+
+class PdfTitreAltere(FichierAltere):
+    """The stored PDF no longer matches the SHA-256 recorded at issue. The message is for users."""
 
 
 class ParAcademieQuerySet(models.QuerySet):
@@ -272,8 +277,16 @@ def titre_upload_to(titre: "TitreDePerception", filename: str) -> str:
     return f"titres/{titre.annee_budgetaire}/{secrets.token_urlsafe(24)}.pdf"
 
 
-class TitreDePerception(models.Model):
-    """An order to pay issued by the rectorat after signature; what it states is frozen at issue."""
+class TitreDePerception(DocumentEmis):
+    """An order to pay issued by the rectorat after signature; what it states is frozen at issue.
+
+    An issued document (documents.models.DocumentEmis): its PDF, the PDF's SHA-256, its verification code (printed
+    with a QR code; /verifier/ finds the titre by it) and its date of issue."""
+
+    champ_fichier = "pdf"
+    champ_empreinte = "pdf_sha256"
+    champ_emission = "date_emission"
+    erreur_alteration = PdfTitreAltere
 
     class Etat(models.TextChoices):
         EMIS = "emis", "Émis"
@@ -289,10 +302,6 @@ class TitreDePerception(models.Model):
         Academie, verbose_name="académie", on_delete=models.PROTECT, related_name="+", editable=False
     )
     numero = models.CharField("numéro", max_length=12, help_text="« 2022-000123 »")
-    # Printed on the PDF with a QR code; /verifier/ finds the titre by it (documents/verification.py).
-    code_verification = models.CharField(
-        "code de vérification", max_length=16, unique=True, null=True, blank=True, editable=False
-    )
     annee_budgetaire = models.PositiveSmallIntegerField("exercice budgétaire", db_index=True)
     sequence = models.PositiveIntegerField("rang dans l'exercice")
     # A cancelling titre (titre d'annulation) points to the titre it cancels; a titre is cancelled at most once.
@@ -490,6 +499,10 @@ class TitreDePerception(models.Model):
     @property
     def nom_fichier(self) -> str:
         return f"titre-{self.numero}.pdf"
+
+    @property
+    def designation_document(self) -> str:
+        return f"du titre n° {self.numero}"
 
 
 class Paiement(models.Model):

@@ -12,7 +12,6 @@ Issuing is idempotent per convention (a convention with a live titre is refused)
 """
 
 import datetime
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +27,6 @@ from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible
 from conventions.tasks import raison_echec
-from documents import stockage
 from documents.formats import euros, euros_en_lettres
 from documents.verification import nouveau_code
 
@@ -190,10 +188,8 @@ def _joindre_pdf_et_enregistrer(titre: TitreDePerception) -> TitreDePerception:
     """Renders the document of a numbered, unsaved titre, stores it, then writes the row (one INSERT, never updated)."""
     from .pdf import pdf_titre  # the renderer is heavy to import; only issuing needs it
 
-    content = pdf_titre(titre)
-    titre.pdf_sha256 = hashlib.sha256(content).hexdigest()
     # Kept only if the issue commits (documents.stockage), even when a caller's transaction rolls it back.
-    stockage.ecrire(titre.pdf, titre.nom_fichier, content)
+    titre.joindre_fichier(titre.nom_fichier, pdf_titre(titre))
     titre.save()
     return titre
 
