@@ -165,15 +165,13 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
             raise PermissionDenied
         # The queryset holds only the kinds this user may follow: another kind's run is a 404.
         import_ = get_object_or_404(self.get_queryset(request).select_related("apercu", "lance_par"), pk=object_id)
-        titre = str(import_)
         progression = suivi(
             import_,
             rapport=imports_fichiers.rapport(import_),
             confirmation=ImportFichier.objects.filter(apercu=import_).first(),
-            peut_confirmer=imports_fichiers.est_confirmable(import_)
-            and imports_fichiers.peut_importer(request.user, import_.type),
+            peut_confirmer=imports_fichiers.peut_confirmer(request.user, import_),
         )
-        return progression_page(request, self, titre, progression)
+        return progression_page(request, self, str(import_), progression)
 
     def confirmer_view(self, request, pk):
         if request.method != "POST":

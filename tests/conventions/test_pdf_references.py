@@ -60,6 +60,9 @@ def logo_fixe() -> bytes:
 def petite():
     """The 2021-2022 convention, signed and dated: one school, the verification block, no field but the signatures."""
     convention = seed_convention()
+    # Fixed as the references print them: a reference carries the collectivité's key, which the database does not
+    # start again between tests.
+    convention.reference = "ENT-11-2021-2022-0001-11260"
     convention.code_verification = "K7QM4XPA9DZC"
     return convention_document(convention)
 
@@ -90,6 +93,7 @@ def longue():
     academie = convention.annee.academie
     academie.logo.save("logo.png", ContentFile(logo_fixe()))
     convention = loaded(convention)
+    convention.reference = "ENT-11-2021-2022-0002"
     convention.code_verification = "2DZC9XPAK7QM"
     return convention_document(convention, projet=True)
 
