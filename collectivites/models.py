@@ -195,7 +195,8 @@ class Commune(models.Model):
         related_name="remplacees",
     )
     date_remplacement = models.DateField("date d'effet du remplacement", null=True, blank=True)
-    history = HistoricalRecords()
+    # The history is read by row (its `id`) and by author, never by these: their indexes would only slow the imports.
+    history = HistoricalRecords(no_db_index=["code_insee", "departement", "groupement", "remplacee_par"])
 
     objects = CommuneQuerySet.as_manager()
 
@@ -392,6 +393,9 @@ class Invitation(models.Model):
         related_name="invitations_acceptees",
         editable=False,
     )
+    # Who invited, sent again or withdrew, and when: a withdrawn invitation is deleted but its history stays. The
+    # token's hash is left out, as a copy of a link that no longer opens anything.
+    history = HistoricalRecords(excluded_fields=["token_sha256"])
 
     objects = InvitationQuerySet.as_manager()
 
@@ -485,7 +489,7 @@ class ImportFichier(TypeEnregistre, models.Model):
     class Type(models.TextChoices):
         COMMUNES = "communes", "Communes et groupements (INSEE)"
 
-    # The kinds of files: collectivites' own; an app above adds its own (collectivites.imports.enregistrer_format).
+    # The kinds of files: collectivites' own; an app above adds its own (`enregistrer_format`, in imports_fichiers).
     LIBELLES = dict(Type.choices)
 
     class Etat(models.TextChoices):

@@ -1,10 +1,10 @@
-"""Celery tasks of the collectivites app: the reference-data imports started from the admin (see `imports`)."""
+"""Celery tasks of the collectivites app: the reference-data imports started from the admin (see `imports_fichiers`)."""
 
 from celery import shared_task
 
-from . import imports
+from . import imports_fichiers
 
 
 @shared_task
 def executer_import(import_id: int) -> None:
-    imports.executer(import_id)
+    imports_fichiers.executer(import_id)

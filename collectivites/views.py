@@ -108,6 +108,23 @@ def _email_saisi(group, request) -> str:
     return request.POST.get("email", "").strip().lower()
 
 
+TROP_D_INVITATIONS = (
+    "Trop d'invitations envoyées en peu de temps pour votre collectivité : pour protéger les adresses de vos "
+    "collègues, les envois sont limités. Réessayez dans une heure, ou contactez le rectorat."
+)
+
+
+def _collectivite_du_compte(group, request) -> str:
+    return str(request.user.collectivite_id)
+
+
+def _trop_d_invitations(request) -> bool:
+    """Sending and sending again count together, per collectivité (whoever of its accounts sends)."""
+    return is_ratelimited(
+        request, group="invitations", key=_collectivite_du_compte, rate=settings.INVITATIONS_RATE, increment=True
+    )
+
+
 def _trop_de_demandes(request) -> bool:
     """Throttled per address (one machine asking for many accounts) and per e-mail (one person's inbox flooded from
     many machines); both counters move on every request."""
@@ -290,6 +307,10 @@ def inviter(request):
     invitation = Invitation(collectivite=request.user.collectivite)
     form = InvitationPortailForm(request.POST or None, instance=invitation, initial=initial)
     if request.method == "POST" and form.is_valid():
+        if _trop_d_invitations(request):
+            form.add_error(None, TROP_D_INVITATIONS)
+            contexte = {"form": form, "title": "Inviter une personne"}
+            return render(request, "collectivites/inviter.html", contexte, status=429)
         try:
             invitation = services.inviter_un_collegue(form.instance, par=request.user)
         except services.InvitationInvalide as exc:
@@ -330,6 +351,9 @@ def invitation_renvoyer(request, pk):
     invitation = _invitation_non_acceptee(request, pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if _trop_d_invitations(request):
+        messages.error(request, TROP_D_INVITATIONS)
+        return redirect("collectivites:comptes")
     invitation = services.renouveler(invitation, par=request.user)
     expire = _lien_expire(invitation)
     messages.success(request, f"L'invitation est renvoyée à {invitation.email} ; le nouveau lien expire le {expire}.")

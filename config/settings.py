@@ -166,6 +166,9 @@ PASSWORD_RESET_TIMEOUT = _env(env.int, "PASSWORD_RESET_TIMEOUT", default=60 * 60
 # « Mot de passe oublié » requests allowed per client address and per e-mail address (django-ratelimit's syntax).
 MOT_DE_PASSE_OUBLIE_RATE_IP = _env(env.str, "MOT_DE_PASSE_OUBLIE_RATE_IP", default="10/h")
 MOT_DE_PASSE_OUBLIE_RATE_EMAIL = _env(env.str, "MOT_DE_PASSE_OUBLIE_RATE_EMAIL", default="3/h")
+# Invitations sent (or sent again) from the portal per collectivité: a stolen account must not turn the académie's
+# mail server into a sender of messages to any address.
+INVITATIONS_RATE = _env(env.str, "INVITATIONS_RATE", default="20/h")
 # django-dsfr: forms mark optional fields rather than required ones (the DSFR's current advice).
 DSFR_MARK_OPTIONAL_FIELDS = True
 # django-dsfr marks the text of its components (messages, alerts…) safe by default: a collectivité's contact named

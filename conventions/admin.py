@@ -25,6 +25,30 @@ from .models import Academie, AnneeScolaire, Convention, Inscription, StatutExem
 from .services import TransitionInterdite, enregistrer_signature, reference_for
 
 
+@dataclass(frozen=True)
+class _LogoServi:
+    """The stored logo as the file input shows it: its name, and the page that serves it (media have no URL)."""
+
+    nom: str
+    url: str
+
+    def __str__(self):
+        return self.nom
+
+
+class LogoInput(forms.ClearableFileInput):
+    """« Actuellement » links to the logo's page: MEDIA_URL serves nothing, not even in DEBUG."""
+
+    def __init__(self, url: str, attrs=None):
+        super().__init__(attrs)
+        self.url = url
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            return _LogoServi(value.name.rsplit("/", 1)[-1], self.url)
+        return super().format_value(value)
+
+
 @admin.register(Academie)
 class AcademieAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     """The académie's identity. Changed by a national role only (conventions.change_academie, migration 0010):
@@ -47,6 +71,21 @@ class AcademieAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     readonly_fields = ["apercu_logo"]
     # A site typed without its scheme is an https one (Django 6's default; without it, a deprecation warning).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_fieldsets(self, request, obj=None):
+        """Read-only, the file field would link to MEDIA_URL: the preview alone shows the logo."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (nom, {**options, "fields": [f for f in options["fields"] if f != "logo"]}) for nom, options in fieldsets
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "logo" in form.base_fields:
+            form.base_fields["logo"].widget = LogoInput(reverse("conventions:logo_academie", args=[obj.code]))
+        return form
 
     @admin.display(description="logo actuel")
     def apercu_logo(self, obj):

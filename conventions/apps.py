@@ -10,14 +10,14 @@ class ConventionsConfig(AppConfig):
     def ready(self):
         from collectivites.destinataires import enregistrer_correspondant
         from collectivites.mouvements import commune_remplacee
-        from documents.verification import Source, enregistrer_source
+        from documents.registry import enregistrer_type
 
         from .communes import suivre_commune
-        from .documents import convention_par_code, convention_par_empreinte
+        from .documents import CONVENTION
         from .models import Academie
 
-        # The public verification page (documents) finds conventions through this source.
-        enregistrer_source(Source(par_code=convention_par_code, par_empreinte=convention_par_empreinte))
+        # The convention as a document type (documents.registry): rendered, and found by /verifier/.
+        enregistrer_type(CONVENTION)
         # A commune merged or renamed by INSEE is followed by the conventions that name it.
         commune_remplacee.connect(suivre_commune, dispatch_uid="conventions.suivre_commune")
         # Every e-mail to a collectivité names the académie's correspondent (collectivites does not know académies).

@@ -8,7 +8,6 @@ Formatting rules (checked against the 2021-2022 convention, ../shared/seed/):
 """
 
 import datetime
-import hashlib
 from decimal import Decimal
 
 from django.db.models import Prefetch, prefetch_related_objects
@@ -17,8 +16,10 @@ from django.utils import timezone
 from collectivites.models import Adhesion, Commune
 from documents.formats import date_en_lettres, date_longue, euros, majuscules, pluriel
 from documents.logos import logo_data_uri
+from documents.models import empreinte
 from documents.pdf import CONTENT_TYPE, PdfDocument, SignatureField, TextField, render
-from documents.verification import DocumentVerifie, contexte_pdf
+from documents.registry import Empreinte, TypeDocument
+from documents.verification import DocumentVerifie
 
 from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
 from .texte import contexte_texte, texte_de
@@ -194,7 +195,7 @@ DATE_SIGNATURE = TextField("Date de signature", CHAMP_DATE, "Date de signature d
 
 def convention_document(convention, projet: bool = False, texte=None) -> PdfDocument:
     # The verification code and its QR code, once the convention is sent (a draft has none).
-    context = {**convention_context(convention, texte), **contexte_pdf(convention.code_verification)}
+    context = {**convention_context(convention, texte), **convention.contexte_verification()}
     return PdfDocument(
         template_name="pdf/convention.html",
         context=context,
@@ -230,7 +231,7 @@ def document_fige(convention, texte=None) -> tuple[str, bytes, str]:
     """The final PDF sent for signature (no "PROJET"): its file name, its bytes and their SHA-256. `texte` is the
     campaign's version, frozen by the sending (conventions.texte.figer_pour_envoi)."""
     filename, _content_type, pdf = render(convention_document(load_for_documents(convention), texte=texte))
-    return filename, pdf, hashlib.sha256(pdf).hexdigest()
+    return filename, pdf, empreinte(pdf)
 
 
 # --- The preview of a version of the text, in the admin ---
@@ -308,7 +309,7 @@ def apercu_texte(version) -> tuple[str, str, bytes]:
     return f"apercu-texte-v{version.version}-{filename}", content_type, pdf
 
 
-# --- What /verifier/ says about a convention (registered in ConventionsConfig.ready()) ---
+# --- The convention as a document type (documents.registry), registered in ConventionsConfig.ready() ---
 
 
 NATURE_CONVENTION = "Convention de partenariat ENT-école"
@@ -321,10 +322,11 @@ def _etat_convention(convention) -> str:
 
 
 def _convention_verifiee(convention, version: str = "") -> DocumentVerifie:
+    """What /verifier/ may say about a convention: nothing about amounts, schools or people."""
     return DocumentVerifie(
         nature=f"{NATURE_CONVENTION} – année scolaire {convention.annee.libelle}",
         reference=convention.reference,
-        emis_le=timezone.localdate(convention.date_envoi),
+        emis_le=convention.emis_le_jour,
         etat=_etat_convention(convention),
         version=version,
         emetteur=convention.annee.academie.nom,
@@ -336,23 +338,32 @@ def _conventions():
     return Convention.objects.exclude(etat=Convention.Etat.BROUILLON).select_related("annee__academie")
 
 
-def convention_par_code(code: str) -> DocumentVerifie | None:
-    convention = _conventions().filter(code_verification=code).first()
-    return _convention_verifiee(convention) if convention else None
+def _document(convention) -> PdfDocument:
+    """The document as it stands: « PROJET » while a draft, else the final one (as frozen when it was sent)."""
+    convention = load_for_documents(convention)
+    return convention_document(convention, projet=convention.est_modifiable)
 
 
-def convention_par_empreinte(empreinte: str) -> DocumentVerifie | None:
-    versions = (
-        ("document_signe_sha256", {}, "exemplaire signé par les deux parties"),
-        ("document_sha256", {}, "exemplaire envoyé pour signature"),
-        (
+CONVENTION = TypeDocument(
+    code="convention",
+    libelle=NATURE_CONVENTION,
+    gabarit="pdf/convention.html",
+    construire_contexte=convention_context,
+    nom_fichier=lambda convention: f"{convention.reference}.pdf",
+    # Signature fields, the date field and its own stylesheet: the convention builds its whole PdfDocument.
+    construire=_document,
+    modele=Convention,
+    decrire=_convention_verifiee,
+    emis=_conventions,
+    # Three files are the convention: the countersigned one, the one sent, and the collectivité's copy when its
+    # electronic signature was found conform (a scan is not the document: the rectorat only looked at it).
+    empreintes=(
+        Empreinte("document_signe_sha256", "exemplaire signé par les deux parties"),
+        Empreinte("document_sha256", "exemplaire envoyé pour signature"),
+        Empreinte(
             "exemplaire_signe_sha256",
-            {"exemplaire_signe_statut": StatutExemplaire.SIGNE_CONFORME},
             "exemplaire signé électroniquement par la collectivité",
+            {"exemplaire_signe_statut": StatutExemplaire.SIGNE_CONFORME},
         ),
-    )
-    for field, extra, version in versions:
-        convention = _conventions().filter(**{field: empreinte}, **extra).first()
-        if convention is not None:
-            return _convention_verifiee(convention, version)
-    return None
+    ),
+)

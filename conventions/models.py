@@ -14,6 +14,7 @@ from collectivites.academies import CHOIX_ACADEMIES
 from collectivites.destinataires import Correspondant
 from collectivites.models import Civilite, Collectivite, Commune, for_agent
 from documents.logos import extension_logo, valider_logo
+from documents.models import DocumentEmis
 from ecoles.models import Ecole
 from jobs.models import Item, Job, TypeEnregistre, compteurs
 
@@ -335,7 +336,16 @@ class StatutExemplaire(models.TextChoices):
     SCAN_A_VERIFIER = "scan_a_verifier", "Scan à vérifier"
 
 
-class Convention(models.Model):
+class Convention(DocumentEmis):
+    """A collectivité's convention for one school year. Its frozen PDF, sent for signature, is an issued document
+    (documents.models.DocumentEmis): the file `document`, its SHA-256, the verification code printed on it with a
+    QR code (a new one at each sending; none in draft) and the date of sending. The copies that come back signed
+    keep their own files and fingerprints below."""
+
+    champ_fichier = "document"
+    champ_empreinte = "document_sha256"
+    champ_emission = "date_envoi"
+
     class Etat(models.TextChoices):
         BROUILLON = "brouillon", "Brouillon"
         ENVOYEE = "envoyee", "Envoyée pour signature"
@@ -410,10 +420,6 @@ class Convention(models.Model):
     document_signe_sha256 = models.CharField(
         "empreinte de la convention signée", max_length=64, blank=True, editable=False
     )
-    # Printed on the sent PDF with a QR code; /verifier/ finds the convention by it. A new one at each sending.
-    code_verification = models.CharField(
-        "code de vérification", max_length=16, unique=True, null=True, blank=True, editable=False
-    )
     date_signature = models.DateField("date de signature", null=True, blank=True)
     lieu_signature = models.CharField("lieu de signature", max_length=100, blank=True)
     date_resiliation = models.DateField("date de résiliation", null=True, blank=True)
@@ -451,6 +457,10 @@ class Convention(models.Model):
 
     def __str__(self):
         return f"{self.reference} – {self.collectivite}" + (f" ({self.commune.nom})" if self.commune_id else "")
+
+    @property
+    def designation_document(self) -> str:
+        return f"de la convention {self.reference}"
 
     @property
     def academie(self) -> Academie:
@@ -608,7 +618,7 @@ class Traitement(TypeEnregistre, Job):
     annee = models.ForeignKey(
         AnneeScolaire, verbose_name="année scolaire", on_delete=models.PROTECT, related_name="traitements"
     )
-    # The Celery task run for each item, by its import path (conventions.campaign.TACHES, where apps above add theirs).
+    # The Celery task run for each item, by its import path (conventions.campagne.TACHES, where apps above add theirs).
     tache = models.CharField("tâche", max_length=200, editable=False)
     lance_le = models.DateTimeField("lancé le", auto_now_add=True)
 

@@ -204,7 +204,7 @@ def envoyer(notification_id: int, *, dernier_essai: bool) -> str:
 
 def renvoyer(notifications) -> int:
     """The agents' « renvoyer »: each failed e-mail of the selection is tried again (with its retries)."""
-    from .campaign import exiger_file
+    from .campagne import exiger_file
 
     exiger_file()
     ids = list(notifications.en_echec().values_list("pk", flat=True))

@@ -3,7 +3,6 @@
 brouillon → envoyee (PDF frozen) → signee → resiliee; envoyee → brouillon discards the frozen PDF on purpose.
 """
 
-import hashlib
 import secrets
 
 from django.db import IntegrityError, transaction
@@ -12,6 +11,7 @@ from django.utils import timezone
 from collectivites.models import Collectivite, Commune
 from documents import stockage
 from documents.formats import date_en_lettres
+from documents.models import empreinte
 from documents.pdf import champs_texte, remplir_champs
 from documents.signatures import (
     CertificatInvalide,
@@ -21,7 +21,6 @@ from documents.signatures import (
     controler_exemplaire,
     signer_pdf,
 )
-from documents.verification import nouveau_code
 
 from .documents import DATE_SIGNATURE, DOCUMENT_RELATED, document_fige, load_for_documents
 from .models import AnneeScolaire, Convention, Inscription, StatutExemplaire
@@ -125,7 +124,7 @@ def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
             "à l'annexe 1."
         )
     # The PDF prints its verification code and Article 7's figures, saved with the new state below.
-    convention.code_verification = nouveau_code()
+    convention.attribuer_code()
     convention.figer_montants()
     # The campaign's text is frozen with its first PDF: every later convention of the campaign prints the same one.
     _filename, pdf, sha256 = document_fige(convention, figer_pour_envoi(convention.annee))
@@ -201,7 +200,7 @@ def enregistrer_signature(convention: Convention, date_signature, lieu_signature
         etat=Convention.Etat.SIGNEE,
         date_signature=date_signature,
         lieu_signature=lieu_signature,
-        document_signe_sha256=hashlib.sha256(contresigne).hexdigest() if contresigne is not None else "",
+        document_signe_sha256=empreinte(contresigne) if contresigne is not None else "",
     )
 
 
@@ -305,7 +304,7 @@ def deposer_exemplaire_signe(convention: Convention, fichier, user=None) -> Conv
         convention,
         "Dépôt de l'exemplaire signé",
         user,
-        exemplaire_signe_sha256=hashlib.sha256(contenu).hexdigest(),
+        exemplaire_signe_sha256=empreinte(contenu),
         date_retour=timezone.now(),
         exemplaire_signe_statut=(
             StatutExemplaire.SIGNE_CONFORME if controle.signe_numeriquement else StatutExemplaire.SCAN_A_VERIFIER

@@ -153,7 +153,7 @@ def envoyer_email(self, notification_id: int) -> str:
 @shared_task
 def reprendre_en_attente() -> int:
     """Every few minutes (Celery beat): work whose message was lost is queued again (campaign and e-mails)."""
-    from .campaign import reprendre_en_attente as reprendre_elements
+    from .campagne import reprendre_en_attente as reprendre_elements
 
     # Messages still waiting in the queue may be the ones that seem lost: only an empty queue proves them lost.
     if runner.longueur_file() != 0:
@@ -164,6 +164,6 @@ def reprendre_en_attente() -> int:
 @shared_task
 def relancer_retours() -> list[int]:
     """Daily (Celery beat or cron): a reminder batch for each year with conventions not returned in time."""
-    from .campaign import lancer_relances
+    from .campagne import lancer_relances
 
     return [traitement.pk for traitement in lancer_relances()]

@@ -33,8 +33,9 @@ class DocumentsConfig(AppConfig):
     """The issued documents: the PDF renderer, electronic signatures, verification codes, French formats, and what
     a document may carry (text without control characters, uploads checked).
 
-    Below every domain app: it names none of them. Each document type registers what it needs (a verification
-    source) from its own app's ready()."""
+    Below every domain app: it names none of them. Each app registers its document types (documents.registry: how
+    each is rendered and how /verifier/ finds it) from its own ready(); its issued documents are models on
+    documents.models.DocumentEmis."""
 
     name = "documents"
     verbose_name = "Documents"

@@ -8,7 +8,8 @@ The footer becomes page furniture and the form fields join the tree where they s
 `render(PdfDocument(...))` returns `(filename, "application/pdf", bytes)`. Templates extend `pdf/base.html` (A4, the
 fonts of static/fonts/, the footer "Page X / Y" with `footer_reference`); conventions and titres de perception use it.
 
-Speed: each process keeps one FontConfiguration, one parsed stylesheet and one URL fetcher (see `_resources`).
+Speed: each process keeps one FontConfiguration, one parsed stylesheet and one URL fetcher (see `_resources`), and
+the line breaks of the text that every convention repeats (documents/lignes.py).
 A new FontConfiguration per document re-reads the fonts and leaks ~0.25 MB each time; a new fetcher builds an SSL
 context (~17 ms). Nothing is fetched over the network: the fetcher only opens files under static/. WeasyPrint writes
 the PDF uncompressed and qpdf (pikepdf) compresses it (see `_compressed`).
@@ -38,7 +39,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import structure
+from . import lignes, structure
 from .texte import nettoyer
 
 CONTENT_TYPE = "application/pdf"
@@ -153,7 +154,9 @@ def _resources() -> _Resources:
     """The per-process rendering state, built again in a forked child (fontconfig state is not shared)."""
     global _RESOURCES
     if _RESOURCES is None or _RESOURCES.pid != os.getpid():
-        _RESOURCES = _Resources(os.getpid(), FontConfiguration(), LocalFetcher(), _srgb_profile())
+        font_config = FontConfiguration()
+        lignes.memoriser(font_config)
+        _RESOURCES = _Resources(os.getpid(), font_config, LocalFetcher(), _srgb_profile())
         _RESOURCES.stylesheet(BASE_STYLESHEET)
     return _RESOURCES
 

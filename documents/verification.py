@@ -6,12 +6,11 @@ and a secret key: a printed code must keep working for the legal life of the doc
 happens to the keys, and a random code reveals nothing (no id, no count of documents). 60 bits with a rate limit of a
 few requests a minute per address make guessing a code hopeless.
 
-Dependencies flow one way: documents knows no domain app, so each app registers a `Source` that finds its documents
-by code and by the SHA-256 of a file, in its AppConfig.ready().
+Dependencies flow one way: documents knows no domain app, so each app registers its document types, and with them
+how /verifier/ finds them by code and by the SHA-256 of a file, in its AppConfig.ready() (documents.registry).
 """
 
 import datetime
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,34 +100,7 @@ class DocumentVerifie:
 
 @dataclass(frozen=True)
 class Source:
+    """How /verifier/ finds the documents of one type: by a code (normalised) and by the SHA-256 of a file."""
+
     par_code: Callable[[str], DocumentVerifie | None]
     par_empreinte: Callable[[str], DocumentVerifie | None]
-
-
-SOURCES: list[Source] = []
-
-
-def enregistrer_source(source: Source) -> None:
-    if source not in SOURCES:
-        SOURCES.append(source)
-
-
-def chercher_par_code(saisie: str) -> DocumentVerifie | None:
-    code = normaliser(saisie)
-    if code is None:
-        return None
-    for source in SOURCES:
-        found = source.par_code(code)
-        if found is not None:
-            return found
-    return None
-
-
-def chercher_par_fichier(contenu: bytes) -> DocumentVerifie | None:
-    """The document whose issued file is byte for byte this one: a single changed byte is not authentic."""
-    empreinte = hashlib.sha256(contenu).hexdigest()
-    for source in SOURCES:
-        found = source.par_empreinte(empreinte)
-        if found is not None:
-            return found
-    return None

@@ -6,7 +6,7 @@ class EcolesConfig(AppConfig):
     verbose_name = "Écoles"
 
     def ready(self):
-        from collectivites.imports import enregistrer_format
+        from collectivites.imports_fichiers import enregistrer_format
         from collectivites.mouvements import commune_remplacee
 
         from .communes import suivre_commune
@@ -14,5 +14,5 @@ class EcolesConfig(AppConfig):
 
         # A commune merged into another (INSEE mouvements): its schools follow it.
         commune_remplacee.connect(suivre_commune, dispatch_uid="ecoles.suivre_commune")
-        # The schools' file among the imports an agent runs from the admin (collectivites.imports).
+        # The schools' file among the imports an agent runs from the admin (collectivites.imports_fichiers).
         enregistrer_format(IMPORT_ECOLES)

@@ -26,7 +26,7 @@ from collectivites.academies import (
 )
 from collectivites.codes import code_academie, code_insee, code_postal, departement_filtre, departement_insee, siret
 from collectivites.importers import assurer_communes
-from collectivites.imports import FormatImport
+from collectivites.imports_fichiers import FormatImport
 from collectivites.models import Commune
 from collectivites.validators import departement_of
 from jobs.tabular import (

@@ -69,7 +69,8 @@ class Ecole(models.Model):
     # The fingerprint of the file row the school was last imported from: the same row read again is skipped. Any
     # change made elsewhere (admin, fusion of communes) clears it, so that the next import compares again.
     empreinte_import = models.CharField("empreinte de la ligne importée", max_length=32, blank=True, editable=False)
-    history = HistoricalRecords()
+    # The history is read by row (its `id`) and by author, never by these: their indexes would only slow the imports.
+    history = HistoricalRecords(no_db_index=["uai", "commune", "academie"])
 
     objects = EcoleQuerySet.as_manager()
 

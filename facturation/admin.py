@@ -27,12 +27,12 @@ from documents.formats import euros, pluriel
 from documents.texte import ChampsTexteProteges
 
 from . import exports
-from .campaign import lancer_emission
+from .campagne import lancer_emission
 from .models import Paiement, ParametresFacturation, Relance, TitreDePerception
 from .pdf import PdfTitreAltere, pdf_stocke
 from .pdf import liquidation as texte_liquidation
 from .services import (
-    FacturationError,
+    FacturationImpossible,
     annuler_titre,
     emettre_serie,
     enregistrer_paiement,
@@ -227,7 +227,7 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .avec_paiements()
+            .with_paiements()
             .select_related("annule", "titre_annulation", "emis_par")
             .annotate(derniere_relance_annot=Subquery(derniere_relance[:1]))
         )
@@ -363,7 +363,7 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             try:
                 annulation = annuler_titre(titre, form.cleaned_data["motif"], user=request.user)
-            except FacturationError as exc:
+            except FacturationImpossible as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(
@@ -439,7 +439,7 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         for titre in queryset.order_by("annee_budgetaire", "sequence"):
             try:
                 envoyer_relance(titre, user=request.user)
-            except FacturationError as exc:
+            except FacturationImpossible as exc:
                 refus.append(str(exc))
             else:
                 envoyees += 1
@@ -530,7 +530,7 @@ class PaiementForm(forms.ModelForm):
         if titre is not None and date is not None and montant is not None:
             try:
                 verifier_paiement(titre, date, montant, cleaned.get("reference", ""))
-            except FacturationError as exc:
+            except FacturationImpossible as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return cleaned
 

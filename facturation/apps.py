@@ -13,16 +13,16 @@ class FacturationConfig(AppConfig):
         from conventions.models import Notification, Traitement
         from conventions.sections import enregistrer_section
 
-        from . import campaign, notifications, sections, verification
+        from . import campagne, notifications, sections, verification
         from .gardes import creer_gardes_sqlite
 
         Notification.ajouter_type(notifications.TITRE_EMIS, notifications.LIBELLE_TITRE_EMIS)
-        Traitement.ajouter_type(campaign.TITRES, campaign.LIBELLE_TITRES)
+        Traitement.ajouter_type(campagne.TITRES, campagne.LIBELLE_TITRES)
 
-        # The public verification page (documents) finds titres through this source.
+        # The titre as a document type (documents.registry): rendered, and found by /verifier/.
         verification.enregistrer()
         # The titres batch of conventions' campaign, and the amounts billed and paid of its follow-up.
-        campaign.enregistrer()
+        campagne.enregistrer()
         # A convention's portal page shows its titres, with what is left to pay and how.
         enregistrer_section(sections.titres_de_la_convention)
         # On SQLite, the guards of issued titres and of their numbering (PostgreSQL has them from the migrations).

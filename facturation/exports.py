@@ -70,7 +70,7 @@ def titres_a_exporter(queryset=None, annee_budgetaire: int | None = None):
     queryset = TitreDePerception.objects.all() if queryset is None else queryset
     if annee_budgetaire is not None:
         queryset = queryset.for_annee_budgetaire(annee_budgetaire)
-    return queryset.avec_paiements().select_related("annule").order_by("academie", "annee_budgetaire", "sequence")
+    return queryset.with_paiements().select_related("annule").order_by("academie", "annee_budgetaire", "sequence")
 
 
 def lignes(titres) -> list[list]:

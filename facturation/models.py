@@ -25,6 +25,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from collectivites.models import for_agent
 from collectivites.validators import validate_siret
 from conventions.models import Academie, Convention
+from documents.models import DocumentEmis, FichierAltere
 
 ZERO = Decimal("0.00")
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -54,6 +55,10 @@ def validate_bic(value: str) -> None:
 
 class TitreImmuable(Exception):
     """Raised on any attempt to change or delete an issued titre. The message is for users."""
+
+
+class PdfTitreAltere(FichierAltere):
+    """The stored PDF no longer matches the SHA-256 recorded at issue. The message is for users."""
 
 
 class ParAcademieQuerySet(models.QuerySet):
@@ -164,7 +169,7 @@ class TitreQuerySet(models.QuerySet):
         return self.filter(annee_budgetaire=annee)
 
     # --- annotations (one query for a list, however long) ---
-    def avec_paiements(self):
+    def with_paiements(self):
         """Annotates what was paid and whether the titre was cancelled: etat and reste_a_payer then cost no query."""
         paye = (
             Paiement.objects.filter(titre=OuterRef("pk"))
@@ -179,8 +184,8 @@ class TitreQuerySet(models.QuerySet):
         )
 
     # --- kinds ---
-    def titres(self):
-        """Titres that claim money, as opposed to cancelling titres."""
+    def hors_annulations(self):
+        """Titres that claim money, as opposed to cancelling titres (`annulations()`); those cancelled since are in."""
         return self.filter(annule__isnull=True)
 
     def annulations(self):
@@ -188,25 +193,25 @@ class TitreQuerySet(models.QuerySet):
 
     def vivants(self):
         """Titres that claim money and were not cancelled: a convention has at most one."""
-        return self.titres().filter(titre_annulation__isnull=True)
+        return self.hors_annulations().filter(titre_annulation__isnull=True)
 
     # --- states (the vocabulary of TitreDePerception.Etat) ---
     def emis(self):
         """State « émis »: live and nothing paid yet."""
-        return self.vivants().avec_paiements().filter(montant_paye_annot=0)
+        return self.vivants().with_paiements().filter(montant_paye_annot=0)
 
     def partiellement_payes(self):
-        return self.vivants().avec_paiements().filter(montant_paye_annot__gt=0, montant_paye_annot__lt=F("montant"))
+        return self.vivants().with_paiements().filter(montant_paye_annot__gt=0, montant_paye_annot__lt=F("montant"))
 
     def payes(self):
-        return self.vivants().avec_paiements().filter(montant_paye_annot__gte=F("montant"))
+        return self.vivants().with_paiements().filter(montant_paye_annot__gte=F("montant"))
 
     def annules(self):
-        return self.titres().filter(titre_annulation__isnull=False)
+        return self.hors_annulations().filter(titre_annulation__isnull=False)
 
     def a_recouvrer(self):
         """Live titres with something left to pay (émis or partiellement payé)."""
-        return self.vivants().avec_paiements().filter(montant_paye_annot__lt=F("montant"))
+        return self.vivants().with_paiements().filter(montant_paye_annot__lt=F("montant"))
 
     def en_retard(self, today: datetime.date | None = None):
         """Overdue: something left to pay after the due date."""
@@ -223,7 +228,7 @@ class TitreQuerySet(models.QuerySet):
         titres and payments at once would count a titre once per payment.
         """
         today = today or timezone.localdate()
-        titres = self.titres()
+        titres = self.hors_annulations()
         resultat: dict[tuple, dict] = {}
 
         def ligne(row: dict) -> dict:
@@ -272,8 +277,16 @@ def titre_upload_to(titre: "TitreDePerception", filename: str) -> str:
     return f"titres/{titre.annee_budgetaire}/{secrets.token_urlsafe(24)}.pdf"
 
 
-class TitreDePerception(models.Model):
-    """An order to pay issued by the rectorat after signature; what it states is frozen at issue."""
+class TitreDePerception(DocumentEmis):
+    """An order to pay issued by the rectorat after signature; what it states is frozen at issue.
+
+    An issued document (documents.models.DocumentEmis): its PDF, the PDF's SHA-256, its verification code (printed
+    with a QR code; /verifier/ finds the titre by it) and its date of issue."""
+
+    champ_fichier = "pdf"
+    champ_empreinte = "pdf_sha256"
+    champ_emission = "date_emission"
+    erreur_alteration = PdfTitreAltere
 
     class Etat(models.TextChoices):
         EMIS = "emis", "Émis"
@@ -289,10 +302,6 @@ class TitreDePerception(models.Model):
         Academie, verbose_name="académie", on_delete=models.PROTECT, related_name="+", editable=False
     )
     numero = models.CharField("numéro", max_length=12, help_text="« 2022-000123 »")
-    # Printed on the PDF with a QR code; /verifier/ finds the titre by it (documents/verification.py).
-    code_verification = models.CharField(
-        "code de vérification", max_length=16, unique=True, null=True, blank=True, editable=False
-    )
     annee_budgetaire = models.PositiveSmallIntegerField("exercice budgétaire", db_index=True)
     sequence = models.PositiveIntegerField("rang dans l'exercice")
     # A cancelling titre (titre d'annulation) points to the titre it cancels; a titre is cancelled at most once.
@@ -490,6 +499,10 @@ class TitreDePerception(models.Model):
     @property
     def nom_fichier(self) -> str:
         return f"titre-{self.numero}.pdf"
+
+    @property
+    def designation_document(self) -> str:
+        return f"du titre n° {self.numero}"
 
 
 class Paiement(models.Model):

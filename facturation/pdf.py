@@ -9,7 +9,6 @@ credit note (type 381) whose amounts are positive, as EN 16931 wants, and which 
 """
 
 import datetime
-import hashlib
 from decimal import Decimal
 
 from django.template.loader import render_to_string
@@ -23,6 +22,8 @@ from documents.signatures import certificat_configure, signer_pdf
 from documents.texte import nettoyer_tout
 from documents.verification import contexte_pdf
 
+# PdfTitreAltere lives with the model (DocumentEmis.erreur_alteration); its callers import it from here.
+from .models import PdfTitreAltere as PdfTitreAltere
 from .models import TitreDePerception
 
 FACTURX_LEVEL = "en16931"
@@ -49,10 +50,6 @@ TVA_MOTIF_CODE = "VATEX-EU-O"
 VIREMENT = "30"
 # The ordonnateur's electronic signature, over the empty area under the signature block of templates/pdf/titre.html.
 SIGNATURE_ORDONNATEUR = SignatureField("Signature ordonnateur", "signature-ordonnateur")
-
-
-class PdfTitreAltere(Exception):
-    """The stored PDF no longer matches the SHA-256 recorded at issue. The message is for users."""
 
 
 def _montant(value: Decimal) -> str:
@@ -241,12 +238,6 @@ def pdf_titre(titre: TitreDePerception) -> bytes:
 
 
 def pdf_stocke(titre: TitreDePerception) -> tuple[str, str, bytes]:
-    """What a download returns: the bytes stored at issue, after checking they still match their SHA-256."""
-    with titre.pdf.open("rb") as stored:
-        content = stored.read()
-    if hashlib.sha256(content).hexdigest() != titre.pdf_sha256:
-        raise PdfTitreAltere(
-            f"Le PDF du titre n° {titre.numero} ne correspond plus à l'empreinte enregistrée à son émission : "
-            "il a été altéré. Prévenez l'administrateur."
-        )
-    return titre.nom_fichier, CONTENT_TYPE, content
+    """What a download returns: the bytes stored at issue, after checking they still match their SHA-256
+    (PdfTitreAltere otherwise)."""
+    return titre.nom_fichier, CONTENT_TYPE, titre.lire_fichier()

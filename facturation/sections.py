@@ -13,7 +13,7 @@ def titres_du_portail(user):
     """The user's titres as the portal shows them: state, payments, the account frozen on each."""
     return (
         TitreDePerception.objects.for_user(user)
-        .avec_paiements()
+        .with_paiements()
         .select_related("annule")
         .prefetch_related(Prefetch("paiements", queryset=Paiement.objects.order_by("date", "pk")))
         .only(
@@ -33,10 +33,13 @@ def titres_du_portail(user):
 
 
 def dus(titres) -> dict:
-    """What is left to pay on these titres, and the overdue part (TitreDePerception.reste_a_payer, est_en_retard)."""
+    """What is left to pay on these titres (newest first), the overdue part (TitreDePerception.reste_a_payer,
+    est_en_retard), and the titre whose account « Comment payer » shows: the newest one still owed, never a
+    cancelling or cancelled titre (None when nothing is owed)."""
     return {
         "du": sum((titre.reste_a_payer for titre in titres), Decimal("0.00")),
         "en_retard": sum((titre.reste_a_payer for titre in titres if titre.est_en_retard()), Decimal("0.00")),
+        "titre_a_payer": next((titre for titre in titres if titre.reste_a_payer), None),
     }
 
 

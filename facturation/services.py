@@ -12,7 +12,6 @@ Issuing is idempotent per convention (a convention with a live titre is refused)
 """
 
 import datetime
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +27,6 @@ from collectivites.destinataires import SansDestinataire, destinataires_ou_refus
 from conventions.models import Convention
 from conventions.notifications import NotificationImpossible
 from conventions.tasks import raison_echec
-from documents import stockage
 from documents.formats import euros, euros_en_lettres
 from documents.verification import nouveau_code
 
@@ -38,11 +36,11 @@ from .notifications import annoncer_titre
 logger = logging.getLogger(__name__)
 
 
-class FacturationError(Exception):
+class FacturationImpossible(Exception):
     """A billing step that the data does not allow. The message is for users."""
 
 
-class EmissionImpossible(FacturationError):
+class EmissionImpossible(FacturationImpossible):
     pass
 
 
@@ -54,15 +52,15 @@ class TitreDejaEmis(EmissionImpossible):
         self.titre = titre
 
 
-class AnnulationImpossible(FacturationError):
+class AnnulationImpossible(FacturationImpossible):
     pass
 
 
-class PaiementRefuse(FacturationError):
+class PaiementRefuse(FacturationImpossible):
     pass
 
 
-class RelanceImpossible(FacturationError):
+class RelanceImpossible(FacturationImpossible):
     pass
 
 
@@ -190,10 +188,8 @@ def _joindre_pdf_et_enregistrer(titre: TitreDePerception) -> TitreDePerception:
     """Renders the document of a numbered, unsaved titre, stores it, then writes the row (one INSERT, never updated)."""
     from .pdf import pdf_titre  # the renderer is heavy to import; only issuing needs it
 
-    content = pdf_titre(titre)
-    titre.pdf_sha256 = hashlib.sha256(content).hexdigest()
     # Kept only if the issue commits (documents.stockage), even when a caller's transaction rolls it back.
-    stockage.ecrire(titre.pdf, titre.nom_fichier, content)
+    titre.joindre_fichier(titre.nom_fichier, pdf_titre(titre))
     titre.save()
     return titre
 
@@ -263,7 +259,7 @@ def annuler_titre(
     # lock is the one enregistrer_paiement takes: a payment and a cancellation of one titre never both pass.
     Convention.objects.select_for_update().get(pk=titre.convention_id)
     TitreDePerception.objects.select_for_update(no_key=True).only("pk").get(pk=titre.pk)
-    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    titre = TitreDePerception.objects.with_paiements().get(pk=titre.pk)
     if titre.est_annulation:
         raise AnnulationImpossible(f"Le titre n° {titre.numero} est lui-même un titre d'annulation.")
     if titre.est_annule:
@@ -298,7 +294,7 @@ def annuler_titre(
 
 def verifier_paiement(titre: TitreDePerception, date: datetime.date, montant: Decimal, reference: str) -> None:
     """Raises PaiementRefuse with the reason when this payment cannot be recorded on the titre as it stands."""
-    titre = TitreDePerception.objects.avec_paiements().get(pk=titre.pk)
+    titre = TitreDePerception.objects.with_paiements().get(pk=titre.pk)
     montant = Decimal(montant)
     if titre.est_annulation:
         raise PaiementRefuse(f"Le titre n° {titre.numero} est un titre d'annulation : il ne se paie pas.")
@@ -378,7 +374,7 @@ def emettre_serie(conventions: QuerySet[Convention], user=None, notifier: bool =
             titre = emettre_titre(convention, user=user)
         except Exception as exc:
             # Whatever stops one titre (a refusal, or an error nobody foresaw) is reported, and the next ones go on.
-            if isinstance(exc, FacturationError):
+            if isinstance(exc, FacturationImpossible):
                 bilan.refus.append((convention, str(exc)))
             else:
                 logger.exception("Émission du titre de la convention %s impossible", convention.reference)
@@ -403,7 +399,7 @@ def _pdf_verifie(titre: TitreDePerception) -> tuple[str, str, bytes]:
 def envoyer_relance(titre: TitreDePerception, user=None, today: datetime.date | None = None) -> Relance:
     """E-mails the collectivité (collectivites.destinataires) a reminder with the titre attached; records it."""
     titre = (
-        TitreDePerception.objects.avec_paiements()
+        TitreDePerception.objects.with_paiements()
         .select_related("convention__collectivite", "convention__annee__academie")
         .get(pk=titre.pk)
     )

@@ -26,7 +26,7 @@ def synthese_exercice(user, annee_budgetaire: int | None = None) -> dict:
 
 def montants_campagne(annee: AnneeScolaire) -> dict[str, dict]:
     """The titres of a school year's conventions, per département of the collectivité: the amounts of the year's
-    follow-up (conventions.campaign.tableau_de_bord)."""
+    follow-up (conventions.campagne.tableau_de_bord)."""
     departement = "convention__collectivite__departement"
     montants = TitreDePerception.objects.filter(convention__annee=annee).montants(departement)
     return {dep: valeurs for (dep,), valeurs in montants.items()}

@@ -12,7 +12,7 @@ from conventions.tasks import TACHE_ELEMENT, compte_rendu_email, executer_elemen
 from documents.formats import euros
 
 from .notifications import annoncer_titre
-from .services import FacturationError, TitreDejaEmis, emettre_titre
+from .services import FacturationImpossible, TitreDejaEmis, emettre_titre
 
 
 def _emettre(element: ElementTraitement) -> str:
@@ -36,4 +36,4 @@ def _emettre(element: ElementTraitement) -> str:
 
 @shared_task(**TACHE_ELEMENT)
 def emettre_titre_element(element_id: int) -> None:
-    executer_element(element_id, _emettre, erreurs_metier=(FacturationError,))
+    executer_element(element_id, _emettre, erreurs_metier=(FacturationImpossible,))

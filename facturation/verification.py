@@ -1,8 +1,12 @@
-"""What the public verification page (/verifier/) may say about a titre de perception: see documents.verification."""
+"""The titre de perception as a document type (documents.registry): how it is rendered, and what the public
+verification page (/verifier/) may say about it. Registered from FacturationConfig.ready()."""
 
-from documents.verification import DocumentVerifie, Source, enregistrer_source
+from documents.registry import Empreinte, TypeDocument, enregistrer_type
+from documents.verification import DocumentVerifie
 
 from .models import TitreDePerception
+
+VERSION_EMISE = "titre tel qu'il a été émis"
 
 
 def _titre_verifie(titre: TitreDePerception, version: str = "") -> DocumentVerifie:
@@ -27,21 +31,39 @@ def _titre_verifie(titre: TitreDePerception, version: str = "") -> DocumentVerif
 
 def _titres():
     return (
-        TitreDePerception.objects.avec_paiements()
+        TitreDePerception.objects.with_paiements()
         .select_related("annule")
         .only("numero", "date_emission", "montant", "emetteur_nom", "annule__numero")
     )
 
 
-def titre_par_code(code: str) -> DocumentVerifie | None:
-    titre = _titres().filter(code_verification=code).first()
-    return _titre_verifie(titre) if titre else None
+# The renderer is heavy to import: facturation.pdf is imported when a titre is rendered, not at start-up.
+def _document(titre: TitreDePerception):
+    from .pdf import titre_document
+
+    return titre_document(titre)
 
 
-def titre_par_empreinte(empreinte: str) -> DocumentVerifie | None:
-    titre = _titres().filter(pdf_sha256=empreinte).first()
-    return _titre_verifie(titre, "titre tel qu'il a été émis") if titre else None
+def _contexte(titre: TitreDePerception) -> dict:
+    from .pdf import titre_context
+
+    return titre_context(titre)
+
+
+TITRE = TypeDocument(
+    code="titre",
+    libelle="Titre de perception",
+    gabarit="pdf/titre.html",
+    construire_contexte=_contexte,
+    nom_fichier=lambda titre: titre.nom_fichier,
+    # Signature field, embedded Factur-X XML and its XMP: the titre builds its whole PdfDocument.
+    construire=_document,
+    modele=TitreDePerception,
+    decrire=_titre_verifie,
+    emis=_titres,
+    empreintes=(Empreinte("pdf_sha256", VERSION_EMISE),),
+)
 
 
 def enregistrer() -> None:
-    enregistrer_source(Source(par_code=titre_par_code, par_empreinte=titre_par_empreinte))
+    enregistrer_type(TITRE)

@@ -10,6 +10,7 @@ its line number, its column as the file names it, its value and the reason, in F
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import dataclasses
 import datetime
@@ -19,13 +20,14 @@ import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -472,7 +474,7 @@ def motif_historique(format_fichier: str, nom_fichier: str) -> str:
 
 def executer(traitement: Callable[[], None], rapport: RapportImport) -> RapportImport:
     """Runs a whole import in one transaction, and rolls it back unless it is to be kept (see RapportImport)."""
-    with transaction.atomic():
+    with transaction.atomic(), CopiesEnFond():
         traitement()
         if not rapport.applique:
             transaction.set_rollback(True)
@@ -571,13 +573,19 @@ def creer_avec_historique(objets: list, model, contexte: Contexte) -> None:
 
 def _inserer(model, champs: list, lignes: list[list], retour: bool) -> list:
     """Multi-row INSERTs of `lignes` (values in the order of `champs`); the new primary keys when `retour`."""
+    # The connection itself: `django.db.connection` is a proxy whose every attribute is a thread-local look-up.
+    base = connections[DEFAULT_DB_ALIAS]
     conversions = [
         (index, champ) for index, champ in enumerate(champs) if champ.get_internal_type() not in TYPES_SANS_CONVERSION
     ]
-    for ligne in lignes:
-        for index, champ in conversions:
-            ligne[index] = champ.get_db_prep_save(ligne[index], connection)
-    if connection.vendor == "postgresql":
+    for index, champ in conversions:
+        converties = {}  # a date or a history timestamp repeats over thousands of rows: converted once
+        for ligne in lignes:
+            valeur = ligne[index]
+            if valeur not in converties:
+                converties[valeur] = champ.get_db_prep_save(valeur, base)
+            ligne[index] = converties[valeur]
+    if base.vendor == "postgresql":
         return _copier(model, champs, lignes, retour)
     quote = connection.ops.quote_name
     colonnes = ", ".join(quote(champ.column) for champ in champs)
@@ -600,25 +608,82 @@ def _copier(model, champs: list, lignes: list[list], retour: bool) -> list:
     primary keys are taken from the table's sequence first, then copied with the rows."""
     quote = connection.ops.quote_name
     pks = []
-    with connection.cursor() as cursor:
-        if retour:
-            pk = model._meta.pk
+    if retour:
+        pk = model._meta.pk
+        with connection.cursor() as cursor:
+            # One array rather than a row per key: the driver parses it in C.
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
                 [quote(model._meta.db_table), pk.column, len(lignes)],
             )
-            pks = [row[0] for row in cursor.fetchall()]
-            champs, lignes = [pk, *champs], [[cle, *ligne] for cle, ligne in zip(pks, lignes, strict=True)]
-        colonnes = ", ".join(quote(champ.column) for champ in champs)
-        donnees = io.StringIO("".join(",".join(map(_valeur_csv, ligne)) + "\n" for ligne in lignes))
-        copy = f"COPY {quote(model._meta.db_table)} ({colonnes}) FROM STDIN WITH (FORMAT csv)"
-        cursor.cursor.copy_expert(copy, donnees)
+            pks = cursor.fetchone()[0]
+        champs, lignes = [pk, *champs], [[cle, *ligne] for cle, ligne in zip(pks, lignes, strict=True)]
+    colonnes = ", ".join(quote(champ.column) for champ in champs)
+    # In COPY's CSV, NULL is an unquoted empty value and anything else is quoted, so that "" stays an empty string.
+    donnees = io.StringIO(
+        "".join(
+            ",".join(["" if v is None else '"' + str(v).replace('"', '""') + '"' for v in ligne]) + "\n"
+            for ligne in lignes
+        )
+    )
+    copy = f"COPY {quote(model._meta.db_table)} ({colonnes}) FROM STDIN WITH (FORMAT csv)"
+    if copies := _copies_en_fond.get():
+        copies.lancer(copy, donnees)
+    else:
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(copy, donnees)
     return pks
 
 
-def _valeur_csv(valeur) -> str:
-    """A value in COPY's CSV: NULL unquoted and empty, anything else quoted (so that "" is an empty string)."""
-    return "" if valeur is None else '"' + str(valeur).replace('"', '""') + '"'
+_copies_en_fond: contextvars.ContextVar[CopiesEnFond | None] = contextvars.ContextVar("copies_en_fond", default=None)
+
+
+class CopiesEnFond:
+    """PostgreSQL: an import's COPYs run on a second thread while this one reads and checks the next lines.
+
+    The database server then works on the machine's other core instead of waiting for Python, and Python for it: a
+    first national import takes the time of the longer of the two, not their sum. Order and errors stay those of a
+    plain run: one thread sends the COPYs in turn, any other statement on the connection first waits for them (an
+    execute wrapper), and so does the end of the block, which raises a COPY's error before the transaction commits.
+    psycopg2 serialises the use of one connection by two threads.
+    """
+
+    def __enter__(self):
+        self.base = connections[DEFAULT_DB_ALIAS]
+        self.actif = self.base.vendor == "postgresql"
+        if self.actif:
+            self.executeur = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
+            self.en_cours: list[Future] = []
+            self.jeton = _copies_en_fond.set(self)
+            self.attente = self.base.execute_wrapper(self._attendre_avant)
+            self.attente.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        if not self.actif:
+            return
+        self.attente.__exit__(*exc_info)
+        _copies_en_fond.reset(self.jeton)
+        try:
+            self.attendre()  # a COPY's own error comes first: the block's may only be its consequence
+        finally:
+            self.executeur.shutdown()
+
+    def lancer(self, copy: str, donnees: io.StringIO) -> None:
+        self.en_cours.append(self.executeur.submit(self._copier, copy, donnees))
+
+    def _copier(self, copy: str, donnees: io.StringIO) -> None:
+        with self.base.wrap_database_errors, self.base.connection.cursor() as cursor:
+            cursor.copy_expert(copy, donnees)
+
+    def attendre(self) -> None:
+        en_cours, self.en_cours = self.en_cours, []
+        for future in en_cours:
+            future.result()
+
+    def _attendre_avant(self, execute, sql, params, many, context):
+        self.attendre()
+        return execute(sql, params, many, context)
 
 
 def appliquer_modifications(objets, model, champs: set[str], contexte: Contexte) -> None:

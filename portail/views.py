@@ -27,8 +27,8 @@ def tableau_de_bord(request):
     # Only the columns the page shows: a titre has some fifty frozen fields, and building their SELECT for every
     # request costs more than running it.
     titres = (
-        TitreDePerception.objects.titres()
-        .avec_paiements()
+        TitreDePerception.objects.hors_annulations()
+        .with_paiements()
         .only("convention_id", "numero", "montant", "annule_id", "emis_le", "date_echeance")
         .order_by("emis_le")
     )

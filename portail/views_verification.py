@@ -12,8 +12,9 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from collectivites.forms import DsfrForm
+from documents.registry import chercher_par_code, chercher_par_fichier
 from documents.televersements import en_mo, taille_limitee
-from documents.verification import chercher_par_code, chercher_par_fichier, normaliser
+from documents.verification import normaliser
 
 
 class VerificationForm(DsfrForm):

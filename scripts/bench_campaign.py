@@ -193,7 +193,7 @@ def main():
     import redis
     from django.core.management import call_command
 
-    from conventions.campaign import lancer_envoi, lancer_preparation
+    from conventions.campagne import lancer_envoi, lancer_preparation
     from conventions.models import AnneeScolaire, Convention
     from tests.campaign.donnees import charger_academie
 

@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/bench_import_ecoles.py                      # SQLite, the embedded default
     DATABASE_URL=postgres://ent:ent@127.0.0.1:5432/ent .venv/bin/python scripts/bench_import_ecoles.py
+    .venv/bin/python scripts/bench_import_ecoles.py --formats ips --repetitions 2 \\
+        --comparer postgres://ent:ent@127.0.0.1:5432/ent        # both, in turn: PostgreSQL ÷ SQLite
 
 Generates, in both real headers ("IPS des écoles" 2021-2022 and "Annuaire de l'éducation"), a file of 32,091
 premier-degré schools in 17,730 distinct communes, as many as the Ministry's 2021-2022 IPS file has: every
@@ -174,6 +176,20 @@ def memoire_ko(field: str) -> int:
     return 0
 
 
+def cpu_serveur(connection) -> float:
+    """CPU seconds of the PostgreSQL backend serving this connection, when it runs on this machine (else 0)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        champs = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(champs[11]) + int(champs[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def reference(fichier: str) -> float:
     """The plain reference: reading the file with the csv module, each row as a dict, and nothing else."""
     start = time.perf_counter()
@@ -206,14 +222,16 @@ def mesurer(fichiers: list[str]) -> dict:
         etapes = ("premier import", "même fichier", "5 % modifiées")
         for etape, fichier in zip(etapes, fichiers, strict=False):
             lecture = reference(fichier)
-            start, cpu = time.perf_counter(), time.process_time()
+            start, cpu, serveur = time.perf_counter(), time.process_time(), cpu_serveur(connection)
             rapport = importer_ecoles(fichier)
             secondes, cpu = time.perf_counter() - start, time.process_time() - cpu
+            serveur = cpu_serveur(connection) - serveur
             resultats["etapes"].append(
                 {
                     "etape": etape,
                     "secondes": round(secondes, 2),
                     "cpu": round(cpu, 2),
+                    "cpu_serveur": round(serveur, 2),
                     "ratio": round(secondes / lecture, 1),
                     "reference": round(lecture, 2),
                     "pic_rss_mo": memoire_ko("VmHWM") // 1024,
@@ -235,6 +253,12 @@ def mesurer(fichiers: list[str]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--formats", default="ips,annuaire", help="ips, annuaire ou les deux, séparés par une virgule")
+    parser.add_argument(
+        "--comparer",
+        metavar="URL_POSTGRESQL",
+        help="mesure aussi PostgreSQL (cette base), en alternance avec SQLite, et imprime le rapport des durées",
+    )
+    parser.add_argument("--repetitions", type=int, default=1, help="mesures de chaque base, en alternance")
     parser.add_argument("--mesurer", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mesurer:
@@ -243,46 +267,89 @@ def main() -> int:
 
     ok = True
     print(f"Charge de la machine (uptime) : {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    bases = {"SQLite": None, "PostgreSQL": args.comparer} if args.comparer else {"": os.environ.get("DATABASE_URL")}
     with tempfile.TemporaryDirectory() as tmp:
         for format_ in args.formats.split(","):
-            fichier = Path(tmp) / f"{format_}.csv"
-            generer(fichier, format_)
-            fichiers = [fichier, fichier]
-            if format_ == "annuaire":
-                fichiers.append(Path(tmp) / f"{format_}-modifie.csv")
-                generer(fichiers[-1], format_, variation=0.05)
-            child = subprocess.run(
-                [sys.executable, __file__, "--mesurer", *map(str, fichiers)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if child.returncode:
-                print(child.stderr, file=sys.stderr)
-                return child.returncode
-            resultats = json.loads(child.stdout.strip().splitlines()[-1])
-            print(
-                f"\n{format_} : {NB_ECOLES} écoles, {NB_COMMUNES} communes ({fichier.stat().st_size / 1e6:.1f} Mo), "
-                f"base {resultats['base']} — RSS au départ : {resultats['rss_depart_mo']} Mo"
-            )
-            for etape in resultats["etapes"]:
-                print(
-                    f"  {etape['etape']:<15} {etape['secondes']:>6.2f} s (CPU de ce processus {etape['cpu']:>5.2f} s, "
-                    f"{etape['ratio']:>5.1f} × la lecture csv "
-                    f"seule, {etape['reference']:.2f} s)  pic RSS {etape['pic_rss_mo']:>4} Mo   lues {etape['lues']}, "
-                    f"créées {etape['creees']} (communes {etape['communes']}), modifiées {etape['modifiees']}, "
-                    f"inchangées {etape['inchangees']}, ignorées {etape['ignorees']}, rejetées {etape['rejetees']}"
-                )
-                if etape["premier_rejet"]:
-                    print(f"    {etape['premier_rejet']}")
-                objectif = OBJECTIFS.get(etape["etape"], float("inf"))
-                ok = ok and etape["rejetees"] == 0 and etape["secondes"] < objectif
-                ok = ok and etape["pic_rss_mo"] < OBJECTIF_RSS_MO
+            fichiers = _fichiers(Path(tmp), format_)
+            mesures: dict[str, list[dict]] = {base: [] for base in bases}
+            for _ in range(args.repetitions):
+                for base, url in bases.items():
+                    resultats = _mesurer_a_part(fichiers, url)
+                    if resultats is None:
+                        return 1
+                    mesures[base].append(resultats)
+                    ok = _imprimer(format_, fichiers[0], resultats) and ok
+            if args.comparer:
+                _comparer(mesures)
     cibles = ", ".join(f"{etape} < {s:g} s" for etape, s in OBJECTIFS.items())
     print(
         f"\nObjectif atteint ({cibles}, pic < {OBJECTIF_RSS_MO} Mo)." if ok else f"\nObjectif NON atteint ({cibles})."
     )
     return 0 if ok else 1
+
+
+def _fichiers(dossier: Path, format_: str) -> list[Path]:
+    fichier = dossier / f"{format_}.csv"
+    generer(fichier, format_)
+    fichiers = [fichier, fichier]
+    if format_ == "annuaire":
+        fichiers.append(dossier / f"{format_}-modifie.csv")
+        generer(fichiers[-1], format_, variation=0.05)
+    return fichiers
+
+
+def _mesurer_a_part(fichiers: list[Path], url: str | None) -> dict | None:
+    """The measure in a fresh process, on SQLite (url None) or on the database of `url`."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    if url:
+        env["DATABASE_URL"] = url
+    child = subprocess.run(
+        [sys.executable, __file__, "--mesurer", *map(str, fichiers)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    if child.returncode:
+        print(child.stderr, file=sys.stderr)
+        return None
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def _imprimer(format_: str, fichier: Path, resultats: dict) -> bool:
+    """Prints one measure; whether it meets the targets."""
+    ok = True
+    print(
+        f"\n{format_} : {NB_ECOLES} écoles, {NB_COMMUNES} communes ({fichier.stat().st_size / 1e6:.1f} Mo), "
+        f"base {resultats['base']} — RSS au départ : {resultats['rss_depart_mo']} Mo"
+    )
+    for etape in resultats["etapes"]:
+        print(
+            f"  {etape['etape']:<15} {etape['secondes']:>6.2f} s (CPU de ce processus {etape['cpu']:>5.2f} s"
+            + (f", du serveur {etape['cpu_serveur']:>5.2f} s" if etape["cpu_serveur"] else "")
+            + ", "
+            f"{etape['ratio']:>5.1f} × la lecture csv "
+            f"seule, {etape['reference']:.2f} s)  pic RSS {etape['pic_rss_mo']:>4} Mo   lues {etape['lues']}, "
+            f"créées {etape['creees']} (communes {etape['communes']}), modifiées {etape['modifiees']}, "
+            f"inchangées {etape['inchangees']}, ignorées {etape['ignorees']}, rejetées {etape['rejetees']}"
+        )
+        if etape["premier_rejet"]:
+            print(f"    {etape['premier_rejet']}")
+        objectif = OBJECTIFS.get(etape["etape"], float("inf"))
+        ok = ok and etape["rejetees"] == 0 and etape["secondes"] < objectif
+        ok = ok and etape["pic_rss_mo"] < OBJECTIF_RSS_MO
+    return ok
+
+
+def _comparer(mesures: dict[str, list[dict]]) -> None:
+    """PostgreSQL against SQLite, step by step: the ratio of their best times in this run (1.00 = as fast)."""
+    print("\n  PostgreSQL ÷ SQLite (meilleure durée de chacune, mesurées en alternance) :")
+    sqlite, postgresql = mesures["SQLite"], mesures["PostgreSQL"]
+    for index, etape in enumerate(sqlite[0]["etapes"]):
+        meilleure_s = min(m["etapes"][index]["secondes"] for m in sqlite)
+        meilleure_p = min(m["etapes"][index]["secondes"] for m in postgresql)
+        rapport = meilleure_p / meilleure_s
+        print(f"    {etape['etape']:<15} {meilleure_p:>6.2f} s ÷ {meilleure_s:>6.2f} s = {rapport:.2f}")
 
 
 if __name__ == "__main__":

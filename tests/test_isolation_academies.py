@@ -27,6 +27,7 @@ from ecoles.importers import IMPORT_ECOLES
 from ecoles.models import Ecole
 from facturation.models import CompteurTitres, Paiement, Relance, TitreDePerception
 from facturation.services import emettre_titre
+from jobs.tabular import RapportImport
 from tests.factories import (
     AcademieFactory,
     AnneeScolaireFactory,
@@ -296,9 +297,20 @@ def test_agent_import_stays_within_his_academies(client, agents):
         refus = response.status_code == 200 and "Limitez l'import" in html.unescape(response.content.decode())
         assert refus is refuse, options
     assert list(ImportFichier.objects.values_list("academie", flat=True)) == ["16", "16"]
-    national = ImportFichier.objects.create(type=IMPORT_ECOLES.type, fichier="imports/n.csv", nom_fichier="n.csv")
+    rapport = RapportImport("n.csv", "écoles", creees=3)
+    national = ImportFichier.objects.create(
+        type=IMPORT_ECOLES.type,
+        fichier="imports/n.csv",
+        nom_fichier="n.csv",
+        simulation=True,
+        etat=ImportFichier.Etat.TERMINE,
+        rapport=rapport.vers_json(),
+    )
+    page = client.get(reverse("admin:collectivites_importfichier_change", args=[national.pk])).content.decode()
+    assert "n.csv" in page and "Confirmer l'import" not in page
     response = client.post(reverse("admin:collectivites_importfichier_confirmer", args=[national.pk]), follow=True)
     assert "seul un agent du niveau national peut le confirmer" in html.unescape(response.content.decode())
+    assert ImportFichier.objects.count() == 3
 
 
 def test_national_role_sees_both_academies(client, agents, mondes):

@@ -6,7 +6,7 @@ It lives in facturation, the app that knows both the conventions and the titres 
 from django import template
 from django.urls import reverse
 
-from conventions.campaign import tableau_de_bord
+from conventions.campagne import tableau_de_bord
 from conventions.models import AnneeScolaire
 
 register = template.Library()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collectivites.models import User
-from conventions.campaign import lancer_envoi
+from conventions.campagne import lancer_envoi
 from conventions.models import AnneeScolaire, Convention, ElementTraitement, Traitement
 from conventions.services import choisir_ecoles
 from tests.factories import (

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
-from conventions.campaign import (
+from conventions.campagne import (
     conventions_a_relancer,
     lancer_envoi,
     lancer_preparation,

@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from conventions.campaign import tableau_de_bord
+from conventions.campagne import tableau_de_bord
 from conventions.models import Convention, ElementTraitement, Notification
 from documents.formats import euros
-from facturation.campaign import lancer_emission
+from facturation.campagne import lancer_emission
 from facturation.models import TitreDePerception
 from facturation.notifications import TITRE_EMIS
 from facturation.services import annuler_titre, emettre_titre, enregistrer_paiement

@@ -13,10 +13,10 @@ from collections import Counter
 import pytest
 from django.conf import settings
 
-from conventions.campaign import lancer_envoi, lancer_preparation, mettre_en_file
+from conventions.campagne import lancer_envoi, lancer_preparation, mettre_en_file
 from conventions.models import AnneeScolaire, Convention, ElementTraitement, Notification, Traitement
 from conventions.services import enregistrer_signature
-from facturation.campaign import lancer_emission
+from facturation.campagne import lancer_emission
 from facturation.models import TitreDePerception
 from tests.facturation.factories import ParametresFacturationFactory
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from collectivites import imports
+from collectivites import imports_fichiers
 from collectivites.models import ImportFichier
 from ecoles.models import Ecole
 from tests.campaign.worker import Worker
@@ -40,7 +40,7 @@ def test_import_des_ecoles_sur_un_vrai_worker(client, worker):
     upload = SimpleUploadedFile(IPS.name, IPS.read_bytes(), "text/csv")
     response = client.post(reverse("admin:ecoles_ecole_importer"), {"fichier": upload})
     apercu = ImportFichier.objects.get()
-    imports.mettre_en_file(apercu.pk)  # the broker delivers it again, to the worker's other process
+    imports_fichiers.mettre_en_file(apercu.pk)  # the broker delivers it again, to the worker's other process
 
     assert response.status_code == 302
     apercu = attendre(worker, apercu, taches=2)
@@ -49,7 +49,7 @@ def test_import_des_ecoles_sur_un_vrai_worker(client, worker):
 
     client.post(reverse("admin:collectivites_importfichier_confirmer", args=[apercu.pk]))
     import_ = ImportFichier.objects.get(apercu=apercu)
-    imports.mettre_en_file(import_.pk)
+    imports_fichiers.mettre_en_file(import_.pk)
 
     import_ = attendre(worker, import_, taches=4)
     # Run a second time, the import would have found the 229 schools already there, and said so in the report.

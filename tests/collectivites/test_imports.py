@@ -1,4 +1,4 @@
-"""An import run in the background (collectivites.imports): recorded with its report, atomic, safe to run twice."""
+"""An import run in the background (collectivites.imports_fichiers): recorded with its report, atomic, idempotent."""
 
 import json
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from collectivites import imports
+from collectivites import imports_fichiers
 from collectivites.importers import importer_communes
 from collectivites.models import Collectivite, Commune, ImportFichier
 from jobs.tabular import RapportImport
@@ -58,7 +58,7 @@ def test_l_import_est_enregistre_avec_son_rapport():
     """A real run writes the communes in the name of who launched it, and records its state, times and report."""
     import_ = import_enregistre(COG)
 
-    imports.executer(import_.pk)
+    imports_fichiers.executer(import_.pk)
 
     import_.refresh_from_db()
     assert import_.etat == ImportFichier.Etat.TERMINE
@@ -72,11 +72,11 @@ def test_un_apercu_n_enregistre_rien_mais_compte():
     """A preview runs the whole import and rolls it back: the counts are there, the database is unchanged."""
     import_ = import_enregistre(COG, simulation=True)
 
-    imports.executer(import_.pk)
+    imports_fichiers.executer(import_.pk)
 
     import_.refresh_from_db()
     assert (import_.etat, import_.rapport["creees"]) == (ImportFichier.Etat.TERMINE, 9)
-    assert imports.est_confirmable(import_)
+    assert imports_fichiers.est_confirmable(import_)
     assert not Commune.objects.exists()
 
 
@@ -86,7 +86,7 @@ def test_un_fichier_abime_ne_change_rien_et_nomme_sa_ligne():
     avant = etat_base()
     import_ = import_enregistre(EPCI_ABIME)
 
-    imports.executer(import_.pk)
+    imports_fichiers.executer(import_.pk)
 
     import_.refresh_from_db()
     assert import_.etat == ImportFichier.Etat.ECHEC
@@ -101,11 +101,11 @@ def test_un_fichier_abime_ne_change_rien_et_nomme_sa_ligne():
 def test_une_seconde_execution_ne_refait_rien():
     """A message delivered twice: the second run finds the import done and leaves its report as it is."""
     import_ = import_enregistre(EPCI)
-    imports.executer(import_.pk)
+    imports_fichiers.executer(import_.pk)
     import_.refresh_from_db()
     apres = etat_base()
 
-    assert imports.executer(import_.pk) is None
+    assert imports_fichiers.executer(import_.pk) is None
 
     relu = ImportFichier.objects.get(pk=import_.pk)
     assert (relu.rapport, relu.termine_le) == (import_.rapport, import_.termine_le)
@@ -118,7 +118,7 @@ def test_fichier_disparu_du_stockage():
     import_ = import_enregistre(COG)
     default_storage.delete(import_.fichier.name)
 
-    imports.executer(import_.pk)
+    imports_fichiers.executer(import_.pk)
 
     import_.refresh_from_db()
     assert import_.etat == ImportFichier.Etat.ECHEC
@@ -132,7 +132,7 @@ def test_erreur_inattendue_enregistree(caplog):
     """Any other error ends the run as a failure with its kind, logged for the developers."""
     import_ = import_enregistre(COG, option_inconnue=True)
 
-    imports.executer(import_.pk)
+    imports_fichiers.executer(import_.pk)
 
     import_.refresh_from_db()
     assert import_.etat == ImportFichier.Etat.ECHEC

@@ -5,6 +5,7 @@ import io
 import os
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -100,6 +101,11 @@ def test_a_national_agent_edits_the_identity_and_uploads_a_logo(client, national
     assert academie.logo.name.startswith("academies/11/logo-") and academie.logo.name.endswith(".png")
     served = client.get(reverse("conventions:logo_academie", args=["11"]))
     assert b"".join(served.streaming_content) == logo
+    # « Actuellement » links to that page, not to MEDIA_URL, which serves nothing.
+    page = client.get(url_academie(academie)).content.decode()
+    nom = academie.logo.name.rsplit("/", 1)[-1]
+    assert f'<a href="{reverse("conventions:logo_academie", args=["11"])}">{nom}</a>' in page
+    assert settings.MEDIA_URL not in page
 
 
 def test_a_national_agent_edits_the_billing_settings(client, national, parametres):
@@ -114,8 +120,13 @@ def test_a_national_agent_edits_the_billing_settings(client, national, parametre
 
 @pytest.mark.parametrize("persona", ["agent_gestion", "agent_finances"])
 def test_other_agents_only_read_the_identity(request, client, persona, academie, parametres):
-    """« Gestion ENT » and « Finances » open both pages read-only; a POST is refused (403) and changes nothing."""
+    """« Gestion ENT » and « Finances » open both pages read-only, the logo shown from its page (not MEDIA_URL); a
+    POST is refused (403) and changes nothing."""
+    academie.logo.save("logo.png", SimpleUploadedFile("logo.png", image()))
     client.force_login(request.getfixturevalue(persona))
+    page = client.get(url_academie(academie)).content.decode()
+    assert f'<img src="{reverse("conventions:logo_academie", args=["11"])}"' in page
+    assert settings.MEDIA_URL not in page
     for url, champ, data in (
         (url_academie(academie), "adresse", identite(academie, adresse="Ailleurs")),
         (url_parametres(parametres), "iban", facturation(parametres, titulaire_compte="Ailleurs")),

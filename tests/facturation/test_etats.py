@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from collectivites.models import User
 from facturation import exports
+from facturation.models import ParametresFacturation
 from facturation.notifications import annoncer_titre
+from facturation.services import annuler_titre, emettre_titre
 from tests.factories import AnneeScolaireFactory, ConventionFactory, UserFactory
 
-from .factories import PaiementFactory, TitreDePerceptionFactory
+from .factories import PaiementFactory, TitreDePerceptionFactory, convention_a_facturer
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +97,24 @@ def test_a_convention_page_shows_its_titre_where_the_titre_email_leads(client, m
     assert (
         'id="titres-convention"' not in client.get(reverse("conventions:detail", args=[sans_titre.pk])).content.decode()
     )
+
+
+def test_how_to_pay_shows_the_account_of_a_titre_still_owed(client):
+    """« Comment payer » takes the account frozen on the newest titre still owed: never that of a newer cancelling
+    titre (issued after the académie changed its account), and no such block once nothing is owed."""
+    premiere = convention_a_facturer()
+    collectivite = premiere.collectivite
+    seconde = convention_a_facturer(collectivite=collectivite, annee=AnneeScolaireFactory(libelle="2022-2023"))
+    du = emettre_titre(premiere, date_emission=datetime.date(2022, 3, 1))
+    nouveau = "FR1420041010050500013M02606"
+    ParametresFacturation.objects.update(iban=nouveau)
+    annule = emettre_titre(seconde, date_emission=datetime.date(2022, 3, 2))
+    annulation = annuler_titre(annule, "Erreur", date_emission=datetime.date(2022, 3, 3))
+    assert annulation.iban == nouveau != du.iban
+
+    client.force_login(UserFactory(collectivite=collectivite, role=User.Role.REPRESENTANT))
+    page = client.get(reverse("facturation:titres")).content.decode()
+    payer = page.split('id="payer"')[1]
+    assert du.iban_affiche in payer and f"Titre n° {du.numero}" in payer and annulation.iban_affiche not in payer
+    page_annulee = client.get(reverse("conventions:detail", args=[annule.convention.pk])).content.decode()
+    assert 'id="payer"' not in page_annulee

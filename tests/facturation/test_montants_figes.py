@@ -10,7 +10,7 @@ from django.apps import apps
 from django.core import mail
 from django.urls import reverse
 
-from conventions.campaign import tableau_de_bord
+from conventions.campagne import tableau_de_bord
 from conventions.models import AnneeScolaire, Convention
 from conventions.services import enregistrer_signature, envoyer_pour_signature, revenir_en_brouillon
 from facturation.pdf import pdf_stocke

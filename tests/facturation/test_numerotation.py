@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from facturation.models import CompteurTitres, TitreDePerception
 from facturation.services import (
     EmissionImpossible,
-    FacturationError,
+    FacturationImpossible,
     annuler_titre,
     emettre_titre,
     enregistrer_paiement,
@@ -126,6 +126,6 @@ def test_a_payment_and_a_cancellation_of_one_titre_never_both_pass():
         ]
         results, errors = _en_parallele(lambda action, t=titre: action(t), actions)
         assert len(results) == 1
-        assert len(errors) == 1 and isinstance(errors[0], FacturationError)
+        assert len(errors) == 1 and isinstance(errors[0], FacturationImpossible)
         titre = TitreDePerception.objects.get(pk=titre.pk)
         assert titre.etat in ("paye", "annule")

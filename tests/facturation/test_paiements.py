@@ -128,7 +128,7 @@ def test_state_querysets_agree_with_the_state_property():
     assert set(titres.a_recouvrer()) == {emis, partiel}
     assert set(titres.en_retard(today=datetime.date(2022, 4, 1))) == {emis, partiel}
     assert not titres.en_retard(today=datetime.date(2022, 3, 31)).exists()
-    for titre in titres.avec_paiements():
+    for titre in titres.with_paiements():
         assert titre.etat == _frais(titre).etat
     assert {t.etat for t in [emis, partiel, paye, annule]} == {"emis", "partiellement_paye", "paye", "annule"}
     assert partiel.est_en_retard(datetime.date(2022, 4, 1))
@@ -136,10 +136,10 @@ def test_state_querysets_agree_with_the_state_property():
 
 
 def test_a_list_of_titres_with_their_state_costs_one_query(django_assert_num_queries):
-    """avec_paiements() annotates paid amount and cancellation: state and balance of a list in one query."""
+    """with_paiements() annotates paid amount and cancellation: state and balance of a list in one query."""
     _jeu_de_titres()
     with django_assert_num_queries(1):
-        rows = [(t.numero, t.etat, t.reste_a_payer) for t in TitreDePerception.objects.avec_paiements()]
+        rows = [(t.numero, t.etat, t.reste_a_payer) for t in TitreDePerception.objects.with_paiements()]
     assert len(rows) == 5
     assert sum(reste for _, _, reste in rows) == Decimal("90.00")
 

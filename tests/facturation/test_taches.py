@@ -3,7 +3,7 @@
 import pytest
 
 from conventions.models import Convention, ElementTraitement
-from facturation.campaign import lancer_emission
+from facturation.campagne import lancer_emission
 from facturation.models import TitreDePerception
 from facturation.services import emettre_titre
 

@@ -212,3 +212,37 @@ def test_rectorat_turns_contacts_into_accounts_in_one_click(client, agent_gestio
         collectivite_a,
     )
     assert [m.to for m in mail.outbox] == [["jm@commune-a.fr"]]
+
+
+def test_invitations_are_limited_per_collectivite(client, settings, representant_a, representant_b, invitation_a):
+    """Past the limit, neither a new invitation nor a new link leaves, the page says why, nothing is stored; another
+    collectivité still invites."""
+    settings.INVITATIONS_RATE = "2/h"
+    client.force_login(representant_a)
+    client.post(reverse("collectivites:invitation_renvoyer", args=[invitation_a.pk]))
+    client.post(reverse("collectivites:inviter"), {**COLLEGUE, "email": "paul.martin@commune-a.fr"})
+    assert len(mail.outbox) == 2 and Invitation.objects.count() == 2
+
+    response = client.post(reverse("collectivites:inviter"), {**COLLEGUE, "email": "anne.roux@commune-a.fr"})
+    assert response.status_code == 429
+    assert "Trop d'invitations envoyées en peu de temps pour votre collectivité" in _texte(response)
+    lien = Invitation.objects.get(pk=invitation_a.pk).token_sha256
+    response = client.post(reverse("collectivites:invitation_renvoyer", args=[invitation_a.pk]), follow=True)
+    assert "Trop d'invitations envoyées" in _texte(response)
+    assert Invitation.objects.get(pk=invitation_a.pk).token_sha256 == lien
+    assert len(mail.outbox) == 2 and Invitation.objects.count() == 2
+
+    client.force_login(representant_b)
+    client.post(reverse("collectivites:inviter"), {**COLLEGUE, "email": "anne.roux@commune-b.fr"})
+    assert len(mail.outbox) == 3
+
+
+def test_a_withdrawn_invitation_leaves_its_history(client, representant_a, invitation_a):
+    """Deleted, its link dead, the invitation still says in its history who sent it, who withdrew it and when."""
+    client.force_login(representant_a)
+    client.post(reverse("collectivites:invitation_retirer", args=[invitation_a.pk]))
+    assert not Invitation.objects.exists()
+    envoi, retrait = Invitation.history.filter(id=invitation_a.pk).order_by("history_date")
+    assert (envoi.history_type, envoi.history_user, envoi.email) == ("+", representant_a, "lucie.durand@commune-a.fr")
+    assert (retrait.history_type, retrait.history_user, retrait.email) == ("-", representant_a, envoi.email)
+    assert not hasattr(retrait, "token_sha256")

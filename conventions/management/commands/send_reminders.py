@@ -6,7 +6,7 @@ Meant to run daily (cron, or Celery beat with `conventions.tasks.relancer_retour
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from conventions.campaign import conventions_a_relancer, lancer_relances
+from conventions.campagne import conventions_a_relancer, lancer_relances
 from conventions.management.options import ajouter_option_annee, annee_des_options
 from documents.formats import pluriel
 

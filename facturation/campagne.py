@@ -1,7 +1,7 @@
 """What facturation adds to conventions' yearly campaign (registered in FacturationConfig.ready()): the batch that
 issues the titres de perception, and the amounts billed and paid in the follow-up of a year (facturation.syntheses)."""
 
-from conventions.campaign import enregistrer_montants, enregistrer_tache, lancer_par_annee
+from conventions.campagne import enregistrer_montants, enregistrer_tache, lancer_par_annee
 from conventions.models import Convention, Traitement
 
 from .syntheses import montants_campagne

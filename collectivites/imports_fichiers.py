@@ -1,4 +1,6 @@
-"""An import of reference data run in the background: the one place for every kind (schools, communes).
+"""The imports of files (`ImportFichier`) an agent runs from the admin, in the background: the kinds of files
+(`FormatImport`, registered), the preview, its confirmation and the run on a worker, for every kind (schools,
+communes). What a file's lines become is its importer's (`collectivites.importers`, `ecoles.importers`).
 
 The admin saves the uploaded file to the default storage and records the run (`ImportFichier`); once that is
 committed, a Celery task runs the kind's importer on a worker, which may be another machine (hence the storage).
@@ -62,6 +64,17 @@ def peut_importer(user, type_: str) -> bool:
     return user.is_active and user.is_staff and user.has_perms(FORMATS[type_].droits)
 
 
+def hors_de_ses_academies(user, import_: ImportFichier) -> bool:
+    """An import beyond the agent's académies (a national one, for an agent of one académie)."""
+    codes = academies_de(user)
+    return codes is not None and import_.academie not in codes
+
+
+def peut_confirmer(user, apercu: ImportFichier) -> bool:
+    """Whether this user may confirm this preview now: what the follow-up page offers, and what `confirmer` allows."""
+    return peut_importer(user, apercu.type) and not hors_de_ses_academies(user, apercu) and est_confirmable(apercu)
+
+
 def types_permis(user) -> list[str]:
     return [type_ for type_ in FORMATS if peut_importer(user, type_)]
 
@@ -122,8 +135,7 @@ def confirmer(apercu: ImportFichier, user) -> ImportFichier:
         deja = ImportFichier.objects.filter(apercu=apercu).first()
         if deja is not None:
             return deja
-        codes = academies_de(user)
-        if codes is not None and apercu.academie not in codes:
+        if hors_de_ses_academies(user, apercu):
             raise ImportImpossible(
                 f"L'aperçu n° {apercu.pk} porte sur tout le pays : seul un agent du niveau national peut le confirmer."
             )

@@ -1,0 +1,53 @@
+"""The imports' COPYs on a second thread (PostgreSQL): same order, same errors, same atomicity as a plain run."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from collectivites.models import Commune
+from jobs.tabular import Contexte, CopiesEnFond, RapportImport, creer_avec_historique
+
+pytestmark = pytest.mark.django_db
+
+
+def _communes(*codes):
+    return [Commune(code_insee=code, nom=f"Commune {code}", departement=code[:2]) for code in codes]
+
+
+@pytest.fixture
+def contexte():
+    return Contexte(RapportImport("communes.csv", "communes"), motif_historique="Test")
+
+
+def test_the_copies_run_in_the_background_on_postgresql_only():
+    """SQLite writes in this process anyway: there is nothing to run beside it."""
+    with transaction.atomic(), CopiesEnFond() as copies:
+        assert copies.actif is (connection.vendor == "postgresql")
+
+
+def test_the_next_statement_sees_the_rows_copied_in_the_background(contexte):
+    """A query after a COPY waits for it: the rows and their history are there, in the order they were sent."""
+    with transaction.atomic(), CopiesEnFond():
+        creer_avec_historique(_communes("11001", "11002", "11003"), Commune, contexte)
+        assert list(Commune.objects.order_by("code_insee").values_list("code_insee", flat=True)) == [
+            "11001",
+            "11002",
+            "11003",
+        ]
+        assert Commune.history.filter(history_type="+").count() == 3
+
+
+def test_a_failed_background_copy_raises_its_own_error_and_keeps_nothing(contexte):
+    """A code twice in one COPY: the database's error reaches the import, as Django's, and nothing is kept."""
+    with pytest.raises(IntegrityError, match="code_insee"), transaction.atomic(), CopiesEnFond():
+        creer_avec_historique(_communes("11001", "11001"), Commune, contexte)
+    assert not Commune.objects.exists()
+    assert not Commune.history.exists()
+
+
+def test_a_failed_copy_is_raised_by_the_statement_that_follows_it(contexte):
+    """The error comes before any later statement runs on the aborted transaction."""
+    with pytest.raises(IntegrityError, match="code_insee"), transaction.atomic(), CopiesEnFond():
+        creer_avec_historique(_communes("11001", "11001"), Commune, contexte)
+        Commune.objects.count()
+        pytest.fail("the statement after the failed COPY ran")
+    assert not Commune.objects.exists()
