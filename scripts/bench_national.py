@@ -684,7 +684,7 @@ def cpu_rendu(pks: list[int]) -> float:
 
 
 def campagne(env: dict, workdir: Path, pks: list[int], processus: int, nom: str, limite: float) -> dict:
-    from conventions.campaign import lancer_envoi
+    from conventions.campagne import lancer_envoi
     from conventions.models import Convention
 
     worker = bench_campaign.start_worker(env, processus, workdir / f"{nom}.log", name=nom)
@@ -764,9 +764,9 @@ def phase_repartition(args, env: dict, workdir: Path, debit_deux: float) -> None
     from celery import current_app
     from django.db.models import Count
 
-    from conventions.campaign import lancer_envoi
+    from conventions.campagne import lancer_envoi
     from conventions.models import Convention
-    from facturation.campaign import lancer_emission
+    from facturation.campagne import lancer_emission
 
     titre("3. Deux groupes de workers sur deux files (une académie chacun) : envoi et titres à la fois")
     # The two académies with the most conventions left to send.
@@ -844,9 +844,9 @@ def plans_elements() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from conventions.campaign import lancer_envoi
+    from conventions.campagne import lancer_envoi
     from conventions.models import Convention
-    from facturation.campaign import lancer_emission
+    from facturation.campagne import lancer_emission
 
     titre("3b. Requêtes, verrous et plans de chaque élément de campagne (EXPLAIN)")
     current_app.conf.task_always_eager = True
