@@ -11,10 +11,14 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from documents.texte import ChampsTexteProteges
 from jobs.admin import TypeFilter, type_
-from jobs.tabular import FichierIllisible
+from jobs.progression import Bouton, Lien, Note, Progression
+from jobs.progression import page as progression_page
+from jobs.tabular import FichierIllisible, RapportImport
 
 from . import imports_fichiers
 from .codes import code_academie, departement_filtre
@@ -155,26 +159,19 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The run's page: its state, then its report, then what comes next (confirm a preview, import again)."""
+        """The run's page (jobs.progression): its state, then its report, then what comes next (confirm a preview,
+        import again)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         # The queryset holds only the kinds this user may follow: another kind's run is a 404.
-        import_ = get_object_or_404(self.get_queryset(request).select_related("apercu"), pk=object_id)
-        format_ = imports_fichiers.FORMATS[import_.type]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": str(import_),
-            "import": import_,
-            "rapport": imports_fichiers.rapport(import_),
-            "confirmation": ImportFichier.objects.filter(apercu=import_).first(),
-            "peut_confirmer": imports_fichiers.peut_confirmer(request.user, import_),
-            "rafraichissement": None if import_.est_fini else RAFRAICHISSEMENT,
-            "url_liste": reverse(format_.url_liste),
-            "url_depot": reverse(format_.url_depot),
-            "libelle_retour": format_.libelle_retour,
-        }
-        return TemplateResponse(request, "admin/collectivites/importfichier/suivi.html", context)
+        import_ = get_object_or_404(self.get_queryset(request).select_related("apercu", "lance_par"), pk=object_id)
+        progression = suivi(
+            import_,
+            rapport=imports_fichiers.rapport(import_),
+            confirmation=ImportFichier.objects.filter(apercu=import_).first(),
+            peut_confirmer=imports_fichiers.peut_confirmer(request.user, import_),
+        )
+        return progression_page(request, self, str(import_), progression)
 
     def confirmer_view(self, request, pk):
         if request.method != "POST":
@@ -189,3 +186,84 @@ class ImportFichierAdmin(AcademieScopedAdmin, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:collectivites_importfichier_change", args=[apercu.pk]))
         messages.success(request, f"L'import de « {import_.nom_fichier} » est lancé en arrière-plan.")
         return HttpResponseRedirect(reverse("admin:collectivites_importfichier_change", args=[import_.pk]))
+
+
+def _le(moment) -> str:
+    return f"{timezone.localtime(moment):%d/%m/%Y à %H:%M:%S}"
+
+
+# Our own wording, without data: marked safe so that it reaches the page as typed (apostrophes included).
+CONFIRMER = mark_safe("Confirmer l'import")
+CORRIGER = mark_safe(
+    "Corrigez le fichier, ou déposez-le à nouveau en cochant « Ignorer les lignes invalides » pour n'importer que "
+    "les lignes valides."
+)
+APERCU = "Aperçu : rien n'est encore enregistré. Vérifiez le rapport ci-dessous"
+
+
+def suivi(
+    import_: ImportFichier, rapport: RapportImport | None, confirmation: ImportFichier | None, peut_confirmer: bool
+) -> Progression:
+    """An import run as the one progress page of background work shows it (jobs.progression)."""
+    Etat = ImportFichier.Etat
+    options = import_.options
+    fiche: list = [
+        ("Type", import_.libelle_type + (" — aperçu, rien n'est enregistré" if import_.simulation else "")),
+        ("Fichier", import_.nom_fichier),
+    ]
+    precisions = [
+        f"département {options['departement']}" if options.get("departement") else "",
+        f"académie {options['academie']}" if options.get("academie") else "",
+        "lignes invalides ignorées" if options.get("ignorer_invalides") else "",
+    ]
+    if any(precisions):
+        fiche.append(("Options", ", ".join(p for p in precisions if p)))
+    fiche.append(("Déposé", f"le {_le(import_.cree_le)}" + (f" par {import_.lance_par}" if import_.lance_par else "")))
+    if import_.apercu_id:
+        lien = reverse("admin:collectivites_importfichier_change", args=[import_.apercu_id])
+        fiche.append(("Confirmé à partir de", Lien(f"aperçu n° {import_.apercu_id}", lien)))
+    if confirmation is not None:
+        lien = reverse("admin:collectivites_importfichier_change", args=[confirmation.pk])
+        fiche.append(("Confirmé par", Lien(f"import n° {confirmation.pk}", lien)))
+
+    if import_.etat == Etat.EN_ATTENTE:
+        precision = "en attente d'un processus d'arrière-plan."
+    elif import_.etat == Etat.EN_COURS:
+        precision = f"depuis {timezone.localtime(import_.commence_le):%H:%M:%S}."
+    else:
+        precision = f"le {_le(import_.termine_le)}."
+
+    notes = []
+    if rapport and rapport.annule:
+        notes.append(Note(CORRIGER))
+    if rapport and import_.etat == Etat.TERMINE:
+        if import_.simulation:
+            notes.append(Note(mark_safe(APERCU + (", puis confirmez l'import." if peut_confirmer else "."))))
+        else:
+            notes.append(Note(rapport.statut))
+    rien = import_.simulation and import_.etat == Etat.TERMINE and not (rapport and rapport.a_enregistrer)
+    if rien and confirmation is None and not peut_confirmer:
+        notes.append(Note("Rien à importer : le fichier ne change rien."))
+
+    format_ = imports_fichiers.FORMATS[import_.type]
+    url_liste, url_depot = reverse(format_.url_liste), reverse(format_.url_depot)
+    if peut_confirmer:
+        confirmer = reverse("admin:collectivites_importfichier_confirmer", args=[import_.pk])
+        boutons = [Bouton(CONFIRMER, confirmer)]
+        liens = [Lien("Annuler et déposer un autre fichier", url_depot), Lien(format_.libelle_retour, url_liste)]
+    else:
+        boutons = []
+        liens = [Lien("Déposer un autre fichier", url_depot)] if import_.est_fini else []
+        liens.append(Lien(format_.libelle_retour, url_liste))
+    return Progression(
+        etat=import_.etat,
+        libelle_etat=import_.get_etat_display(),
+        precision_etat=precision,
+        fiche=fiche,
+        rafraichissement=None if import_.est_fini else RAFRAICHISSEMENT,
+        erreur=import_.erreur,
+        notes=notes,
+        rapport=rapport,
+        boutons=boutons,
+        liens=liens,
+    )

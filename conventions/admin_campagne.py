@@ -11,11 +11,14 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from collectivites.scoping import AcademieScopedAdmin
-from documents.formats import pluriel
+from documents.formats import date_longue, pluriel
 from documents.texte import ChampsTexteProteges
 from jobs.admin import TypeFilter, type_
+from jobs.progression import Bouton, Lien, Ligne, Progression
+from jobs.progression import page as progression_page
 
 from .admin_confirmation import est_confirmee, page
 from .admin_pdf import confirmation_envoi, trier_pour_envoi
@@ -33,6 +36,13 @@ from .notifications import renvoyer
 
 # Seconds between two refreshes of the progress page while the batch runs.
 RAFRAICHISSEMENT = 3
+BOUTON_REESSAYER = "Réessayer les échecs et remettre en file les éléments restants"
+
+
+def _moment(moment, secondes: bool = False) -> str:
+    """« 2 décembre 2026 à 14:03 », in the local time zone."""
+    local = timezone.localtime(moment)
+    return f"{date_longue(local.date())} à {local.strftime('%H:%M:%S' if secondes else '%H:%M')}"
 
 
 def vers_traitements(request, traitements: list[Traitement]) -> HttpResponseRedirect | None:
@@ -156,7 +166,7 @@ class TraitementAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The progress page: counters, the failures with their reason, and the report of every item."""
+        """The progress page (jobs.progression): counters, the failures with their reason, the report of every item."""
         traitement = get_object_or_404(self.get_queryset(request).select_related("annee", "lance_par"), pk=object_id)
         if not self.has_view_or_change_permission(request, traitement):
             raise PermissionDenied
@@ -164,18 +174,45 @@ class TraitementAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         # Failures first (they need the agent), then the rest in the batch's order.
         echecs_d_abord = Case(When(etat=ElementTraitement.Etat.ECHEC, then=0), default=1)
         elements = traitement.elements.select_related("convention__collectivite").order_by(echecs_d_abord, "pk")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": str(traitement),
-            "opts": self.model._meta,
-            "traitement": traitement,
-            "compteurs": compteurs,
-            "traites": compteurs["faits"] + compteurs["echecs"],
-            "elements": elements,
-            "rafraichissement": RAFRAICHISSEMENT if traitement.termine_le is None else None,
-            "peut_reessayer": self.has_change_permission(request, traitement),
-        }
-        return TemplateResponse(request, "admin/conventions/campagne/traitement.html", context)
+        peut_reessayer = self.has_change_permission(request, traitement)
+        reessayer = reverse("admin:conventions_traitement_reessayer", args=[traitement.pk])
+        a_reessayer = compteurs["echecs"] or (compteurs["restants"] and traitement.termine_le is None)
+        fiche = [
+            ("Type", traitement.libelle_type),
+            ("Année scolaire", str(traitement.annee)),
+            (
+                "Lancé le",
+                _moment(traitement.lance_le) + (f" par {traitement.lance_par}" if traitement.lance_par else ""),
+            ),
+        ]
+        if traitement.termine_le:
+            fiche.append(("Terminé le", _moment(traitement.termine_le, secondes=True)))
+        progression = Progression(
+            etat="termine" if traitement.termine_le else "en_cours",
+            libelle_etat="Terminé" if traitement.termine_le else "En cours",
+            fiche=fiche,
+            rafraichissement=RAFRAICHISSEMENT if traitement.termine_le is None else None,
+            compteurs=compteurs,
+            boutons=[Bouton(BOUTON_REESSAYER, reessayer)] if peut_reessayer and a_reessayer else [],
+            titre_elements="Compte rendu par convention",
+            colonnes=["Convention", "Collectivité"],
+            elements=(
+                Ligne(
+                    element,
+                    [
+                        Lien(
+                            element.convention.reference,
+                            reverse("admin:conventions_convention_change", args=[element.convention_id]),
+                        ),
+                        str(element.convention.collectivite),
+                    ],
+                )
+                for element in elements
+            ),
+            reessayer=Bouton("Réessayer", reessayer) if peut_reessayer else None,
+            aucun_element="Aucune convention n'était concernée.",
+        )
+        return progression_page(request, self, str(traitement), progression)
 
     def reessayer_view(self, request, pk):
         traitement = get_object_or_404(self.get_queryset(request), pk=pk)
