@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from jobs.models import TypeEnregistre
+from jobs.models import Job, TypeEnregistre
 
 from .academies import ACADEMIES, CHOIX_ACADEMIES, TERRITOIRES
 from .validators import departement_of, validate_code_insee, validate_siren, validate_siret
@@ -478,7 +478,7 @@ class ImportFichierQuerySet(models.QuerySet):
         return self.filter(etat__in=[ImportFichier.Etat.EN_ATTENTE, ImportFichier.Etat.EN_COURS])
 
 
-class ImportFichier(TypeEnregistre, models.Model):
+class ImportFichier(TypeEnregistre, Job):
     """One run of a reference-data import (schools, communes) from a file uploaded in the admin, on a Celery worker.
 
     The file lives in the default storage, so that a worker on another machine reads it; it is kept as the record of
@@ -511,12 +511,8 @@ class ImportFichier(TypeEnregistre, models.Model):
         blank=True,
         related_name="confirmation",
     )
-    lance_par = models.ForeignKey(
-        User, verbose_name="lancé par", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     cree_le = models.DateTimeField("déposé le", auto_now_add=True)
     commence_le = models.DateTimeField("commencé le", null=True, blank=True)
-    termine_le = models.DateTimeField("terminé le", null=True, blank=True)
     etat = models.CharField("état", max_length=20, choices=Etat.choices, default=Etat.EN_ATTENTE)
     rapport = models.JSONField("rapport", null=True, blank=True)
     erreur = models.TextField("erreur", blank=True)

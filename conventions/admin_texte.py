@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpRespo
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from collectivites.scoping import AcademieScopedAdmin
 from documents.formats import date_longue
@@ -88,7 +89,7 @@ class CampagneForm(forms.Form):
 
 
 @admin.register(TexteConvention)
-class TexteConventionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
+class TexteConventionAdmin(AcademieScopedAdmin, SimpleHistoryAdmin):
     form = TexteConventionForm
     inlines = [ArticleInline]
     list_display = ["__str__", "academie", "annee", "version", "etat"]

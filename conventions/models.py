@@ -769,6 +769,8 @@ class TexteConvention(models.Model):
     )
     cree_le = models.DateTimeField("créée le", auto_now_add=True)
     fige_le = models.DateTimeField("figée le", null=True, blank=True, editable=False)
+    # Who wrote what the conventions say, and when (the articles keep theirs too).
+    history = HistoricalRecords()
 
     objects = TexteConventionQuerySet.as_manager()
 
@@ -799,6 +801,7 @@ class ArticleConvention(models.Model):
     )
     titre = models.CharField("titre", max_length=250)
     corps = models.TextField("texte", help_text=AIDE_CHAMPS)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "article"

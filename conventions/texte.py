@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from . import texte_reference
 from .models import Academie, AnneeScolaire, ArticleConvention, TexteConvention
@@ -191,8 +192,13 @@ def _copier(source: TexteConvention, articles, academie: Academie, annee: AnneeS
         preambule=source.preambule,
         titre_annexe=source.titre_annexe,
     )
-    ArticleConvention.objects.bulk_create(
-        ArticleConvention(texte=copie, ordre=a.ordre, numero=a.numero, titre=a.titre, corps=a.corps) for a in articles
+    # With their history: the next change of an article keeps, beside it, the wording it replaced.
+    bulk_create_with_history(
+        [
+            ArticleConvention(texte=copie, ordre=a.ordre, numero=a.numero, titre=a.titre, corps=a.corps)
+            for a in articles
+        ],
+        ArticleConvention,
     )
     return copie
 

@@ -25,7 +25,8 @@ class TypeEnregistre:
 
 
 class Job(models.Model):
-    """A piece of background work; it ends when its last item is done or failed (`termine_le`)."""
+    """A piece of background work; it ends when its last item is done or failed (`termine_le`). A job with no items
+    (a file import, one transaction) is its own single unit, claimed by `jobs.runner.reserver`."""
 
     lance_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -118,6 +118,18 @@ def test_edited_article_is_printed(agent, version, brouillon):
     assert "prend effet à la date de signature" not in text
 
 
+def test_who_changed_the_wording_is_in_the_history(agent, agent_gestion, version):
+    """The article's history keeps the former wording and names the agent who changed it, shown from the text."""
+    article = version.articles.get(numero="3")
+    ancien = article.corps
+    agent.post(change_url(version), admin_data(version, article_3="Nouveau texte de l'article 3."))
+    avant, apres = article.history.order_by("history_date")[:2]
+    assert (avant.corps, apres.corps) == (ancien, "Nouveau texte de l'article 3.")
+    assert (apres.history_type, apres.history_user) == ("~", agent_gestion)
+    page = agent.get(reverse("admin:conventions_texteconvention_history", args=[version.pk]))
+    assert page.status_code == 200
+
+
 def test_html_and_template_code_typed_in_the_admin_are_printed_as_typed(agent, version, brouillon):
     """HTML and template code typed by an agent reach the PDF as text, escaped: nothing of it is interpreted."""
     saisi = "Voir <b>ceci</b> {% if 1 %}oui{% endif %} {{ montant }} {{ ''.__class__ }} &amp; <script>x</script>"
