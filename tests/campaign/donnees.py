@@ -71,7 +71,9 @@ def charger_academie(
     for g in range(nb_groupements):
         dep = DEPARTEMENTS[g % len(DEPARTEMENTS)]
         collectivites.append(
-            nouvelle_collectivite(nb_communes_seules + g, f"Communauté de communes n° {g}", dep, None, email, groupement=True)
+            nouvelle_collectivite(
+                nb_communes_seules + g, f"Communauté de communes n° {g}", dep, None, email, groupement=True
+            )
         )
     collectivites = Collectivite.objects.bulk_create(collectivites)
     membres = communes[nb_communes_seules:]
