@@ -948,10 +948,10 @@ def main():
     from django.core.management import call_command
 
     redis.Redis.from_url(BROKER_URL).flushdb()
+    debut = time.monotonic()
+    call_command("migrate", verbosity=0)  # a kept database too: the code may have gained migrations since
+    print(f"Base {args.database} migrée en {time.monotonic() - debut:.1f} s ; travail dans {workdir}")
     if not args.reprendre:
-        debut = time.monotonic()
-        call_command("migrate", verbosity=0)
-        print(f"Base {args.database} créée, migrée en {time.monotonic() - debut:.1f} s ; travail dans {workdir}")
         phase_donnees(args, rng, workdir)
     campagne_ = phase_campagne(args, env, workdir, rng)
     phase_repartition(args, env, workdir, campagne_["debit_deux"])
