@@ -296,7 +296,16 @@ class ConventionQuerySet(models.QuerySet):
         return self.signees().filter(annee__libelle__lte=f"{last_ended - 1}-{last_ended}")
 
     def with_nb_ecoles(self):
-        return self.annotate(nb_ecoles_annot=models.Count("inscriptions"))
+        """A count per row (correlated subquery) rather than a GROUP BY over the join: a list page of 100 among
+        12,000 conventions counts the schools of its 100 rows only, and its total (`count()`) leaves it out."""
+        par_convention = (
+            Inscription.objects.filter(convention=models.OuterRef("pk"))
+            .order_by()
+            .values("convention")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(nb_ecoles_annot=Coalesce(models.Subquery(par_convention), 0))
 
     def with_participation(self):
         """Annotates the number of schools and the participation (see Convention.participation): a list shows them
