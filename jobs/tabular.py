@@ -673,8 +673,10 @@ class CopiesEnFond:
         self.en_cours.append(self.executeur.submit(self._copier, copy, donnees))
 
     def _copier(self, copy: str, donnees: io.StringIO) -> None:
+        # Read in one piece: psycopg2 takes the GIL for each piece it reads, which this thread, busy with the next
+        # lines, would hand over only every few milliseconds; the server then waits on the sending, not on its work.
         with self.base.wrap_database_errors, self.base.connection.cursor() as cursor:
-            cursor.copy_expert(copy, donnees)
+            cursor.copy_expert(copy, donnees, size=len(donnees.getvalue()) + 1)
 
     def attendre(self) -> None:
         en_cours, self.en_cours = self.en_cours, []
