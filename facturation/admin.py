@@ -412,8 +412,8 @@ class TitreDePerceptionAdmin(AcademieScopedAdmin, admin.ModelAdmin):
         titres = exports.titres_a_exporter(queryset)
         exercices = {titre.annee_budgetaire for titre in titres}
         content, content_type = exports.exporter(format_, titres)
-        annee = exercices.pop() if len(exercices) == 1 else None
-        return _download(content, exports.nom_fichier(format_, annee), content_type)
+        exercice = exercices.pop() if len(exercices) == 1 else None
+        return _download(content, exports.nom_fichier(format_, exercice), content_type)
 
     @admin.action(description="Exporter en CSV (tableur)", permissions=["exporter"])
     def exporter_csv(self, request, queryset):

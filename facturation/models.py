@@ -165,8 +165,8 @@ class TitreQuerySet(models.QuerySet):
             return for_agent(self, user, "academie__code")
         return self.filter(convention__in=Convention.objects.for_user(user))
 
-    def for_annee_budgetaire(self, annee: int):
-        return self.filter(annee_budgetaire=annee)
+    def for_annee_budgetaire(self, exercice: int):
+        return self.filter(annee_budgetaire=exercice)
 
     # --- annotations (one query for a list, however long) ---
     def with_paiements(self):

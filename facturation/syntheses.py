@@ -44,11 +44,11 @@ def synthese_participations(user, annee_scolaire: str | None = None) -> dict:
     conventions = Convention.objects.for_user(user).filter(etat__in=ETATS_SIGNES)
     if annee_scolaire:
         conventions = conventions.filter(annee__libelle=annee_scolaire)
-    annee, departement = "annee__libelle", "collectivite__departement"
-    par_annee = conventions.totaux(annee).order_by(f"-{annee}")
-    par_departement = conventions.totaux(annee, departement).order_by(f"-{annee}", departement)
-    par_collectivite = conventions.totaux(annee, departement, "collectivite_id", "collectivite__nom").order_by(
-        f"-{annee}", departement, "collectivite__nom"
+    libelle, departement = "annee__libelle", "collectivite__departement"
+    par_annee = conventions.totaux(libelle).order_by(f"-{libelle}")
+    par_departement = conventions.totaux(libelle, departement).order_by(f"-{libelle}", departement)
+    par_collectivite = conventions.totaux(libelle, departement, "collectivite_id", "collectivite__nom").order_by(
+        f"-{libelle}", departement, "collectivite__nom"
     )
     inscriptions = Inscription.objects.filter(convention__in=Convention.objects.for_user(user))
     annees = sorted(set(inscriptions.values_list("annee__libelle", flat=True).distinct()), reverse=True)

@@ -195,7 +195,7 @@ def main():
 
     from conventions.campagne import lancer_envoi, lancer_preparation
     from conventions.models import AnneeScolaire, Convention
-    from tests.campaign.donnees import charger_academie
+    from tests.campagne.donnees import charger_academie
 
     redis.Redis.from_url(BROKER_URL).flushdb()
     call_command("migrate", verbosity=0)

@@ -171,7 +171,7 @@ def generer(rng: random.Random, nb_conventions: int) -> dict:
     from demo.loader import ACADEMIE_MONTPELLIER, BILLING, GROUPES_RECTORAT, SIGNATAIRE_2021
     from ecoles.models import Ecole
     from facturation.models import CompteurTitres, Paiement, ParametresFacturation, Relance, TitreDePerception
-    from tests.campaign.donnees import nouvelle_collectivite
+    from tests.campagne.donnees import nouvelle_collectivite
 
     compte = {}
     with transaction.atomic():

@@ -177,7 +177,7 @@ def empty_cache():
 
 @pytest.fixture
 def worker(transactional_db, tmp_path):
-    """A real Celery worker for the tests marked `celery` (tests/campaign/worker.py): started after the test database
+    """A real Celery worker for the tests marked `celery` (tests/campagne/worker.py): started after the test database
     exists and stopped before it is emptied (it holds connections to it)."""
     redis_or_fail().flushdb()  # messages left by an interrupted run
     worker = Worker(tmp_path)

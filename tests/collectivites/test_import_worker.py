@@ -12,7 +12,7 @@ from django.urls import reverse
 from collectivites import imports_fichiers
 from collectivites.models import ImportFichier
 from ecoles.models import Ecole
-from tests.campaign.worker import Worker
+from tests.campagne.worker import Worker
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]

@@ -174,7 +174,7 @@ def test_un_envoi_pour_signature_en_serie_ne_s_arrete_pas_a_une_collectivite_abi
         {
             "action": "envoyer_pour_signature_maintenant",
             ACTION_CHECKBOX_NAME: [c.pk for c in conventions],
-            "confirmer": "1",  # the action's confirmation page (tests/campaign/test_confirmations.py)
+            "confirmer": "1",  # the action's confirmation page (tests/campagne/test_confirmations.py)
         },
         follow=True,
     )

@@ -40,7 +40,7 @@ def _stored(titre) -> bytes:
 
 
 def _action(client, action: str, titres, url_name: str = CHANGELIST):
-    """The action, confirmed (its confirmation page is tested in tests/campaign/test_confirmations.py)."""
+    """The action, confirmed (its confirmation page is tested in tests/campagne/test_confirmations.py)."""
     selection = {"action": action, "_selected_action": [t.pk for t in titres], "confirmer": "1"}
     return client.post(reverse(url_name), selection)
 

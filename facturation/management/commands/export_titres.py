@@ -13,15 +13,18 @@ class Command(BaseCommand):
     help = "Exporte les titres de perception d'un exercice budgétaire (CSV, XLSX ou ZIP des PDF)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--annee", required=True, type=int, help="Exercice budgétaire, par exemple 2022.")
+        # « --annee » as in the other commands, though it is the budget year here (the titres' exercice).
+        parser.add_argument(
+            "--annee", dest="exercice", required=True, type=int, help="Exercice budgétaire, par exemple 2022."
+        )
         parser.add_argument("--academie", default="", help="seulement les titres de cette académie (code : 11)")
         parser.add_argument("--format", required=True, choices=sorted(exports.FORMATS), dest="format_")
         parser.add_argument("--output", required=True, type=Path, help="Fichier à écrire.")
 
-    def handle(self, *args, annee, format_, output, **options):
+    def handle(self, *args, exercice, format_, output, **options):
         if not output.parent.is_dir():
             raise CommandError(f"Le dossier « {output.parent} » n'existe pas.")
-        titres = exports.titres_a_exporter(annee_budgetaire=annee)
+        titres = exports.titres_a_exporter(annee_budgetaire=exercice)
         if options["academie"]:
             titres = titres.filter(academie__code=options["academie"])
         try:
@@ -30,4 +33,4 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         output.write_bytes(content)
         nombre = len(titres)
-        self.stdout.write(f"{pluriel(nombre, 'titre exporté', 'titres exportés')} de l'exercice {annee} : {output}")
+        self.stdout.write(f"{pluriel(nombre, 'titre exporté', 'titres exportés')} de l'exercice {exercice} : {output}")
