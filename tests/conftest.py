@@ -16,7 +16,7 @@ from django.db import connections
 
 from collectivites.models import User
 
-from .campaign.worker import Worker, publish_to_worker, redis_or_fail
+from .campagne.worker import Worker, publish_to_worker, redis_or_fail
 from .factories import CollectiviteFactory, UserFactory
 
 PASSWORD = "mot-de-passe-de-test-solide"
