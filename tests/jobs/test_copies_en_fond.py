@@ -18,10 +18,13 @@ def contexte():
     return Contexte(RapportImport("communes.csv", "communes"), motif_historique="Test")
 
 
-def test_the_copies_run_in_the_background_on_postgresql_only():
-    """SQLite writes in this process anyway: there is nothing to run beside it."""
+def test_the_copies_are_handed_to_the_second_thread_on_postgresql_only(contexte):
+    """The rows' COPY and their history's are sent in the background, not by this thread; SQLite writes in this
+    process anyway: nothing to run beside it."""
     with transaction.atomic(), CopiesEnFond() as copies:
-        assert copies.actif is (connection.vendor == "postgresql")
+        creer_avec_historique(_communes("11001"), Commune, contexte)
+        en_fond = len(copies.en_cours) if copies.actif else 0
+        assert en_fond == (2 if connection.vendor == "postgresql" else 0)
 
 
 def test_the_next_statement_sees_the_rows_copied_in_the_background(contexte):
