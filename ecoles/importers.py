@@ -447,13 +447,15 @@ class ImportEcoles:
         The stored schools are compared as plain values; only the changed ones are loaded as instances (a national
         file read again changes a few hundred schools out of 32,000).
         """
-        demandes = {c: d for c, d in self._communes_demandees(lot).items() if c not in self.communes}
-        self.communes.update(assurer_communes(demandes, self.contexte))
-        lot = self._rejeter_sans_commune(lot, self.communes)
+        # Read before the communes are created: on PostgreSQL their COPY is then sent in the background
+        # (CopiesEnFond) and this query, after it, would wait for it.
         stockees = {
             ligne[1]: ligne
             for ligne in Ecole.objects.filter(uai__in=[p["uai"] for _, p in lot]).values_list("pk", *CHAMPS_COMPARES)
         }
+        demandes = {c: d for c, d in self._communes_demandees(lot).items() if c not in self.communes}
+        self.communes.update(assurer_communes(demandes, self.contexte))
+        lot = self._rejeter_sans_commune(lot, self.communes)
         nouvelles, a_modifier, empreintes = [], {}, []
         for _, propre in lot:
             commune_id = self.communes[propre["code_commune"]]

@@ -603,6 +603,14 @@ def _inserer(model, champs: list, lignes: list[list], retour: bool) -> list:
     return pks
 
 
+# `n` new keys of a table: one array rather than a row per key, which the driver parses in C. The sequence is looked up
+# once (OFFSET 0 keeps the subquery apart): called on each row, pg_get_serial_sequence took 5 times the 2,000 nextval.
+SQL_CLES = (
+    "SELECT array_agg(nextval(sequence)) FROM generate_series(1, %s), "
+    "(SELECT pg_get_serial_sequence(%s, %s)::regclass AS sequence OFFSET 0) AS s"
+)
+
+
 def _copier(model, champs: list, lignes: list[list], retour: bool) -> list:
     """PostgreSQL: the same rows by one COPY, which the server parses several times faster than INSERTs. The new
     primary keys are taken from the table's sequence first, then copied with the rows."""
@@ -610,15 +618,13 @@ def _copier(model, champs: list, lignes: list[list], retour: bool) -> list:
     pks = []
     if retour:
         pk = model._meta.pk
-        with connection.cursor() as cursor:
-            # One array rather than a row per key: the driver parses it in C. The sequence is looked up once (OFFSET 0
-            # keeps the subquery apart): called on each row, pg_get_serial_sequence took 5 times the 2,000 nextval.
-            cursor.execute(
-                "SELECT array_agg(nextval(sequence)) FROM generate_series(1, %s), "
-                "(SELECT pg_get_serial_sequence(%s, %s)::regclass AS sequence OFFSET 0) AS s",
-                [len(lignes), quote(model._meta.db_table), pk.column],
-            )
-            pks = cursor.fetchone()[0]
+        parametres = [len(lignes), quote(model._meta.db_table), pk.column]
+        if copies := _copies_en_fond.get():
+            pks = copies.cles(parametres)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(SQL_CLES, parametres)
+                pks = cursor.fetchone()[0]
         champs, lignes = [pk, *champs], [[cle, *ligne] for cle, ligne in zip(pks, lignes, strict=True)]
     colonnes = ", ".join(quote(champ.column) for champ in champs)
     # In COPY's CSV, NULL is an unquoted empty value and anything else is quoted, so that "" stays an empty string.
@@ -647,7 +653,8 @@ class CopiesEnFond:
     first national import takes the time of the longer of the two, not their sum. Order and errors stay those of a
     plain run: one thread sends the COPYs in turn, any other statement on the connection first waits for them (an
     execute wrapper), and so does the end of the block, which raises a COPY's error before the transaction commits.
-    psycopg2 serialises the use of one connection by two threads.
+    psycopg2 serialises the use of one connection by two threads. The new rows' keys are taken on a second
+    connection (`cles`), so that they need not wait.
     """
 
     def __enter__(self):
@@ -656,6 +663,7 @@ class CopiesEnFond:
         if self.actif:
             self.executeur = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
             self.en_cours: list[Future] = []
+            self.connexion_cles = None
             self.jeton = _copies_en_fond.set(self)
             self.attente = self.base.execute_wrapper(self._attendre_avant)
             self.attente.__enter__()
@@ -670,6 +678,21 @@ class CopiesEnFond:
             self.attendre()  # a COPY's own error comes first: the block's may only be its consequence
         finally:
             self.executeur.shutdown()
+            if self.connexion_cles is not None:
+                self.connexion_cles.close()
+
+    def cles(self, parametres: list) -> list[int]:
+        """New keys (SQL_CLES) taken on a connection of their own, in autocommit, without waiting for the COPYs in
+        flight on the import's: a sequence is outside transactions, so they are the keys the import's connection
+        would have got. The next COPY is then sent as soon as its rows are ready, and the server never idles between
+        two COPYs while this thread waits for keys."""
+        if self.connexion_cles is None:
+            with self.base.wrap_database_errors:
+                self.connexion_cles = self.base.Database.connect(**self.base.get_connection_params())
+                self.connexion_cles.autocommit = True
+        with self.base.wrap_database_errors, self.connexion_cles.cursor() as cursor:
+            cursor.execute(SQL_CLES, parametres)
+            return cursor.fetchone()[0]
 
     def lancer(self, copy: str, donnees: io.StringIO) -> None:
         self.en_cours.append(self.executeur.submit(self._copier, copy, donnees))

@@ -54,3 +54,29 @@ def test_a_failed_copy_is_raised_by_the_statement_that_follows_it(contexte):
         Commune.objects.count()
         pytest.fail("the statement after the failed COPY ran")
     assert not Commune.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPYs run in the background on PostgreSQL only")
+def test_keys_are_taken_while_a_copy_is_held_up(contexte):
+    """The keys of the next rows do not wait for the COPYs in flight: with the first COPY held up by another
+    session's lock on the table, the next rows still get their keys, the sequence's next ones."""
+    autre = connection.Database.connect(**connection.get_connection_params())
+    try:
+        with autre.cursor() as cursor:
+            cursor.execute("LOCK TABLE collectivites_commune IN SHARE MODE")  # COPY needs ROW EXCLUSIVE
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # Were the keys taken on this connection, they would wait for the held COPY: a failure, not a hang.
+                cursor.execute("SET LOCAL lock_timeout = '10s'")
+            with CopiesEnFond() as copies:
+                premieres, suivantes = _communes("11001", "11002"), _communes("11003")
+                creer_avec_historique(premieres, Commune, contexte)
+                creer_avec_historique(suivantes, Commune, contexte)
+                assert not copies.en_cours[0].done()  # the first COPY was still held up
+                autre.rollback()
+            assert [c.pk for c in premieres + suivantes] == list(range(premieres[0].pk, premieres[0].pk + 3))
+            assert dict(Commune.objects.values_list("code_insee", "pk")) == {
+                c.code_insee: c.pk for c in premieres + suivantes
+            }
+    finally:
+        autre.close()
