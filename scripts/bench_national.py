@@ -584,6 +584,29 @@ def charge(port: int, utilisateurs: list[dict], duree: float, pause: float) -> t
     return [(kind, latency, ok) for kind, latency, ok, at in resultats if at <= fin], fin - debut
 
 
+def rechauffer(port: int, utilisateurs: list[dict], connexions: int) -> None:
+    """Each page asked once on each of `connexions` new connections at once, untimed: the first request a gunicorn
+    process serves of a page imports its modules and compiles its templates, which a server running for a while has
+    long done (measured cold, the admin's p95 was the start of its processes: 12 s)."""
+    pages = {}
+    for utilisateur in utilisateurs:
+        for kind, path in utilisateur["urls"]:
+            pages.setdefault(kind, (utilisateur["session"], path))
+
+    def parcourir():
+        for (nom, valeur), path in pages.values():
+            client = bench_portal.Representant(port)
+            client.cookies[nom] = valeur
+            client.request("GET", path)
+            client.connection.close()
+
+    fils = [threading.Thread(target=parcourir, daemon=True) for _ in range(connexions)]
+    for fil in fils:
+        fil.start()
+    for fil in fils:
+        fil.join(timeout=120)
+
+
 def session(user) -> tuple[str, str]:
     """A session cookie of `user`, opened as the test client's force_login does."""
     from django.conf import settings
@@ -630,9 +653,11 @@ def phase_latence(args, env: dict, listes: list[tuple[str, str]]) -> dict:
     ]
 
     port = bench_portal.free_port()
-    gunicorn = bench_portal.start_gunicorn(env, port, workers=3, threads=4)
+    processus, fils = 3, 4
+    gunicorn = bench_portal.start_gunicorn(env, port, workers=processus, threads=fils)
     resultats = {}
     try:
+        rechauffer(port, agents + representants, 2 * processus * fils)
         titre(
             f"4b. Latence de l'administration : {args.agents} agents nationaux, pause {args.pause:g} s, "
             f"{args.duree:g} s"
