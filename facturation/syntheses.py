@@ -35,15 +35,15 @@ def montants_campagne(annee: AnneeScolaire) -> dict[str, dict]:
 ETATS_SIGNES = [Convention.Etat.SIGNEE, Convention.Etat.RESILIEE]
 
 
-def synthese_participations(user, annee_scolaire: str | None = None) -> dict:
+def synthese_participations(user, libelle_annee: str | None = None) -> dict:
     """Participation of the signed conventions, as frozen when they were sent, per school year, département and
     collectivité (ConventionQuerySet.totaux), of the académies the user sees.
 
     A terminated convention (Article 8) was signed: its participation stays due, nothing is refunded.
     """
     conventions = Convention.objects.for_user(user).filter(etat__in=ETATS_SIGNES)
-    if annee_scolaire:
-        conventions = conventions.filter(annee__libelle=annee_scolaire)
+    if libelle_annee:
+        conventions = conventions.filter(annee__libelle=libelle_annee)
     libelle, departement = "annee__libelle", "collectivite__departement"
     par_annee = conventions.totaux(libelle).order_by(f"-{libelle}")
     par_departement = conventions.totaux(libelle, departement).order_by(f"-{libelle}", departement)
@@ -53,7 +53,7 @@ def synthese_participations(user, annee_scolaire: str | None = None) -> dict:
     inscriptions = Inscription.objects.filter(convention__in=Convention.objects.for_user(user))
     annees = sorted(set(inscriptions.values_list("annee__libelle", flat=True).distinct()), reverse=True)
     return {
-        "annee_scolaire": annee_scolaire,
+        "annee_scolaire": libelle_annee,
         "annees": annees,
         "par_annee": [_participation(row) for row in par_annee],
         "par_departement": [_participation(row) for row in par_departement],
