@@ -664,6 +664,11 @@ class CopiesEnFond:
             self.executeur = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
             self.en_cours: list[Future] = []
             self.connexion_cles = None
+            # Foreign keys are checked by each COPY, on the server while this thread goes on, rather than all at once
+            # at commit (Django declares them DEFERRABLE INITIALLY DEFERRED), when nothing is left to overlap with:
+            # half a second for a national schools import. The COPYs are sent in an order that satisfies them.
+            with self.base.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self.jeton = _copies_en_fond.set(self)
             self.attente = self.base.execute_wrapper(self._attendre_avant)
             self.attente.__enter__()
@@ -680,6 +685,11 @@ class CopiesEnFond:
             self.executeur.shutdown()
             if self.connexion_cles is not None:
                 self.connexion_cles.close()
+        if exc_info[0] is None and not self.base.needs_rollback:
+            # Back to Django's deferred checks for the rest of an enclosing transaction (a block that fails or is
+            # a dry run is rolled back, and the setting with it).
+            with self.base.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def cles(self, parametres: list) -> list[int]:
         """New keys (SQL_CLES) taken on a connection of their own, in autocommit, without waiting for the COPYs in

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from collectivites.models import Commune
+from ecoles.models import Ecole
 from jobs.tabular import Contexte, CopiesEnFond, RapportImport, creer_avec_historique
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +81,18 @@ def test_keys_are_taken_while_a_copy_is_held_up(contexte):
             }
     finally:
         autre.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPYs run in the background on PostgreSQL only")
+def test_foreign_keys_are_checked_by_each_copy_then_deferred_again(contexte):
+    """A row whose foreign key points nowhere fails in the block, by its COPY, not at the commit (Django's foreign
+    keys are deferred): the check runs on the server while the import goes on. After the block they are deferred
+    again, as the rest of the transaction expects."""
+    sans_commune = Ecole(uai="0119999Z", nom="ÉCOLE", nature="primaire", commune_id=987654321, academie="13")
+    with pytest.raises(IntegrityError, match="commune_id"), transaction.atomic(), CopiesEnFond():
+        creer_avec_historique([sans_commune], Ecole, contexte)
+    with transaction.atomic():
+        with CopiesEnFond():
+            creer_avec_historique(_communes("11001"), Commune, contexte)
+        Ecole.objects.bulk_create([Ecole(uai="0110001A", nom="ÉCOLE", nature="primaire", commune_id=987654321)])
+        Ecole.objects.filter(uai="0110001A").delete()  # checked at commit only: deleted before
