@@ -113,3 +113,18 @@ def metadata_disagreements(pdf: bytes) -> dict[str, tuple]:
 def xmp_packet(pdf: bytes) -> str:
     with pikepdf.open(io.BytesIO(pdf)) as document:
         return document.Root.Metadata.read_bytes().decode()
+
+
+def drawing(pdf: bytes) -> list:
+    """What each page draws and the fonts it draws with: content stream, widths, Unicode map, embedded subset."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        pages = []
+        for page in document.pages:
+            fonts = []
+            for font in page.Resources.Font.values():
+                descendant = font.DescendantFonts[0]
+                fonts.append(
+                    (repr(descendant.W), font.ToUnicode.read_bytes(), descendant.FontDescriptor.FontFile2.read_bytes())
+                )
+            pages.append((page.Contents.read_bytes(), fonts))
+        return pages

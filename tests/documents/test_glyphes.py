@@ -1,15 +1,12 @@
 """The glyphs the renderer remembers: a line written again is what WeasyPrint writes, its fonts the same; a plain call
 keeps none."""
 
-import io
-
-import pikepdf
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from conventions.documents import convention_document
 from documents import glyphes, pdf
-from tests.conventions.pdf_support import pages_text, seed_convention
+from tests.conventions.pdf_support import drawing, pages_text, seed_convention
 
 TEXTE = "dix-sept septembre 2021 à Montpellier"
 
@@ -20,25 +17,6 @@ def par_thread():
 
 def lignes_du_thread() -> dict:
     return getattr(par_thread(), "lignes", {})
-
-
-def dessin(document: bytes) -> list:
-    """What each page draws and the fonts it draws with: content stream, widths, Unicode map, embedded subset."""
-    with pikepdf.open(io.BytesIO(document)) as lu:
-        pages = []
-        for page in lu.pages:
-            polices = []
-            for police in page.Resources.Font.values():
-                descendante = police.DescendantFonts[0]
-                polices.append(
-                    (
-                        repr(descendante.W),
-                        police.ToUnicode.read_bytes(),
-                        descendante.FontDescriptor.FontFile2.read_bytes(),
-                    )
-                )
-            pages.append((page.Contents.read_bytes(), polices))
-        return pages
 
 
 def test_the_lines_drawn_again_are_replayed_as_weasyprint_draws_them(db):
@@ -59,7 +37,7 @@ def test_the_lines_drawn_again_are_replayed_as_weasyprint_draws_them(db):
         weasyprint_seul = pdf.render(document)[2]
     finally:
         setattr(pdf._resources().font_config, glyphes.ATTRIBUT, lignes)
-    assert dessin(second) == dessin(weasyprint_seul) == dessin(premier)
+    assert drawing(second) == drawing(weasyprint_seul) == drawing(premier)
     assert pages_text(second) == pages_text(weasyprint_seul)
 
 
