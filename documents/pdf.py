@@ -10,7 +10,7 @@ fonts of static/fonts/, the footer "Page X / Y" with `footer_reference`); conven
 
 Speed: each process keeps one FontConfiguration, one parsed stylesheet and one URL fetcher (see `_resources`), and
 the line breaks and the drawn glyphs of the text that every convention repeats (documents/lignes.py,
-documents/glyphes.py).
+documents/glyphes.py); a document lays out its footer once, not on every page (documents/marges.py).
 A new FontConfiguration per document re-reads the fonts and leaks ~0.25 MB each time; a new fetcher builds an SSL
 context (~17 ms). Nothing is fetched over the network: the fetcher only opens files under static/. WeasyPrint writes
 the PDF uncompressed and qpdf (pikepdf) compresses it (see `_compressed`).
@@ -40,7 +40,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import glyphes, lignes, structure
+from . import glyphes, lignes, marges, structure
 from .texte import nettoyer
 
 CONTENT_TYPE = "application/pdf"
@@ -158,6 +158,7 @@ def _resources() -> _Resources:
         font_config = FontConfiguration()
         lignes.memoriser(font_config)
         glyphes.memoriser(font_config)
+        marges.memoriser(font_config)
         _RESOURCES = _Resources(os.getpid(), font_config, LocalFetcher(), _srgb_profile())
         _RESOURCES.stylesheet(BASE_STYLESHEET)
     return _RESOURCES
