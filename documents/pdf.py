@@ -10,7 +10,8 @@ fonts of static/fonts/, the footer "Page X / Y" with `footer_reference`); conven
 
 Speed: each process keeps one FontConfiguration, one parsed stylesheet and one URL fetcher (see `_resources`), and
 the line breaks and the drawn glyphs of the text that every convention repeats (documents/lignes.py,
-documents/glyphes.py); a document lays out its footer once, not on every page (documents/marges.py).
+documents/glyphes.py); a document lays out its footer once, not on every page (documents/marges.py), and its fonts'
+subsets are made without a C type parsed for each (documents/sous_ensembles.py).
 A new FontConfiguration per document re-reads the fonts and leaks ~0.25 MB each time; a new fetcher builds an SSL
 context (~17 ms). Nothing is fetched over the network: the fetcher only opens files under static/. WeasyPrint writes
 the PDF uncompressed and qpdf (pikepdf) compresses it (see `_compressed`).
@@ -40,7 +41,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import glyphes, lignes, marges, structure
+from . import glyphes, lignes, marges, sous_ensembles, structure
 from .texte import nettoyer
 
 CONTENT_TYPE = "application/pdf"
@@ -159,6 +160,7 @@ def _resources() -> _Resources:
         lignes.memoriser(font_config)
         glyphes.memoriser(font_config)
         marges.memoriser(font_config)
+        sous_ensembles.installer()
         _RESOURCES = _Resources(os.getpid(), font_config, LocalFetcher(), _srgb_profile())
         _RESOURCES.stylesheet(BASE_STYLESHEET)
     return _RESOURCES
@@ -338,5 +340,6 @@ def render(document: PdfDocument) -> tuple[str, str, bytes]:
     widgets = _widgets(rendered, (*document.signature_fields, *document.text_fields))
     # The software that writes the file last: pyHanko, which fills or signs the form fields, and names itself then.
     producer = PYHANKO if widgets else f"WeasyPrint {weasyprint.__version__}"
-    pdf = rendered.write_pdf(finisher=_finisher(document, producer, widgets), uncompressed_pdf=True, **options)
+    with sous_ensembles.ecriture():
+        pdf = rendered.write_pdf(finisher=_finisher(document, producer, widgets), uncompressed_pdf=True, **options)
     return document.filename, CONTENT_TYPE, _compressed(pdf)
