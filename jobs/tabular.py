@@ -578,14 +578,17 @@ def _inserer(model, champs: list, lignes: list[list], retour: bool) -> list:
     conversions = [
         (index, champ) for index, champ in enumerate(champs) if champ.get_internal_type() not in TYPES_SANS_CONVERSION
     ]
+    copie = base.vendor == "postgresql"
     for index, champ in conversions:
         converties = {}  # a date or a history timestamp repeats over thousands of rows: converted once
         for ligne in lignes:
             valeur = ligne[index]
             if valeur not in converties:
-                converties[valeur] = champ.get_db_prep_save(valeur, base)
+                convertie = champ.get_db_prep_save(valeur, base)
+                # For a COPY, into its text once too: str() of a timestamp costs as much as the rest of its row.
+                converties[valeur] = str(convertie) if copie and convertie is not None else convertie
             ligne[index] = converties[valeur]
-    if base.vendor == "postgresql":
+    if copie:
         return _copier(model, champs, lignes, retour)
     quote = connection.ops.quote_name
     colonnes = ", ".join(quote(champ.column) for champ in champs)
