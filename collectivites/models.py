@@ -114,7 +114,11 @@ class Collectivite(models.Model):
         verbose_name_plural = "collectivités"
         ordering = ["nom"]
         # The lists sort by name: at national scale (12,000 rows) an index gives a page without sorting them all.
-        indexes = [models.Index(fields=["nom"], name="collectivite_nom_idx")]
+        # The département's list filter reads its distinct values from an index.
+        indexes = [
+            models.Index(fields=["nom"], name="collectivite_nom_idx"),
+            models.Index(fields=["departement"], name="collectivite_departement_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["siren"], condition=~models.Q(siren=""), name="collectivite_siren_unique"),
         ]
