@@ -104,3 +104,36 @@ def test_changelist_opens_with_bounded_queries(client, agent_gestion, model):
     make_rows(model, 45, offset=20)
     assert model.objects.count() >= 50
     assert changelist_queries(client, model) == with_5
+
+
+def test_changelist_page_holds_the_rows_of_the_list_order(client, agent_gestion, monkeypatch):
+    """A page of a changelist (read keys first, then rows) holds the rows of the list's order at that place."""
+    client.force_login(agent_gestion)
+    for libelle in ("2021-2022", "2022-2023"):
+        annee = AnneeScolaireFactory(libelle=libelle)
+        for _ in range(4):
+            ConventionFactory(annee=annee, ecoles=1)
+    monkeypatch.setattr(admin.site._registry[Convention], "list_per_page", 3)
+    url = reverse("admin:conventions_convention_changelist")
+    ordre = list(Convention.objects.order_by("-annee__libelle", "reference").values_list("pk", flat=True))
+    for page, attendues in ((1, ordre[:3]), (2, ordre[3:6]), (3, ordre[6:])):
+        response = client.get(url, {"p": page})
+        lignes = list(response.context["cl"].result_list)
+        assert [c.pk for c in lignes] == attendues
+        # The page's rows keep the list's annotations.
+        assert all(c.nb_ecoles == 1 for c in lignes)
+
+
+def test_departement_filter_offers_the_departements_of_the_conventions_seen(client, agent_gestion):
+    """The département filter offers those of the collectivités with a convention the agent sees, no others."""
+    client.force_login(agent_gestion)
+    ConventionFactory(collectivite=CollectiviteFactory(departement="34"))
+    ConventionFactory(collectivite=CollectiviteFactory(departement="11"))
+    ConventionFactory(
+        annee=AnneeScolaireFactory(academie=AcademieFactory(code="16", nom="Académie de Toulouse")),
+        collectivite=CollectiviteFactory(departement="09"),
+    )
+    CollectiviteFactory(departement="30")
+    response = client.get(reverse("admin:conventions_convention_changelist"))
+    (filtre,) = [f for f in response.context["cl"].filter_specs if getattr(f, "parameter_name", None) == "departement"]
+    assert [code for code, _ in filtre.lookup_choices] == ["11", "34"]
