@@ -59,7 +59,7 @@ class _Ligne:
     def __init__(self):
         # (method name, arguments) in order.
         self.appels = []
-        # Per font (the document's key of it): {glyph: (width, measured by this line)}, {glyph: text}.
+        # Per font: the document's key of it, {glyph: width} found and measured by the line, {glyph: text}.
         self.polices = []
 
 
@@ -92,11 +92,8 @@ class _Largeurs:
             self.inconnue = True
         self.mesurees[glyph] = largeur
 
-    def largeurs(self):
-        return {
-            **{glyph: (self.document[glyph], False) for glyph in self.trouvees},
-            **{glyph: (largeur, True) for glyph, largeur in self.mesurees.items()},
-        }
+    def trouvees_largeurs(self):
+        return {glyph: self.document[glyph] for glyph in self.trouvees}
 
 
 class _Enregistreur:
@@ -139,27 +136,32 @@ class _Enregistreur:
                 to_unicode.setdefault(glyph, texte)
             widths.update(largeurs.mesurees)
             self.rejetee |= largeurs.inconnue or bool(font.missing)
-            self.ligne.polices.append((key, largeurs.largeurs(), font.to_unicode))
+            self.ligne.polices.append((key, largeurs.trouvees_largeurs(), largeurs.mesurees, font.to_unicode))
             font.to_unicode, font.widths = to_unicode, widths
 
 
 def _rejouer(stream, ligne: _Ligne, matrix: Matrix) -> bool:
     polices = []
-    for key, largeurs, _textes in ligne.polices:
+    for key, trouvees, mesurees, _textes in ligne.polices:
         font = stream._fonts.get(key)
         if font is None:
             return False
         widths = font.widths
-        for glyph, (largeur, mesuree) in largeurs.items():
-            actuelle = widths.get(glyph)
-            if not mesuree if actuelle is None else actuelle != largeur:
-                return False
+        # The widths the line found must be the document's; those it measured, absent or the same.
+        if not trouvees.items() <= widths.items():
+            return False
+        if not mesurees.items() <= widths.items() and any(
+            widths.get(glyph, largeur) != largeur for glyph, largeur in mesurees.items()
+        ):
+            return False
         polices.append(font)
-    for font, (_key, largeurs, textes) in zip(polices, ligne.polices, strict=True):
-        for glyph, (largeur, _mesuree) in largeurs.items():
-            font.widths.setdefault(glyph, largeur)
-        for glyph, texte in textes.items():
-            font.to_unicode.setdefault(glyph, texte)
+    for font, (_key, _trouvees, mesurees, textes) in zip(polices, ligne.polices, strict=True):
+        if not mesurees.keys() <= font.widths.keys():
+            for glyph, largeur in mesurees.items():
+                font.widths.setdefault(glyph, largeur)
+        if not textes.keys() <= font.to_unicode.keys():
+            for glyph, texte in textes.items():
+                font.to_unicode.setdefault(glyph, texte)
     stream.set_text_matrix(*matrix.values)
     for nom, args in ligne.appels:
         getattr(stream, nom)(*args)
