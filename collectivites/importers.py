@@ -40,14 +40,19 @@ from .validators import departement_of
 PLACEHOLDER = "À compléter"
 
 
-def assurer_communes(demandes: dict[str, tuple[str, str]], contexte: Contexte) -> dict[str, int]:
+def assurer_communes(
+    demandes: dict[str, tuple[str, str]], contexte: Contexte, absentes: bool = False
+) -> dict[str, int]:
     """The primary keys of the communes of these INSEE codes, the missing ones created from the name (and postal
     code) given.
 
     `demandes` maps a code to (name, postal code); a missing commune without a name is left out of the answer,
-    for the caller to reject the rows that need it.
+    for the caller to reject the rows that need it. `absentes`: the caller knows that none is stored (it read
+    every code at its start), and nothing is looked up.
     """
-    existantes = dict(Commune.objects.filter(code_insee__in=demandes.keys()).values_list("code_insee", "pk"))
+    existantes = {}
+    if not absentes:
+        existantes = dict(Commune.objects.filter(code_insee__in=demandes.keys()).values_list("code_insee", "pk"))
     nouvelles = [
         Commune(code_insee=code, nom=nom, code_postal=cp, departement=departement_of(code))
         for code, (nom, cp) in demandes.items()

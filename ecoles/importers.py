@@ -341,8 +341,11 @@ class ImportEcoles:
         self.uai_lus: set[str] = set()
         self.departements: set[str] = set()
         self.champs_fichier = {champ for cle, champ in CHAMPS_FACULTATIFS.items() if lecteur.a(cle)}
-        # The communes met so far, code → primary key: each is looked up once, not once per school.
-        self.communes: dict[str, int] = {}
+        # Every stored commune (code → primary key) and school (UAI), read once, a few MB for the whole country: a
+        # lot then reads only its stored schools, and creates its new communes without looking them up. A first
+        # import reads nothing lot by lot; on PostgreSQL, such a read would first wait for the COPYs in flight.
+        self.communes: dict[str, int] = dict(Commune.objects.order_by().values_list("code_insee", "pk"))
+        self.uai_stockes: set[str] = set(Ecole.objects.order_by().values_list("uai", flat=True))
         # The fingerprint of the row each stored school was last imported from (Ecole.empreinte_import): a row
         # read again unchanged is neither checked nor compared. 32,000 short strings for a national file.
         self.empreintes = dict(Ecole.objects.exclude(empreinte_import="").values_list("uai", "empreinte_import"))
@@ -449,12 +452,13 @@ class ImportEcoles:
         """
         # Read before the communes are created: on PostgreSQL their COPY is then sent in the background
         # (CopiesEnFond) and this query, after it, would wait for it.
+        a_lire = [p["uai"] for _, p in lot if p["uai"] in self.uai_stockes]
         stockees = {
             ligne[1]: ligne
-            for ligne in Ecole.objects.filter(uai__in=[p["uai"] for _, p in lot]).values_list("pk", *CHAMPS_COMPARES)
+            for ligne in (Ecole.objects.filter(uai__in=a_lire).values_list("pk", *CHAMPS_COMPARES) if a_lire else [])
         }
         demandes = {c: d for c, d in self._communes_demandees(lot).items() if c not in self.communes}
-        self.communes.update(assurer_communes(demandes, self.contexte))
+        self.communes.update(assurer_communes(demandes, self.contexte, absentes=True))
         lot = self._rejeter_sans_commune(lot, self.communes)
         nouvelles, a_modifier, empreintes = [], {}, []
         for _, propre in lot:

@@ -250,6 +250,25 @@ def test_nombre_de_requetes_ne_depend_pas_du_nombre_de_lignes():
     assert len(deux) < 20
 
 
+def test_premier_import_ne_relit_ses_ecoles_et_ses_communes_qu_au_debut(tmp_path):
+    """The stored UAIs and communes are read once, at the start: a first import then reads nothing lot by lot (on
+    PostgreSQL such a read would wait for the COPYs sent in the background); a stored school in the file is read."""
+
+    def lectures(requetes) -> list[str]:
+        return [r["sql"] for r in requetes if '"uai" IN (' in r["sql"] or '"code_insee" IN (' in r["sql"]]
+
+    with CaptureQueriesContext(connection) as premier:
+        rapport = importer_ecoles(IPS)
+    assert (rapport.creees, rapport.communes_creees) == (229, Commune.objects.count())
+    assert lectures(premier) == []
+
+    renommee = variante(tmp_path, IPS, (";0110083F;ECOLE ELEMENTAIRE;", ";0110083F;ECOLE ELEMENTAIRE RENOMMEE;"))
+    with CaptureQueriesContext(connection) as second:
+        rapport = importer_ecoles(renommee)
+    assert (rapport.modifiees, rapport.inchangees) == (1, 228)
+    assert [("0110083F" in sql, "0110422Z" in sql) for sql in lectures(second)] == [(True, False)]
+
+
 # --- Damaged rows ----------------------------------------------------------------------------------------------
 
 REJETS_ATTENDUS = [
