@@ -8,7 +8,7 @@ model's admin) and the choices of foreign keys. `tests/test_isolation_academies.
 
 from django.http import Http404
 
-from .admin_listes import PaginatorParCles
+from .admin_listes import ListeNationaleAdmin
 from .models import academies_de
 
 
@@ -17,11 +17,10 @@ def scope(queryset, user):
     return queryset.for_user(user) if hasattr(queryset, "for_user") else queryset
 
 
-class AcademieScopedAdmin:
+class AcademieScopedAdmin(ListeNationaleAdmin):
+    # Every scoped list may hold a whole country's rows (ListeNationaleAdmin).
     # The lookup of the list filter by académie, offered to a national role (who sees them all).
     academie_filter: str | None = None
-    # Every scoped list may hold a whole country's rows: its page is cut on the keys first.
-    paginator = PaginatorParCles
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)

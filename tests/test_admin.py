@@ -137,3 +137,10 @@ def test_departement_filter_offers_the_departements_of_the_conventions_seen(clie
     response = client.get(reverse("admin:conventions_convention_changelist"))
     (filtre,) = [f for f in response.context["cl"].filter_specs if getattr(f, "parameter_name", None) == "departement"]
     assert [code for code, _ in filtre.lookup_choices] == ["11", "34"]
+
+
+def test_row_checkbox_is_django_s_markup(db):
+    """The changelist's selection checkbox, written without the form renderer, is the markup Django renders."""
+    model_admin = admin.site._registry[Collectivite]
+    collectivite = CollectiviteFactory(nom='Commune d\'<Aÿ> & "Fontaine"')
+    assert model_admin.action_checkbox(collectivite) == admin.ModelAdmin.action_checkbox(model_admin, collectivite)
