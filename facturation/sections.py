@@ -49,4 +49,5 @@ def titres_de_la_convention(request, convention) -> str:
     if not titres:
         return ""
     context = {"titres": titres, **dus(titres)}
-    return render_to_string("facturation/portail/_titres_convention.html", context, request=request)
+    # Without the request: the section needs none of the context processors, which the page itself runs.
+    return render_to_string("facturation/portail/_titres_convention.html", context)

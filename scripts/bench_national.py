@@ -54,6 +54,8 @@ NOUVELLE_ANNEE = "2023-2024"
 TARIF = Decimal("50.00")
 TAILLE_MAX = 300
 OBJECTIFS = {"admin_ms": 300, "portail_ms": 150, "acceleration": 1.8, "cpu": 1.25, "memoire_mo": 250}
+# Drafts each worker process sends before the campaign is measured (not counted).
+CHAUFFE = 6
 SQL_VERROU = re.compile(r"FOR (NO KEY )?UPDATE( OF [^ ]+)?( SKIP LOCKED| NOWAIT)?", re.IGNORECASE)
 
 
@@ -66,6 +68,8 @@ def parse_args():
     parser.add_argument("--representants", type=int, default=100, help="représentants simulés sur le portail")
     parser.add_argument("--agents", type=int, default=8, help="agents nationaux simulés sur l'administration")
     parser.add_argument("--pause", type=float, default=2.0, help="secondes de réflexion entre deux clics")
+    parser.add_argument("--processus-web", type=int, default=3, help="processus de gunicorn pour la mesure de latence")
+    parser.add_argument("--fils-web", type=int, default=1, help="fils de chaque processus de gunicorn")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument(
         "--preparation", type=int, default=1500, help="conventions reconduites (académies entières ; 0 : toutes)"
@@ -654,7 +658,7 @@ def phase_latence(args, env: dict, listes: list[tuple[str, str]]) -> dict:
     ]
 
     port = bench_portal.free_port()
-    processus, fils = 3, 4
+    processus, fils = args.processus_web, args.fils_web
     gunicorn = bench_portal.start_gunicorn(env, port, workers=processus, threads=fils)
     resultats = {}
     try:
@@ -664,7 +668,10 @@ def phase_latence(args, env: dict, listes: list[tuple[str, str]]) -> dict:
             f"{args.duree:g} s"
         )
         mesures, duree = charge(port, agents, args.duree, args.pause)
-        resultats["admin"] = bench_portal.report(mesures, duree, limit_ms=OBJECTIFS["admin_ms"], kinds=())
+        # ~8 clicks per list in 30 s: a list's own p95 is its slowest click; the target is on all the lists' clicks.
+        resultats["admin"] = bench_portal.report(
+            mesures, duree, limit_ms=OBJECTIFS["admin_ms"], kinds=("toutes les requêtes",)
+        )
         titre(f"4c. Latence du portail : {args.representants} représentants, pause {args.pause:g} s, {args.duree:g} s")
         mesures, duree = charge(port, representants, args.duree, args.pause)
         resultats["portail"] = bench_portal.report(mesures, duree, limit_ms=OBJECTIFS["portail_ms"], kinds=())
@@ -677,8 +684,9 @@ def phase_latence(args, env: dict, listes: list[tuple[str, str]]) -> dict:
 # --- 2. The campaign ---------------------------------------------------------------------------------------------
 
 
-def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int]]:
-    """Two samples of the prepared drafts with the same spread of sizes: sorted by size, dealt in turn."""
+def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int], list[int]]:
+    """Two samples of the prepared drafts with the same spread of sizes (sorted by size, dealt in turn), and other
+    drafts, taken at random, for warming up the workers."""
     from django.db.models import Count
 
     from conventions.models import Convention
@@ -692,8 +700,9 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int]]
     # Most drafts are small: the sample keeps the national spread, plus the largest few so that long annexes count.
     rng.shuffle(brouillons)
     choisis = set(brouillons[: 2 * nombre - 4]) | set(sorted(brouillons, key=lambda b: (b[1], b[0]))[-4:])
+    chauffe = [pk for pk, n in brouillons if (pk, n) not in choisis][: 3 * CHAUFFE]
     choisis = sorted(choisis, key=lambda b: (b[1], b[0]))
-    return [pk for pk, _ in choisis[0::2]], [pk for pk, _ in choisis[1::2]]
+    return [pk for pk, _ in choisis[0::2]], [pk for pk, _ in choisis[1::2]], chauffe
 
 
 def cpu_rendu(pks: list[int]) -> float:
@@ -710,14 +719,16 @@ def cpu_rendu(pks: list[int]) -> float:
 
 
 def _rendre(pks: list[int]) -> float:
-    """In a forked process: renders these conventions' PDFs (the first untimed); returns the seconds they took."""
+    """In a forked process: renders these conventions' PDFs twice; returns the seconds the second time took. The
+    first pass, untimed, copies the pages the process writes to (shared with the script until then, copy on write)."""
     from conventions.documents import convention_pdf, conventions_for_documents
     from conventions.models import Convention
 
     conventions = list(conventions_for_documents(Convention.objects.filter(pk__in=pks)))
-    convention_pdf(conventions[0])
+    for convention in conventions:
+        convention_pdf(convention)
     debut = time.monotonic()
-    for convention in conventions[1:]:
+    for convention in conventions:
         convention_pdf(convention)
     return time.monotonic() - debut
 
@@ -732,24 +743,33 @@ def acceleration_rendu(a: list[int], b: list[int]) -> float:
     with multiprocessing.get_context("fork").Pool(2) as pool:
         seul = pool.apply(_rendre, (a,))
         ensemble = pool.map(_rendre, [a, b])
-    return (len(a) - 1 + len(b) - 1) / max(ensemble) / ((len(a) - 1) / seul)
+    return (len(a) + len(b)) / max(ensemble) / (len(a) / seul)
 
 
-def campagne(env: dict, workdir: Path, pks: list[int], processus: int, nom: str, limite: float) -> dict:
+def envoyer(pks: list[int], processus: int, limite: float) -> tuple[int, int]:
+    """Sends these drafts through the campaign's batches and waits for the worker: (done, failed)."""
     from conventions.campagne import lancer_envoi
     from conventions.models import Convention
 
+    faits = echecs = 0
+    for lot in lancer_envoi(Convention.objects.filter(pk__in=pks)):
+        _, compteurs = bench_campaign.wait_for(lot, f"Envoi, {processus} processus", timeout=limite)
+        faits, echecs = faits + compteurs["faits"], echecs + compteurs["echecs"]
+    return faits, echecs
+
+
+def campagne(
+    env: dict, workdir: Path, pks: list[int], chauffe: list[int], processus: int, nom: str, limite: float
+) -> dict:
     worker = bench_campaign.start_worker(env, processus, workdir / f"{nom}.log", name=nom)
     sampler = bench_campaign.MemorySampler(worker.pid)
     sampler.start()
     try:
-        time.sleep(1)
+        # A worker that has run for a while: its processes have imported, connected and filled the renderer's
+        # caches (fonts, lines, glyphs), as the script's own process has before it measures the rendering alone.
+        envoyer(chauffe, processus, limite)
         debut, cpu_avant = time.monotonic(), sampler.cpu_seconds()
-        lots = lancer_envoi(Convention.objects.filter(pk__in=pks))
-        duree, faits, echecs = 0.0, 0, 0
-        for lot in lots:
-            _, compteurs = bench_campaign.wait_for(lot, f"Envoi, {processus} processus", timeout=limite)
-            faits, echecs = faits + compteurs["faits"], echecs + compteurs["echecs"]
+        faits, echecs = envoyer(pks, processus, limite)
         duree = time.monotonic() - debut
         cpu = sampler.cpu_seconds() - cpu_avant
     finally:
@@ -767,13 +787,13 @@ def campagne(env: dict, workdir: Path, pks: list[int], processus: int, nom: str,
 
 def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
     titre(f"2. Campagne sur deux échantillons de {args.echantillon} conventions (rendu, gel, e-mail)")
-    a, b = echantillons(args.echantillon, rng)
+    a, b, chauffe = echantillons(args.echantillon, rng)
     rendu_a, rendu_b = cpu_rendu(a) / len(a), cpu_rendu(b) / len(b)
     print(f"Rendu seul du PDF, dans ce processus : {rendu_a:.3f} s (échantillon A), {rendu_b:.3f} s (B) par convention")
     reference = acceleration_rendu(a, b)
     print(f"Rendu seul, par 1 puis par 2 processus à la fois (hors Celery) : accélération {reference:.2f} ×")
-    un = campagne(env, workdir, a, 1, "un", args.duree * 10)
-    deux = campagne(env, workdir, b, 2, "deux", args.duree * 10)
+    un = campagne(env, workdir, a, chauffe[:CHAUFFE], 1, "un", args.duree * 10)
+    deux = campagne(env, workdir, b, chauffe[CHAUFFE:], 2, "deux", args.duree * 10)
     debit_un, debit_deux = un["faits"] / un["duree"], deux["faits"] / deux["duree"]
     mesures = {
         "acceleration": debit_deux / debit_un,
