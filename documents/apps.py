@@ -29,6 +29,26 @@ def check_harfbuzz_subset(app_configs=None, **kwargs):
     return [checks.Warning(HARFBUZZ_SUBSET_ABSENT, id="documents.W001")]
 
 
+def check_weasyprint_verifie(app_configs=None, **kwargs):
+    from . import internes
+
+    if internes.verifiee():
+        return []
+    import weasyprint
+
+    return [
+        checks.Warning(
+            f"WeasyPrint {weasyprint.__version__} est installé ; le moteur de rendu a été vérifié avec la version "
+            f"{internes.VERSION_VERIFIEE} : ses caches (documents/lignes.py, glyphes.py, marges.py, "
+            "sous_ensembles.py) restent désactivés, les PDF sont identiques mais rendus environ 1,5 fois plus "
+            "lentement.",
+            hint=f"Installez WeasyPrint {internes.VERSION_VERIFIEE} (requirements.txt), ou relisez ces quatre modules "
+            "contre la nouvelle version puis changez documents/internes.py.",
+            id="documents.W002",
+        )
+    ]
+
+
 class DocumentsConfig(AppConfig):
     """The issued documents: the PDF renderer, electronic signatures, verification codes, French formats, and what
     a document may carry (text without control characters, uploads checked).
@@ -45,6 +65,7 @@ class DocumentsConfig(AppConfig):
         from .texte import proteger_les_champs_texte
 
         checks.register(check_harfbuzz_subset)
+        checks.register(check_weasyprint_verifie)
         checks.register(check_site_url, checks.Tags.security, deploy=True)
         # Every model is loaded before any ready() runs: each text field of each of them gets the validator.
         proteger_les_champs_texte()

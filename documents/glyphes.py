@@ -25,14 +25,14 @@ Written against WeasyPrint 70.0: for another version it stays off until this is 
 import threading
 from collections import OrderedDict
 
-import weasyprint
 from weasyprint import draw
 from weasyprint.draw import text as draw_text_module
 from weasyprint.matrix import Matrix
 from weasyprint.text import line_break
 from weasyprint.text.fonts import get_pango_font_key
 
-VERSION_VERIFIEE = "70.0"
+from .internes import verifiee
+
 # Lines remembered per thread: a convention draws ~250 different lines; a line holds its glyphs as hexadecimal text.
 TAILLE = 8000
 ATTRIBUT = "_glyphes_memorises"
@@ -222,7 +222,7 @@ def _draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
 
 def memoriser(font_config) -> None:
     """The glyphs of every line drawn with `font_config` are remembered (see above)."""
-    if weasyprint.__version__ == VERSION_VERIFIEE:
+    if verifiee():
         setattr(font_config, ATTRIBUT, threading.local())
         # draw_inline_level imported the function by name: it is replaced where it is called.
         draw.draw_text = _draw_text

@@ -18,11 +18,11 @@ Written against WeasyPrint 70.0: for another version the cache stays off until t
 import threading
 from collections import OrderedDict
 
-import weasyprint
 from weasyprint.layout import inline
 from weasyprint.text import line_break
 
-VERSION_VERIFIEE = "70.0"
+from .internes import verifiee
+
 # Lines remembered per process: the fixed text of a convention is ~300 lines; beyond this the least recently used go
 # (a line holds its text and a few numbers: a few MB at most, per thread).
 TAILLE = 8000
@@ -76,7 +76,7 @@ def _split_first_line(text, style, context, max_width, justification_spacing, is
 
 def memoriser(font_config) -> None:
     """The line breaks of every document laid out with `font_config` are remembered (see above)."""
-    if weasyprint.__version__ == VERSION_VERIFIEE:
+    if verifiee():
         setattr(font_config, ATTRIBUT, threading.local())
         # The inline layout imported the function by name: it is replaced where it is called.
         inline.split_first_line = _split_first_line

@@ -15,12 +15,12 @@ it stays off until this is read again (tests/conventions/test_pdf_references.py 
 included, to reference images).
 """
 
-import weasyprint
 from weasyprint.css import AnonymousStyle
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import page
 
-VERSION_VERIFIEE = "70.0"
+from .internes import verifiee
+
 ATTRIBUT = "_marges_mises_en_page"
 GEOMETRIE = (
     "position_x",
@@ -95,7 +95,7 @@ def _margin_box_content_layout(context, page_box, box):
 
 def memoriser(font_config) -> None:
     """The margin boxes of every document laid out with `font_config` are laid out once per document (see above)."""
-    if weasyprint.__version__ == VERSION_VERIFIEE:
+    if verifiee():
         setattr(font_config, ATTRIBUT, True)
         # make_margin_boxes calls it by its name in its module: it is replaced there.
         page.margin_box_content_layout = _margin_box_content_layout

@@ -15,10 +15,10 @@ was. Written against WeasyPrint 70.0: for another version it stays off until thi
 import threading
 from contextlib import contextmanager
 
-import weasyprint
 from weasyprint.pdf import fonts
 
-VERSION_VERIFIEE = "70.0"
+from .internes import verifiee
+
 TABLEAU = "hb_codepoint_t["
 _actif = threading.local()
 
@@ -50,5 +50,5 @@ def ecriture():
 
 
 def installer() -> None:
-    if weasyprint.__version__ == VERSION_VERIFIEE and not isinstance(fonts.ffi, _Ffi):
+    if verifiee() and not isinstance(fonts.ffi, _Ffi):
         fonts.ffi = _Ffi(fonts.ffi)
