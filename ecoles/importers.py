@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
 
@@ -341,15 +341,24 @@ class ImportEcoles:
         self.uai_lus: set[str] = set()
         self.departements: set[str] = set()
         self.champs_fichier = {champ for cle, champ in CHAMPS_FACULTATIFS.items() if lecteur.a(cle)}
-        # Every stored commune (code → primary key) and school (UAI), read once, a few MB for the whole country: a
-        # lot then reads only its stored schools, and creates its new communes without looking them up. A first
-        # import reads nothing lot by lot; on PostgreSQL, such a read would first wait for the COPYs in flight.
-        self.communes: dict[str, int] = dict(Commune.objects.order_by().values_list("code_insee", "pk"))
-        self.uai_stockes: set[str] = set(Ecole.objects.order_by().values_list("uai", flat=True))
-        # The fingerprint of the row each stored school was last imported from (Ecole.empreinte_import): a row
-        # read again unchanged is neither checked nor compared. 32,000 short strings for a national file.
-        self.empreintes = dict(Ecole.objects.exclude(empreinte_import="").values_list("uai", "empreinte_import"))
+        # Every stored school, read once in one query, a few MB for the whole country: its UAI, the fingerprint of
+        # the row it was last imported from (Ecole.empreinte_import: a row read again unchanged is neither checked nor
+        # compared) and, unless closed, its département (for the schools absent from the file). A lot then reads only
+        # its stored schools; a first import reads nothing lot by lot (on PostgreSQL, such a read would first wait
+        # for the COPYs in flight).
+        self.stockees: dict[str, tuple[str, str | None]] = {
+            uai: (empreinte, None if etat == Ecole.Etat.FERMEE else departement)
+            for uai, empreinte, etat, departement in Ecole.objects.order_by().values_list(
+                "uai", "empreinte_import", "etat", "commune__departement"
+            )
+        }
         self.rapides: set[str] = set()
+
+    @cached_property
+    def communes(self) -> dict[str, int]:
+        """Every stored commune (code → primary key), read at the first lot that has a row to compare, which a file
+        read again unchanged never has; new communes are added as they are created."""
+        return dict(Commune.objects.order_by().values_list("code_insee", "pk"))
 
     def traiter(self, progression) -> None:
         for lot in par_lots(lignes_valides(self.lecteur, self.rapport, self.verifier, progression)):
@@ -367,7 +376,7 @@ class ImportEcoles:
         if code in self.rapides:
             raise ErreurChamp("uai", valeurs["uai"], "UAI en double (déjà plus haut dans le fichier).")
         empreinte = empreinte_ligne(valeurs)
-        if code not in self.uai_lus and self.empreintes.get(code) == empreinte:
+        if code not in self.uai_lus and code in self.stockees and self.stockees[code][0] == empreinte:
             return self.inchangee(code, valeurs)
         self.uai_lus.add(code)
         erreurs = Erreurs()
@@ -452,7 +461,7 @@ class ImportEcoles:
         """
         # Read before the communes are created: on PostgreSQL their COPY is then sent in the background
         # (CopiesEnFond) and this query, after it, would wait for it.
-        a_lire = [p["uai"] for _, p in lot if p["uai"] in self.uai_stockes]
+        a_lire = [p["uai"] for _, p in lot if p["uai"] in self.stockees]
         stockees = {
             ligne[1]: ligne
             for ligne in (Ecole.objects.filter(uai__in=a_lire).values_list("pk", *CHAMPS_COMPARES) if a_lire else [])
@@ -569,20 +578,15 @@ class ImportEcoles:
         return changes
 
     def signaler_absentes(self) -> None:
-        """Schools of the file's départements that the file no longer lists: reported for an agent, kept."""
-        if not self.departements:
-            return
-        stockees = (
-            Ecole.objects.filter(commune__departement__in=self.departements)
-            .exclude(etat=Ecole.Etat.FERMEE)
-            .values_list("uai", flat=True)
-            .order_by("uai")
+        """Schools of the file's départements that the file no longer lists: reported for an agent, kept. The
+        import wrote only schools it read, so the stored ones it did not read are as they were at its start."""
+        absentes = sorted(
+            uai
+            for uai, (_, departement) in self.stockees.items()
+            if departement in self.departements and uai not in self.uai_lus
         )
-        for code in stockees.iterator(chunk_size=5000):
-            if code not in self.uai_lus:
-                self.rapport.nb_absentes += 1
-                if len(self.rapport.absentes) < 1000:
-                    self.rapport.absentes.append(code)
+        self.rapport.nb_absentes += len(absentes)
+        self.rapport.absentes += absentes[: 1000 - len(self.rapport.absentes)]
 
 
 def _affiche(ecole: Ecole, champ: str) -> str:
