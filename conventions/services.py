@@ -111,11 +111,13 @@ def choisir_ecoles(convention: Convention, ecoles, user=None) -> Convention:
 
 
 @transaction.atomic
-def envoyer_pour_signature(convention: Convention, user=None) -> Convention:
+def envoyer_pour_signature(convention: Convention, user=None, verrouillee: bool = False) -> Convention:
     """brouillon → envoyee: the PDF is rendered once and frozen (bytes and SHA-256); every later download returns
-    exactly these bytes, whatever changes afterwards in the data or the template."""
+    exactly these bytes, whatever changes afterwards in the data or the template. `verrouillee`: the caller has
+    locked and read the row as `_lock` does, in the transaction this call joins (a campaign item)."""
     # Locked so that two clicks (or two agents) cannot freeze two different PDFs.
-    _lock(convention)
+    if not verrouillee:
+        _lock(convention)
     _require_etat(convention, Convention.Etat.BROUILLON, action="envoyer pour signature")
     # Annexe 1 as the PDF will print it, read once for the check, the PDF and the e-mail that follows.
     if not load_for_documents(convention).inscriptions.all():

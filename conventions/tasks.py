@@ -84,7 +84,7 @@ def _envoyer(element: ElementTraitement) -> str:
     faits = []
     if convention.etat == Convention.Etat.BROUILLON:
         # Updates `convention` in place (state, PDF, SHA-256, date): no need to read it again.
-        envoyer_pour_signature(convention, user=element.traitement.lance_par)
+        envoyer_pour_signature(convention, user=element.traitement.lance_par, verrouillee=True)
         faits.append("PDF figé et envoyé pour signature")
     elif convention.etat == Convention.Etat.ENVOYEE:
         faits.append("déjà envoyée (PDF inchangé)")

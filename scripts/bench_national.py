@@ -702,7 +702,10 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
     choisis = set(brouillons[: 2 * nombre - 4]) | set(sorted(brouillons, key=lambda b: (b[1], b[0]))[-4:])
     chauffe = [pk for pk, n in brouillons if (pk, n) not in choisis][: 3 * CHAUFFE]
     choisis = sorted(choisis, key=lambda b: (b[1], b[0]))
-    return [pk for pk, _ in choisis[0::2]], [pk for pk, _ in choisis[1::2]], chauffe
+    # Dealt A, B, B, A, A, B…: dealt A, B, A, B, B would get the larger of every pair (7 % more rendering).
+    a = [pk for i, (pk, _) in enumerate(choisis) if i % 4 in (0, 3)]
+    b = [pk for i, (pk, _) in enumerate(choisis) if i % 4 in (1, 2)]
+    return a, b, chauffe
 
 
 def cpu_rendu(pks: list[int]) -> float:
@@ -796,7 +799,10 @@ def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
     deux = campagne(env, workdir, b, chauffe[CHAUFFE:], 2, "deux", args.duree * 10)
     debit_un, debit_deux = un["faits"] / un["duree"], deux["faits"] / deux["duree"]
     mesures = {
-        "acceleration": debit_deux / debit_un,
+        # The two samples are different conventions: their throughputs are compared as rendering work done per
+        # second (conventions/s × the CPU of rendering one of that sample alone), not as conventions per second.
+        "acceleration": (debit_deux * rendu_b) / (debit_un * rendu_a),
+        "acceleration_brute": debit_deux / debit_un,
         "acceleration_rendu": reference,
         # What 2 processes would give with a whole core each: twice the throughput, less what each convention
         # costs more in CPU when two run side by side (the shared machine gives neither a whole core).
@@ -816,7 +822,8 @@ def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
             f"{mesure['cpu'] / mesure['duree'] / len(mesure['pics']):.0%}"
         )
     print(
-        f"Accélération de 1 à 2 processus : {mesures['acceleration']:.2f} × (objectif ≥ {OBJECTIFS['acceleration']}), "
+        f"Accélération de 1 à 2 processus, à travail de rendu égal : {mesures['acceleration']:.2f} × (objectif ≥ "
+        f"{OBJECTIFS['acceleration']}), en conventions/s : {mesures['acceleration_brute']:.2f} × ; "
         f"{mesures['acceleration_cpu']:.2f} × à CPU égal, {mesures['acceleration'] / reference:.2f} × celle du rendu "
         "seul ; "
         f"CPU par convention / rendu seul : {mesures['cpu_un']:.2f} et {mesures['cpu_deux']:.2f} "
@@ -1043,7 +1050,8 @@ def main():
     print(f"Administration p95 < {OBJECTIFS['admin_ms']} ms sans erreur :", "oui" if latence["admin"] else "NON")
     print(f"Portail p95 < {OBJECTIFS['portail_ms']} ms sans erreur :", "oui" if latence["portail"] else "NON")
     print(
-        f"Accélération {campagne_['acceleration']:.2f} × (rendu seul : {campagne_['acceleration_rendu']:.2f} ×) ; "
+        f"Accélération à travail égal {campagne_['acceleration']:.2f} × "
+        f"(rendu seul : {campagne_['acceleration_rendu']:.2f} ×) ; "
         f"CPU/rendu {campagne_['cpu_un']:.2f} et "
         f"{campagne_['cpu_deux']:.2f} ; pic {campagne_['memoire']} Mo ; charge {os.getloadavg()[0]:.1f}"
     )
