@@ -12,8 +12,9 @@
    representative per collectivité and a national agent. Then 2023-2024 prepared (`prepare_annee`'s service) for
    whole académies up to --preparation conventions (0: all of them), timed with its peak memory in a fresh process.
 2. The campaign (render, freeze, e-mail) on two samples of the prepared conventions, with a Celery worker of 1 then
-   of 2 processes: speed-up, worker CPU per convention against the CPU of rendering the same PDFs alone, peak memory
-   per process.
+   of 2 processes: speed-up (at equal rendering work), worker CPU per convention against the CPU of rendering the
+   same PDFs alone, peak memory per process. Before it, on a third of the first sample, the project's renderer
+   against WeasyPrint called plainly on the same HTML (`bench_rendu.py`'s a/b).
 3. Scale-out: two worker groups on separate queues, one académie each (sending and titres at once); the statements,
    locks and `EXPLAIN` plans of each kind of campaign item; two académies' titre counters locked at once.
 4. Page costs (after the campaign, so that its batches and e-mails are rows too): the query count of every admin
@@ -34,6 +35,7 @@ import os
 import random
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,13 +49,21 @@ from pathlib import Path
 import bench_campaign
 import bench_import_ecoles
 import bench_portal
+import bench_rendu
 
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", bench_campaign.BROKER_URL)
 ANNEES = ("2021-2022", "2022-2023")
 NOUVELLE_ANNEE = "2023-2024"
 TARIF = Decimal("50.00")
 TAILLE_MAX = 300
-OBJECTIFS = {"admin_ms": 300, "portail_ms": 150, "acceleration": 1.8, "cpu": 1.25, "memoire_mo": 250}
+OBJECTIFS = {
+    "admin_ms": 300,
+    "portail_ms": 150,
+    "acceleration": 1.8,
+    "cpu": 1.25,
+    "memoire_mo": 250,
+    "moteur": 1.5,
+}
 # Drafts each worker process sends before the campaign is measured (not counted).
 CHAUFFE = 6
 SQL_VERROU = re.compile(r"FOR (NO KEY )?UPDATE( OF [^ ]+)?( SKIP LOCKED| NOWAIT)?", re.IGNORECASE)
@@ -736,6 +746,22 @@ def _rendre(pks: list[int]) -> float:
     return time.monotonic() - debut
 
 
+def rendu_contre_weasyprint(pks: list[int]) -> float:
+    """`bench_rendu.py`'s (a) ÷ (b) on these conventions: median CPU of WeasyPrint called plainly on the final HTML
+    over that of the project's renderer on the same document, taking turns (the first only warms up)."""
+    from conventions.documents import conventions_for_documents
+    from conventions.models import Convention
+
+    temps = bench_rendu.mesurer(list(conventions_for_documents(Convention.objects.filter(pk__in=pks))))
+    plain, rendu = statistics.median(temps["plain"]), statistics.median(temps["rendu"])
+    print(
+        f"Moteur de rendu face à WeasyPrint seul, sur {len(temps['rendu'])} conventions de l'échantillon A (CPU "
+        f"médian) : {plain * 1000:.0f} ms contre {rendu * 1000:.0f} ms, {plain / rendu:.2f} × plus rapide "
+        f"(objectif ≥ {OBJECTIFS['moteur']})"
+    )
+    return plain / rendu
+
+
 def acceleration_rendu(a: list[int], b: list[int]) -> float:
     """The plain reference of the campaign's speed-up: the same PDFs rendered by one process, then by two processes
     at once, without Celery, database writes or e-mail. What this machine's two cores give to the rendering alone
@@ -793,6 +819,7 @@ def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
     a, b, chauffe = echantillons(args.echantillon, rng)
     rendu_a, rendu_b = cpu_rendu(a) / len(a), cpu_rendu(b) / len(b)
     print(f"Rendu seul du PDF, dans ce processus : {rendu_a:.3f} s (échantillon A), {rendu_b:.3f} s (B) par convention")
+    moteur = rendu_contre_weasyprint(a[::3])
     reference = acceleration_rendu(a, b)
     print(f"Rendu seul, par 1 puis par 2 processus à la fois (hors Celery) : accélération {reference:.2f} ×")
     un = campagne(env, workdir, a, chauffe[:CHAUFFE], 1, "un", args.duree * 10)
@@ -811,6 +838,7 @@ def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
         "cpu_un": un["cpu"] / max(un["faits"], 1) / rendu_a,
         "cpu_deux": deux["cpu"] / max(deux["faits"], 1) / rendu_b,
         "memoire": max(un["pics"] + deux["pics"]),
+        "moteur": moteur,
     }
     for nom, mesure, rendu in (("1 processus (A)", un, rendu_a), ("2 processus (B)", deux, rendu_b)):
         par_convention = mesure["cpu"] / max(mesure["faits"], 1)
@@ -1050,6 +1078,7 @@ def main():
     print(f"Administration p95 < {OBJECTIFS['admin_ms']} ms sans erreur :", "oui" if latence["admin"] else "NON")
     print(f"Portail p95 < {OBJECTIFS['portail_ms']} ms sans erreur :", "oui" if latence["portail"] else "NON")
     print(
+        f"Moteur / WeasyPrint seul {campagne_['moteur']:.2f} × ; "
         f"Accélération à travail égal {campagne_['acceleration']:.2f} × "
         f"(rendu seul : {campagne_['acceleration_rendu']:.2f} ×) ; "
         f"CPU/rendu {campagne_['cpu_un']:.2f} et "

@@ -30,41 +30,32 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="ent-bench-rendu-"))
-# Production settings (no query log); the e-mail task runs in-process and writes its messages to files.
-os.environ.update(
-    {
-        "DEBUG": "False",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
-        "ALLOWED_HOSTS": "localhost",
-        "MEDIA_ROOT": str(WORKDIR / "media"),
-        "EMAIL_URL": f"filemail:///{WORKDIR / 'mails'}",
-        "CELERY_TASK_ALWAYS_EAGER": "True",
-        "LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
 
-django.setup()
+def preparer_django() -> None:
+    """Production settings (no query log); the e-mail task runs in-process and writes its messages to files."""
+    os.environ.update(
+        {
+            "DEBUG": "False",
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+            "ALLOWED_HOSTS": "localhost",
+            "MEDIA_ROOT": str(WORKDIR / "media"),
+            "EMAIL_URL": f"filemail:///{WORKDIR / 'mails'}",
+            "CELERY_TASK_ALWAYS_EAGER": "True",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
 
-from django.db import transaction  # noqa: E402
-from weasyprint import CSS, HTML  # noqa: E402
-
-from collectivites.models import Collectivite  # noqa: E402
-from conventions import tasks  # noqa: E402
-from conventions.documents import convention_document, conventions_for_documents  # noqa: E402
-from conventions.models import AnneeScolaire, Convention, ElementTraitement, Traitement  # noqa: E402
-from conventions.texte import figer_pour_envoi  # noqa: E402
-from documents import pdf  # noqa: E402
-from documents.verification import nouveau_code  # noqa: E402
-from scripts import bench_pdf_data  # noqa: E402
+    django.setup()
 
 
 def parse_args():
@@ -83,12 +74,20 @@ def cpu(action) -> float:
 
 def plain(html: str) -> bytes:
     """What a plain WeasyPrint caller writes: the HTML and the stylesheets read for the document, default fonts."""
+    from weasyprint import CSS, HTML
+
+    from documents import pdf
+
     stylesheets = [CSS(filename=str(pdf.PDF_STATIC_DIR / name)) for name in (pdf.BASE_STYLESHEET, "convention.css")]
     return HTML(string=html, base_url=pdf.STATIC_DIR.as_uri() + "/").write_pdf(stylesheets=stylesheets)
 
 
 def documents(conventions):
     """The final PDF the campaign renders for each convention (its verification code, no "PROJET")."""
+    from conventions.documents import convention_document
+    from documents import pdf
+    from documents.verification import nouveau_code
+
     for convention in conventions:
         convention.code_verification = nouveau_code()
         document = convention_document(convention)
@@ -97,6 +96,8 @@ def documents(conventions):
 
 def elements(annee, conventions) -> dict[int, int]:
     """An envoi batch over `conventions`, not queued: the benchmark runs each item's task itself."""
+    from conventions.models import ElementTraitement, Traitement
+
     traitement = Traitement.objects.create(type=Traitement.Type.ENVOI, annee=annee, tache="")
     crees = ElementTraitement.objects.bulk_create(
         [ElementTraitement(traitement=traitement, convention_id=convention.pk) for convention in conventions]
@@ -104,15 +105,25 @@ def elements(annee, conventions) -> dict[int, int]:
     return {element.convention_id: element.pk for element in crees}
 
 
-def mesurer(conventions, annee) -> dict[str, list[float]]:
-    items = elements(annee, conventions)
-    temps = {"plain": [], "rendu": [], "campagne": []}
+def paire(document, html, rang: int) -> list[tuple[str, Callable]]:
+    """(a) and (b) on one document, their order swapped every other document."""
+    from documents import pdf
+
+    mesures = [("plain", lambda: plain(html)), ("rendu", lambda: pdf.render(document))]
+    return mesures[::-1] if rang % 2 else mesures
+
+
+def mesurer(conventions, annee=None) -> dict[str, list[float]]:
+    """The CPU seconds of (a), (b) and, given the school year of `conventions`, (c) on each convention after the
+    first, which warms the caches up before the long-lived objects are frozen (as a worker does)."""
+    from conventions import tasks
+
+    items = elements(annee, conventions) if annee is not None else {}
+    temps = {"plain": [], "rendu": [], "campagne": []} if items else {"plain": [], "rendu": []}
     for rang, (convention, document, html) in enumerate(documents(conventions)):
-        mesures = [("plain", lambda html=html: plain(html)), ("rendu", lambda document=document: pdf.render(document))]
-        if rang % 2:
-            mesures.reverse()
-        # The item last: it sends the convention.
-        mesures.append(("campagne", lambda pk=items[convention.pk]: tasks.envoyer_convention.run(pk)))
+        mesures = paire(document, html, rang)
+        if items:  # the item last: it sends the convention
+            mesures.append(("campagne", lambda pk=items[convention.pk]: tasks.envoyer_convention.run(pk)))
         resultats = {nom: cpu(action) for nom, action in mesures}
         if rang == 0:
             gc.collect()
@@ -124,6 +135,9 @@ def mesurer(conventions, annee) -> dict[str, list[float]]:
 
 
 def profiler(conventions, annee, mesure: str) -> None:
+    from conventions import tasks
+    from documents import pdf
+
     items = elements(annee, conventions)
     actions = []
     for convention, document, html in documents(conventions):
@@ -149,6 +163,15 @@ def profiler(conventions, annee, mesure: str) -> None:
 
 def main():
     args = parse_args()
+    preparer_django()
+    from django.db import transaction
+
+    from collectivites.models import Collectivite
+    from conventions.documents import conventions_for_documents
+    from conventions.models import AnneeScolaire, Convention
+    from conventions.texte import figer_pour_envoi
+    from scripts import bench_pdf_data
+
     (WORKDIR / "mails").mkdir()
     if not AnneeScolaire.objects.filter(libelle=args.annee).exists():
         bench_pdf_data.create(args.annee, 300, 20, random.Random(2021))
