@@ -29,6 +29,7 @@ dropped and created again; Redis database 8 (BENCH_BROKER_URL) is flushed. Every
 
 import argparse
 import datetime
+import gc
 import json
 import multiprocessing
 import os
@@ -718,13 +719,24 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
     return a, b, chauffe
 
 
+def chauffer(pks: list[int]) -> None:
+    """This process made like a worker that has served a while: these PDFs rendered (fonts loaded, the renderer's
+    caches filled), then the long-lived objects put out of the garbage collector's reach (config/celery.py)."""
+    from conventions.documents import convention_pdf, conventions_for_documents
+    from conventions.models import Convention
+
+    for convention in conventions_for_documents(Convention.objects.filter(pk__in=pks)):
+        convention_pdf(convention)
+    gc.collect()
+    gc.freeze()
+
+
 def cpu_rendu(pks: list[int]) -> float:
-    """CPU seconds of rendering these conventions' PDFs in this process (after one warm-up document)."""
+    """CPU seconds of rendering these conventions' PDFs in this process."""
     from conventions.documents import convention_pdf, conventions_for_documents
     from conventions.models import Convention
 
     conventions = list(conventions_for_documents(Convention.objects.filter(pk__in=pks)))
-    convention_pdf(conventions[0])
     debut = time.process_time()
     for convention in conventions:
         convention_pdf(convention)
@@ -817,6 +829,7 @@ def campagne(
 def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
     titre(f"2. Campagne sur deux échantillons de {args.echantillon} conventions (rendu, gel, e-mail)")
     a, b, chauffe = echantillons(args.echantillon, rng)
+    chauffer(chauffe[:CHAUFFE])
     rendu_a, rendu_b = cpu_rendu(a) / len(a), cpu_rendu(b) / len(b)
     print(f"Rendu seul du PDF, dans ce processus : {rendu_a:.3f} s (échantillon A), {rendu_b:.3f} s (B) par convention")
     moteur = rendu_contre_weasyprint(a[::3])
