@@ -30,7 +30,6 @@ dropped and created again; Redis database 8 (BENCH_BROKER_URL) is flushed. Every
 import argparse
 import datetime
 import gc
-import itertools
 import json
 import multiprocessing
 import os
@@ -721,7 +720,7 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
 
 
 def chauffer(pks: list[int]) -> None:
-    """This process made like a worker that has served a while: these PDFs rendered (fonts loaded, the renderer's
+    """This process made like a worker's before it is measured: these PDFs rendered (fonts loaded, the renderer's
     caches filled), then the long-lived objects put out of the garbage collector's reach (config/celery.py)."""
     from conventions.documents import convention_pdf, conventions_for_documents
     from conventions.models import Convention
@@ -732,22 +731,32 @@ def chauffer(pks: list[int]) -> None:
     gc.freeze()
 
 
-def cpu_rendus(a: list[int], b: list[int]) -> tuple[float, float]:
-    """CPU seconds of rendering one PDF of each sample in this process, on average. The two samples take turns (A's
-    first, B's first, A's second…): rendered one after the other, the second would find the lines and glyphs that
-    their common text shares already drawn, and look cheaper."""
+def _cpu_comme_un_worker(chauffe: list[int], pks: list[int]) -> float:
+    """In a new forked process: warmed up on the same drafts as a worker process of the campaign, then the CPU
+    seconds of rendering each of these conventions' PDFs once, on average."""
     from conventions.documents import convention_pdf, conventions_for_documents
     from conventions.models import Convention
 
-    temps = {}
-    echantillons = {pk: nom for nom, pks in (("a", a), ("b", b)) for pk in pks}
-    conventions = {c.pk: c for c in conventions_for_documents(Convention.objects.filter(pk__in=echantillons))}
-    for paire in itertools.zip_longest(a, b):
-        for pk in filter(None, paire):
-            debut = time.process_time()
-            convention_pdf(conventions[pk])
-            temps[echantillons[pk]] = temps.get(echantillons[pk], 0.0) + time.process_time() - debut
-    return temps["a"] / len(a), temps["b"] / len(b)
+    chauffer(chauffe)
+    conventions = list(conventions_for_documents(Convention.objects.filter(pk__in=pks)))
+    debut = time.process_time()
+    for convention in conventions:
+        convention_pdf(convention)
+    return (time.process_time() - debut) / len(conventions)
+
+
+def cpu_rendus(a: list[int], b: list[int], chauffe: list[int]) -> tuple[float, float]:
+    """The CPU of rendering alone one PDF of each sample, each in a process in the state of the worker's that will
+    send it: new, warmed up on the same drafts. The renderer's caches hold each académie's text of the convention,
+    so that what a process has rendered before weighs on what it renders next."""
+    from django.db import connections
+
+    connections.close_all()  # each forked process opens its own
+    with multiprocessing.get_context("fork").Pool(1, maxtasksperchild=1) as pool:
+        return (
+            pool.apply(_cpu_comme_un_worker, (chauffe[:CHAUFFE], a)),
+            pool.apply(_cpu_comme_un_worker, (chauffe[CHAUFFE : 2 * CHAUFFE], b)),
+        )
 
 
 def _rendre(pks: list[int]) -> float:
@@ -836,9 +845,11 @@ def campagne(
 def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
     titre(f"2. Campagne sur deux échantillons de {args.echantillon} conventions (rendu, gel, e-mail)")
     a, b, chauffe = echantillons(args.echantillon, rng)
-    chauffer(chauffe[:CHAUFFE])
-    rendu_a, rendu_b = cpu_rendus(a, b)
-    print(f"Rendu seul du PDF, dans ce processus : {rendu_a:.3f} s (échantillon A), {rendu_b:.3f} s (B) par convention")
+    rendu_a, rendu_b = cpu_rendus(a, b, chauffe)
+    print(
+        f"Rendu seul du PDF (CPU), dans un processus neuf chauffé comme celui du worker : {rendu_a:.3f} s "
+        f"(échantillon A), {rendu_b:.3f} s (B) par convention"
+    )
     moteur = rendu_contre_weasyprint(a[::3])
     reference = acceleration_rendu(a, b)
     print(f"Rendu seul, par 1 puis par 2 processus à la fois (hors Celery) : accélération {reference:.2f} ×")
