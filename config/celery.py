@@ -5,7 +5,6 @@ in-process (eager), so that the embedded default needs no Redis; progress is tra
 (`conventions.Traitement`), never in a result backend.
 """
 
-import gc
 import os
 
 from celery import Celery
@@ -13,6 +12,7 @@ from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 
+from documents.gel import Gel
 from exploitation.worker import Battement
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -50,24 +50,20 @@ app.conf.beat_schedule = {
 }
 
 
-# Set in each pool process when it starts: its first task then freezes what lives for the whole process.
-_a_geler = {"oui": False}
+# A pool process's freezing of what its tasks leave alive (documents/gel.py), set when the process starts.
+_gel: dict[str, Gel | None] = {"pool": None}
 
 
 @worker_process_init.connect
 def _processus_du_pool(**kwargs):
-    _a_geler["oui"] = True
+    _gel["pool"] = Gel()
 
 
 @task_postrun.connect
-def _geler_apres_la_premiere_tache(**kwargs):
-    """After the first rendering, Django, WeasyPrint and the fonts (~200,000 objects kept for the whole process) are
-    put out of reach of the cyclic garbage collector, which otherwise scans them again during every document (see
-    `render_conventions`, measured there: ~40 ms of each document down to ~17 ms, memory flat). Only in worker
-    processes: a web process running tasks in-process (no broker) is left as it is."""
-    if _a_geler["oui"]:
-        _a_geler["oui"] = False
-        gc.freeze()
+def _geler_apres_chaque_tache(**kwargs):
+    """Only in worker processes: a web process running tasks in-process (no broker) is left as it is."""
+    if _gel["pool"] is not None:
+        _gel["pool"].apres_document()
 
 
 @task_prerun.connect

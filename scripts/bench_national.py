@@ -29,7 +29,6 @@ dropped and created again; Redis database 8 (BENCH_BROKER_URL) is flushed. Every
 
 import argparse
 import datetime
-import gc
 import json
 import multiprocessing
 import os
@@ -719,29 +718,33 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
     return a, b, chauffe
 
 
-def chauffer(pks: list[int]) -> None:
+def chauffer(pks: list[int]):
     """This process made like a worker's before it is measured: these PDFs rendered (fonts loaded, the renderer's
-    caches filled), then the long-lived objects put out of the garbage collector's reach (config/celery.py)."""
+    caches filled), what they leave alive frozen after each as a worker does (documents/gel.py); its Gel."""
     from conventions.documents import convention_pdf, conventions_for_documents
     from conventions.models import Convention
+    from documents.gel import Gel
 
+    gel = Gel()
     for convention in conventions_for_documents(Convention.objects.filter(pk__in=pks)):
         convention_pdf(convention)
-    gc.collect()
-    gc.freeze()
+        gel.apres_document()
+    return gel
 
 
 def _cpu_comme_un_worker(chauffe: list[int], pks: list[int]) -> float:
     """In a new forked process: warmed up on the same drafts as a worker process of the campaign, then the CPU
-    seconds of rendering each of these conventions' PDFs once, on average."""
+    seconds of rendering each of these conventions' PDFs once, on average (the worker's freezing after each
+    included)."""
     from conventions.documents import convention_pdf, conventions_for_documents
     from conventions.models import Convention
 
-    chauffer(chauffe)
+    gel = chauffer(chauffe)
     conventions = list(conventions_for_documents(Convention.objects.filter(pk__in=pks)))
     debut = time.process_time()
     for convention in conventions:
         convention_pdf(convention)
+        gel.apres_document()
     return (time.process_time() - debut) / len(conventions)
 
 

@@ -9,7 +9,6 @@ number. The summary gives documents, total seconds, documents per second, the me
 per document, and the peak memory of each rendering process (after 30 documents and at the end: it must stay flat).
 """
 
-import gc
 import multiprocessing
 import os
 import resource
@@ -25,6 +24,7 @@ from conventions.documents import convention_pdf, conventions_for_documents
 from conventions.management.options import ajouter_option_annee, annee_des_options
 from conventions.models import Convention
 from documents.formats import pluriel
+from documents.gel import Gel
 
 BATCH_SIZE = 50
 # The memory of a process is noted after this many documents, to compare with the end (it must not grow).
@@ -63,30 +63,23 @@ def _write(path: Path, content: bytes) -> None:
     os.replace(partial, path)
 
 
-def _freeze_long_lived_objects() -> None:
-    """Measured on this project (300 documents, one process): Python's cyclic garbage collector took ~40 ms of
-    each document, scanning again and again the ~200,000 objects that live for the whole run (Django, WeasyPrint,
-    fonts). Frozen after the first document, out of its reach: ~17 ms, and memory stays flat (173 MB after 30
-    documents, 175 MB after 300). Collecting less often (a higher threshold) saved little more and let memory grow."""
-    gc.freeze()
-
-
 def render_share(pks: list[int], output_dir: str) -> WorkerReport:
     """One process's share: fetch by batches, render or copy, write, note the time of each document."""
     report = WorkerReport()
     directory = Path(output_dir)
+    gel = Gel()  # the garbage collector kept off what lives on from one document to the next (documents/gel.py)
     try:
         for start in range(0, len(pks), BATCH_SIZE):
-            _render_batch(pks[start : start + BATCH_SIZE], directory, report)
+            _render_batch(pks[start : start + BATCH_SIZE], directory, report, gel)
     finally:
         # As it was, for the process that called the command in-process (--jobs 1).
-        gc.unfreeze()
+        gel.degeler()
     report.rss_end_mb = _rss_mb()
     report.peak_mb = _peak_mb()
     return report
 
 
-def _render_batch(pks: list[int], directory: Path, report: WorkerReport) -> None:
+def _render_batch(pks: list[int], directory: Path, report: WorkerReport, gel: Gel) -> None:
     for convention in conventions_for_documents(Convention.objects.filter(pk__in=pks)).order_by("reference"):
         began, began_cpu = time.perf_counter(), time.process_time()
         filename, _content_type, pdf = convention_pdf(convention)
@@ -97,8 +90,7 @@ def _render_batch(pks: list[int], directory: Path, report: WorkerReport) -> None
             report.frozen += 1
         else:
             report.rendered += 1
-        if len(report.seconds) == 1:
-            _freeze_long_lived_objects()
+        gel.apres_document()
         if len(report.seconds) == MEMORY_CHECKPOINT:
             report.rss_checkpoint_mb = _rss_mb()
 
