@@ -718,16 +718,26 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
     return a, b, chauffe
 
 
+def pdf_final(convention) -> None:
+    """What the campaign renders for a draft: its final PDF, with a verification code (set here, not saved), not the
+    « PROJET » preview that a download of a draft gets."""
+    from conventions.documents import document_fige
+    from documents.verification import nouveau_code
+
+    convention.code_verification = nouveau_code()
+    document_fige(convention)
+
+
 def chauffer(pks: list[int]):
     """This process made like a worker's before it is measured: these PDFs rendered (fonts loaded, the renderer's
     caches filled), what they leave alive frozen after each as a worker does (documents/gel.py); its Gel."""
-    from conventions.documents import convention_pdf, conventions_for_documents
+    from conventions.documents import conventions_for_documents
     from conventions.models import Convention
     from documents.gel import Gel
 
     gel = Gel()
     for convention in conventions_for_documents(Convention.objects.filter(pk__in=pks)):
-        convention_pdf(convention)
+        pdf_final(convention)
         gel.apres_document()
     return gel
 
@@ -736,14 +746,14 @@ def _cpu_comme_un_worker(chauffe: list[int], pks: list[int]) -> float:
     """In a new forked process: warmed up on the same drafts as a worker process of the campaign, then the CPU
     seconds of rendering each of these conventions' PDFs once, on average (the worker's freezing after each
     included)."""
-    from conventions.documents import convention_pdf, conventions_for_documents
+    from conventions.documents import conventions_for_documents
     from conventions.models import Convention
 
     gel = chauffer(chauffe)
     conventions = list(conventions_for_documents(Convention.objects.filter(pk__in=pks)))
     debut = time.process_time()
     for convention in conventions:
-        convention_pdf(convention)
+        pdf_final(convention)
         gel.apres_document()
     return (time.process_time() - debut) / len(conventions)
 
@@ -765,15 +775,15 @@ def cpu_rendus(a: list[int], b: list[int], chauffe: list[int]) -> tuple[float, f
 def _rendre(pks: list[int]) -> float:
     """In a forked process: renders these conventions' PDFs twice; returns the seconds the second time took. The
     first pass, untimed, copies the pages the process writes to (shared with the script until then, copy on write)."""
-    from conventions.documents import convention_pdf, conventions_for_documents
+    from conventions.documents import conventions_for_documents
     from conventions.models import Convention
 
     conventions = list(conventions_for_documents(Convention.objects.filter(pk__in=pks)))
     for convention in conventions:
-        convention_pdf(convention)
+        pdf_final(convention)
     debut = time.monotonic()
     for convention in conventions:
-        convention_pdf(convention)
+        pdf_final(convention)
     return time.monotonic() - debut
 
 
