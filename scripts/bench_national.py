@@ -64,8 +64,8 @@ OBJECTIFS = {
     "memoire_mo": 250,
     "moteur": 1.5,
 }
-# Drafts each worker process sends before the campaign is measured (not counted).
-CHAUFFE = 6
+# Drafts of each académie of the samples that each worker process sends before the campaign is measured (not counted).
+CHAUFFE = 2
 SQL_VERROU = re.compile(r"FOR (NO KEY )?UPDATE( OF [^ ]+)?( SKIP LOCKED| NOWAIT)?", re.IGNORECASE)
 
 
@@ -694,9 +694,9 @@ def phase_latence(args, env: dict, listes: list[tuple[str, str]]) -> dict:
 # --- 2. The campaign ---------------------------------------------------------------------------------------------
 
 
-def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int], list[int]]:
-    """Two samples of the prepared drafts with the same spread of sizes (sorted by size, dealt in turn), and other
-    drafts, taken at random, for warming up the workers."""
+def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int], dict[str, list[int]]]:
+    """Two samples of the prepared drafts with the same spread of sizes (sorted by size, dealt in turn), and, for
+    warming up each worker, other drafts of the same académies: CHAUFFE per académie and per process."""
     from django.db.models import Count
 
     from conventions.models import Convention
@@ -705,16 +705,21 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
         Convention.objects.filter(annee__libelle=NOUVELLE_ANNEE, etat=Convention.Etat.BROUILLON)
         .annotate(n=Count("inscriptions"))
         .filter(n__gt=0)
-        .values_list("pk", "n")
+        .values_list("pk", "n", "annee__academie_id")
     )
     # Most drafts are small: the sample keeps the national spread, plus the largest few so that long annexes count.
     rng.shuffle(brouillons)
     choisis = set(brouillons[: 2 * nombre - 4]) | set(sorted(brouillons, key=lambda b: (b[1], b[0]))[-4:])
-    chauffe = [pk for pk, n in brouillons if (pk, n) not in choisis][: 3 * CHAUFFE]
+    # Each académie prints its own text: a worker in service has drawn it already, as the renderer's caches keep it.
+    chauffe = {"un": [], "deux": []}
+    for academie in sorted({academie for _, _, academie in choisis}):
+        autres = [pk for pk, n, a in brouillons if a == academie and (pk, n, a) not in choisis]
+        chauffe["un"] += autres[:CHAUFFE]
+        chauffe["deux"] += autres[CHAUFFE : 3 * CHAUFFE]
     choisis = sorted(choisis, key=lambda b: (b[1], b[0]))
     # Dealt A, B, B, A, A, B…: dealt A, B, A, B, B would get the larger of every pair (7 % more rendering).
-    a = [pk for i, (pk, _) in enumerate(choisis) if i % 4 in (0, 3)]
-    b = [pk for i, (pk, _) in enumerate(choisis) if i % 4 in (1, 2)]
+    a = [pk for i, (pk, _, _) in enumerate(choisis) if i % 4 in (0, 3)]
+    b = [pk for i, (pk, _, _) in enumerate(choisis) if i % 4 in (1, 2)]
     return a, b, chauffe
 
 
@@ -758,7 +763,7 @@ def _cpu_comme_un_worker(chauffe: list[int], pks: list[int]) -> float:
     return (time.process_time() - debut) / len(conventions)
 
 
-def cpu_rendus(a: list[int], b: list[int], chauffe: list[int]) -> tuple[float, float]:
+def cpu_rendus(a: list[int], b: list[int], chauffe: dict[str, list[int]]) -> tuple[float, float]:
     """The CPU of rendering alone one PDF of each sample, each in a process in the state of the worker's that will
     send it: new, warmed up on the same drafts. The renderer's caches hold each académie's text of the convention,
     so that what a process has rendered before weighs on what it renders next."""
@@ -767,8 +772,9 @@ def cpu_rendus(a: list[int], b: list[int], chauffe: list[int]) -> tuple[float, f
     connections.close_all()  # each forked process opens its own
     with multiprocessing.get_context("fork").Pool(1, maxtasksperchild=1) as pool:
         return (
-            pool.apply(_cpu_comme_un_worker, (chauffe[:CHAUFFE], a)),
-            pool.apply(_cpu_comme_un_worker, (chauffe[CHAUFFE : 2 * CHAUFFE], b)),
+            pool.apply(_cpu_comme_un_worker, (chauffe["un"], a)),
+            # One of the two processes of its worker: half of their warm-up.
+            pool.apply(_cpu_comme_un_worker, (chauffe["deux"][::2], b)),
         )
 
 
@@ -866,8 +872,8 @@ def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
     moteur = rendu_contre_weasyprint(a[::3])
     reference = acceleration_rendu(a, b)
     print(f"Rendu seul, par 1 puis par 2 processus à la fois (hors Celery) : accélération {reference:.2f} ×")
-    un = campagne(env, workdir, a, chauffe[:CHAUFFE], 1, "un", args.duree * 10)
-    deux = campagne(env, workdir, b, chauffe[CHAUFFE:], 2, "deux", args.duree * 10)
+    un = campagne(env, workdir, a, chauffe["un"], 1, "un", args.duree * 10)
+    deux = campagne(env, workdir, b, chauffe["deux"], 2, "deux", args.duree * 10)
     debit_un, debit_deux = un["faits"] / un["duree"], deux["faits"] / deux["duree"]
     mesures = {
         # The two samples are different conventions: their throughputs are compared as rendering work done per
