@@ -707,6 +707,12 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
         .filter(n__gt=0)
         .values_list("pk", "n", "annee__academie_id")
     )
+    if len(brouillons) < 4 * nombre:
+        # Each run sends its samples and warm-ups (~250 drafts with the defaults), and its scale-out phase more.
+        sys.exit(
+            f"Il reste {len(brouillons)} brouillons de {NOUVELLE_ANNEE} avec des écoles, trop peu pour deux "
+            f"échantillons de {nombre} et la chauffe des workers : relancer sans --reprendre."
+        )
     # Most drafts are small: the sample keeps the national spread, plus the largest few so that long annexes count.
     rng.shuffle(brouillons)
     choisis = set(brouillons[: 2 * nombre - 4]) | set(sorted(brouillons, key=lambda b: (b[1], b[0]))[-4:])
