@@ -125,7 +125,7 @@ class MemorySampler(threading.Thread):
 
 
 def start_worker(
-    env: dict, concurrency: int, log_path: Path, name: str = "bench", queues: str = ""
+    env: dict, concurrency: int, log_path: Path, name: str = "bench", queues: str = "", app: str = "config"
 ) -> subprocess.Popen:
     """A Celery worker of `concurrency` prefork processes, consuming `queues` (comma-separated; the default queue)."""
     log = log_path.open("w")
@@ -135,7 +135,7 @@ def start_worker(
             "-m",
             "celery",
             "-A",
-            "config",
+            app,
             "worker",
             "--pool=prefork",
             f"--concurrency={concurrency}",
