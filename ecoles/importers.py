@@ -376,7 +376,7 @@ class ImportEcoles:
         if code in self.rapides:
             raise ErreurChamp("uai", valeurs["uai"], "UAI en double (déjà plus haut dans le fichier).")
         empreinte = empreinte_ligne(valeurs)
-        if code not in self.uai_lus and code in self.stockees and self.stockees[code][0] == empreinte:
+        if code not in self.uai_lus and self.stockees.get(code, ("",))[0] == empreinte:
             return self.inchangee(code, valeurs)
         self.uai_lus.add(code)
         erreurs = Erreurs()

@@ -228,6 +228,20 @@ def test_ecoles_absentes_signalees_et_conservees():
     assert "Écoles absentes du fichier (conservées)" in dict(rapport.compteurs())
 
 
+def test_meme_fichier_relu_lit_les_ecoles_une_fois_et_rien_d_autre():
+    """A file read again unchanged reads the stored schools in one query, and neither the communes nor the schools
+    again (the absent ones are found from that read): what keeps a national re-import as fast on PostgreSQL."""
+    importer_ecoles(IPS)
+
+    with CaptureQueriesContext(connection) as requetes:
+        rapport = importer_ecoles(IPS)
+
+    assert rapport.inchangees == 229
+    lectures = [q["sql"] for q in requetes if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len([sql for sql in lectures if 'FROM "ecoles_ecole"' in sql]) == 1
+    assert not [sql for sql in lectures if 'FROM "collectivites_commune"' in sql]
+
+
 def test_simulation_ne_change_rien():
     """--dry-run checks and counts everything, and writes nothing."""
     rapport = importer_ecoles(IPS, simulation=True)
