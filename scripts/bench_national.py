@@ -3,7 +3,7 @@
 
     bash scripts/services.sh            # PostgreSQL and Redis on this machine (what `make test` needs)
     DATABASE_URL=postgres://ent:ent@127.0.0.1:5432/ent BENCH_BROKER_URL=redis://127.0.0.1:6379/8 \
-        .venv/bin/python scripts/bench_national.py [--echantillon 60] [--preparation 1500] [--duree 30]
+        .venv/bin/python scripts/bench_national.py [--echantillon 100] [--preparation 1500] [--duree 30]
 
 1. Data: the national schools file of `bench_import_ecoles.py` (32,091 schools, 17,730 communes, every territory of
    the table of académies) imported by the real importer (timed, peak memory), then, with bulk inserts, each
@@ -11,10 +11,12 @@
    300 schools (most of them one or two), two signed years (2021-2022, 2022-2023), their titres and payments, one
    representative per collectivité and a national agent. Then 2023-2024 prepared (`prepare_annee`'s service) for
    whole académies up to --preparation conventions (0: all of them), timed with its peak memory in a fresh process.
-2. The campaign (render, freeze, e-mail) on two samples of the prepared conventions, with a Celery worker of 1 then
-   of 2 processes: speed-up (at equal rendering work), worker CPU per convention against the CPU of rendering the
-   same PDFs alone, peak memory per process. Before it, on a third of the first sample, the project's renderer
-   against WeasyPrint called plainly on the same HTML (`bench_rendu.py`'s a/b).
+2. The campaign (render, freeze, e-mail) on two samples of the prepared conventions, by a Celery worker of 1 process
+   and one of 2, both up on queues of their own and taking turns in rounds (A B B A B A A B) so that the machine's
+   drift weighs on both alike: speed-up in the rounds' steady state (rendering work per second, each convention
+   weighed by the CPU of rendering it alone), worker CPU per convention against that of the PDFs it rendered, peak
+   memory per process. Before it, on a third of the first sample, the project's renderer against WeasyPrint called
+   plainly on the same HTML (`bench_rendu.py`'s a/b).
 3. Scale-out: two worker groups on separate queues, one académie each (sending and titres at once); the statements,
    locks and `EXPLAIN` plans of each kind of campaign item; two académies' titre counters locked at once.
 4. Page costs (after the campaign, so that its batches and e-mails are rows too): the query count of every admin
@@ -28,6 +30,8 @@ dropped and created again; Redis database 8 (BENCH_BROKER_URL) is flushed. Every
 """
 
 import argparse
+import contextlib
+import dataclasses
 import datetime
 import json
 import multiprocessing
@@ -67,6 +71,9 @@ OBJECTIFS = {
 }
 # Drafts of each académie of the samples that each worker process sends before the campaign is measured (not counted).
 CHAUFFE = 2
+# The rounds of the campaign, by the worker that takes each: A B B A B A A B, so that a drift of the machine's speed,
+# linear or curved, weighs as much on the rounds of one worker as on those of the other.
+MANCHES = ("un", "deux", "deux", "un", "deux", "un", "un", "deux")
 SQL_VERROU = re.compile(r"FOR (NO KEY )?UPDATE( OF [^ ]+)?( SKIP LOCKED| NOWAIT)?", re.IGNORECASE)
 
 
@@ -74,7 +81,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default="ent_national_bench", help="base créée pour la mesure (détruite d'abord)")
     parser.add_argument("--conventions", type=int, default=12_000, help="collectivités (une convention par an)")
-    parser.add_argument("--echantillon", type=int, default=60, help="conventions de chaque mesure de la campagne")
+    parser.add_argument("--echantillon", type=int, default=100, help="conventions de chaque mesure de la campagne")
     parser.add_argument("--duree", type=float, default=30, help="secondes de chaque mesure de charge")
     parser.add_argument("--representants", type=int, default=100, help="représentants simulés sur le portail")
     parser.add_argument("--agents", type=int, default=8, help="agents nationaux simulés sur l'administration")
@@ -86,6 +93,9 @@ def parse_args():
         "--preparation", type=int, default=1500, help="conventions reconduites (académies entières ; 0 : toutes)"
     )
     parser.add_argument("--reprendre", action="store_true", help="garder la base d'une exécution précédente")
+    parser.add_argument(
+        "--campagne-seule", action="store_true", help="avec --reprendre : ne mesurer que la campagne (phase 2)"
+    )
     parser.add_argument("--mesurer", choices=["import", "preparation"], help=argparse.SUPPRESS)
     parser.add_argument("--fichier", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -730,6 +740,16 @@ def echantillons(nombre: int, rng: random.Random) -> tuple[list[int], list[int],
     return a, b, chauffe
 
 
+def en_manches(pks: list[int], nombre: int) -> list[list[int]]:
+    """`pks` (sorted by size) dealt into `nombre` rounds back and forth (1, 2, …, n, n, …, 2, 1, 1, 2…), so that the
+    rounds hold the same spread of sizes."""
+    manches = [[] for _ in range(nombre)]
+    for i, pk in enumerate(pks):
+        tour, rang = divmod(i, nombre)
+        manches[rang if tour % 2 == 0 else nombre - 1 - rang].append(pk)
+    return manches
+
+
 def pdf_final(convention) -> None:
     """What the campaign renders for a draft: its final PDF, with a verification code (set here, not saved), not the
     « PROJET » preview that a download of a draft gets."""
@@ -754,35 +774,31 @@ def chauffer(pks: list[int]):
     return gel
 
 
-def _cpu_comme_un_worker(chauffe: list[int], pks: list[int]) -> float:
-    """In a new forked process: warmed up on the same drafts as a worker process of the campaign, then the CPU
-    seconds of rendering each of these conventions' PDFs once, on average (the worker's freezing after each
-    included)."""
+def _cpu_par_convention(chauffe: list[int], pks: list[int]) -> dict[int, float]:
+    """In a new forked process warmed up on the same drafts as a worker: the CPU seconds of rendering each of these
+    conventions' PDF once (the worker's freezing after each included)."""
     from conventions.documents import conventions_for_documents
     from conventions.models import Convention
 
     gel = chauffer(chauffe)
-    conventions = list(conventions_for_documents(Convention.objects.filter(pk__in=pks)))
-    debut = time.process_time()
-    for convention in conventions:
+    cpu = {}
+    for convention in conventions_for_documents(Convention.objects.filter(pk__in=pks)):
+        debut = time.process_time()
         pdf_final(convention)
         gel.apres_document()
-    return (time.process_time() - debut) / len(conventions)
+        cpu[convention.pk] = time.process_time() - debut
+    return cpu
 
 
-def cpu_rendus(a: list[int], b: list[int], chauffe: dict[str, list[int]]) -> tuple[float, float]:
-    """The CPU of rendering alone one PDF of each sample, each in a process in the state of the worker's that will
-    send it: new, warmed up on the same drafts. The renderer's caches hold each académie's text of the convention,
-    so that what a process has rendered before weighs on what it renders next."""
+def cpu_rendus(pks: list[int], chauffe: list[int]) -> dict[int, float]:
+    """The CPU of rendering alone each convention's PDF, in one process in the state of a worker's: new, warmed up on
+    drafts of the same académies (the renderer's caches hold each académie's text). It weighs the rounds' work: a
+    machine whose speed drifts moves every weight alike, so that their ratios hold."""
     from django.db import connections
 
-    connections.close_all()  # each forked process opens its own
+    connections.close_all()  # the forked process opens its own
     with multiprocessing.get_context("fork").Pool(1, maxtasksperchild=1) as pool:
-        return (
-            pool.apply(_cpu_comme_un_worker, (chauffe["un"], a)),
-            # One of the two processes of its worker: half of their warm-up.
-            pool.apply(_cpu_comme_un_worker, (chauffe["deux"][::2], b)),
-        )
+        return pool.apply(_cpu_par_convention, (chauffe, pks))
 
 
 def _rendre(pks: list[int]) -> float:
@@ -829,76 +845,169 @@ def acceleration_rendu(a: list[int], b: list[int]) -> float:
     return (len(a) + len(b)) / max(ensemble) / (len(a) / seul)
 
 
-def envoyer(pks: list[int], processus: int, limite: float) -> tuple[int, int]:
-    """Sends these drafts through the campaign's batches and waits for the worker: (done, failed)."""
-    from conventions.campagne import lancer_envoi
-    from conventions.models import Convention
-
-    faits = echecs = 0
-    for lot in lancer_envoi(Convention.objects.filter(pk__in=pks)):
-        _, compteurs = bench_campaign.wait_for(lot, f"Envoi, {processus} processus", timeout=limite)
-        faits, echecs = faits + compteurs["faits"], echecs + compteurs["echecs"]
-    return faits, echecs
+# Tasks queued by this script go to the queue named here (none: the default queue).
+FILE_COURANTE = {"nom": ""}
 
 
-def campagne(
-    env: dict, workdir: Path, pks: list[int], chauffe: list[int], processus: int, nom: str, limite: float
-) -> dict:
-    rendus = workdir / f"rendus-{nom}"
-    rendus.mkdir()
-    env = {**env, "BENCH_RENDUS_DIR": str(rendus)}
-    worker = bench_campaign.start_worker(env, processus, workdir / f"{nom}.log", name=nom, app="scripts.bench_worker")
-    sampler = bench_campaign.MemorySampler(worker.pid)
-    sampler.start()
+def route(name, args, kwargs, options, task=None, **kw):
+    """Celery's task router: every task queued now goes to the queue of the worker being fed."""
+    return {"queue": FILE_COURANTE["nom"]} if FILE_COURANTE["nom"] else None
+
+
+@contextlib.contextmanager
+def vers_la_file(nom: str):
+    """The tasks this block queues go to queue `nom`; a worker started with BENCH_FILE=`nom` queues there too what
+    its tasks queue (scripts/bench_worker.py), so that a campaign's e-mails are sent by the worker that sent it."""
+    from celery import current_app
+
+    if current_app.conf.task_routes != (route,):
+        current_app.conf.task_routes = (route,)
+        current_app.amqp.flush_routes()
+        current_app.amqp.__dict__.pop("router", None)  # a cached_property built with the routes of its first use
+    FILE_COURANTE["nom"] = nom
     try:
-        # A worker that has run for a while: its processes have imported, connected and filled the renderer's
-        # caches (fonts, lines, glyphs), as the process that measures the rendering alone has.
-        envoyer(chauffe, processus, limite)
-        debut, cpu_avant = time.monotonic(), sampler.cpu_seconds()
-        rendus_avant = bench_worker.cpu_des_rendus(rendus)
-        faits, echecs = envoyer(pks, processus, limite)
-        duree = time.monotonic() - debut
-        cpu = sampler.cpu_seconds() - cpu_avant
-        rendus_apres = bench_worker.cpu_des_rendus(rendus)
+        yield
     finally:
-        sampler.stopped.set()
-        worker.terminate()
-        worker.wait(60)
-    return {
-        "duree": duree,
-        "faits": faits,
-        "echecs": echecs,
-        "cpu": cpu,
-        "rendus": rendus_apres[0] - rendus_avant[0],
-        "cpu_rendus": rendus_apres[1] - rendus_avant[1],
-        "pics": [sampler.peaks[pid] // 1024 for pid in sorted(sampler.peaks)],
-    }
+        FILE_COURANTE["nom"] = ""
+
+
+@dataclasses.dataclass
+class Worker:
+    """A benchmark worker of `processus` processes on a queue of its own; its renders noted in `rendus`."""
+
+    nom: str
+    processus: int
+    process: subprocess.Popen
+    sampler: bench_campaign.MemorySampler
+    rendus: Path
+
+    @classmethod
+    def demarrer(cls, env: dict, workdir: Path, nom: str, processus: int) -> "Worker":
+        rendus = workdir / f"rendus-{nom}"
+        rendus.mkdir()
+        env = {**env, "BENCH_RENDUS_DIR": str(rendus), "BENCH_FILE": f"bench-{nom}"}
+        process = bench_campaign.start_worker(
+            env, processus, workdir / f"{nom}.log", name=nom, queues=f"bench-{nom}", app="scripts.bench_worker"
+        )
+        sampler = bench_campaign.MemorySampler(process.pid)
+        sampler.start()
+        return cls(nom, processus, process, sampler, rendus)
+
+    def arreter(self) -> None:
+        self.sampler.stopped.set()
+        self.process.terminate()
+        self.process.wait(60)
+
+    def envoyer(self, pks: list[int], limite: float) -> dict:
+        """Sends these drafts through the campaign's batches on this worker's queue and waits for them: what was
+        done, the worker's CPU and that of its renders meanwhile, and when each item was finished."""
+        from django.utils import timezone
+
+        from conventions.campagne import lancer_envoi
+        from conventions.models import Convention, ElementTraitement, Traitement
+        from jobs.models import compteurs
+
+        cpu, rendus = self.sampler.cpu_seconds(), bench_worker.cpu_des_rendus(self.rendus)
+        debut = timezone.now()
+        with vers_la_file(f"bench-{self.nom}"):
+            lots = lancer_envoi(Convention.objects.filter(pk__in=pks))  # one batch per académie's year
+        # One light query every half second: the script shares the machine with the worker it measures, and the
+        # timings come from the items' own timestamps.
+        en_cours = Traitement.objects.filter(pk__in=[lot.pk for lot in lots], termine_le=None)
+        while en_cours.exists() and (timezone.now() - debut).total_seconds() < limite:
+            time.sleep(0.5)
+        elements = ElementTraitement.objects.filter(traitement__in=lots)
+        apres, fait = bench_worker.cpu_des_rendus(self.rendus), compteurs(elements)
+        for element in elements.filter(etat=ElementTraitement.Etat.ECHEC).select_related("convention")[:5]:
+            print(f"  échec {element.convention.reference} : {element.message}")
+        fins = sorted(elements.filter(etat=ElementTraitement.Etat.FAIT).values_list("maj_le", "convention_id"))
+        return {
+            "faits": fait["faits"],
+            "echecs": fait["echecs"] + fait["restants"],
+            "cpu": self.sampler.cpu_seconds() - cpu,
+            "rendus": apres[0] - rendus[0],
+            "cpu_rendus": apres[1] - rendus[1],
+            "fins": fins,
+            # From the launch to the last item finished: the wait for the first task and the tail included.
+            "duree_totale": (fins[-1][0] - debut).total_seconds() if fins else 0.0,
+        }
+
+    def pics(self) -> list[int]:
+        """Peak resident memory of each pool process, in MB."""
+        return [self.sampler.peaks[pid] // 1024 for pid in sorted(self.sampler.peaks)]
+
+
+def regime(fins: list, processus: int, poids: dict[int, float]) -> tuple[float, float]:
+    """A round's steady state: (seconds, rendering work done) between its `processus`-th finished item and its
+    `processus`-th before last, while every process was busy: the wait for the first task and the tail, where
+    processes run out of work one by one, left out. The work is the conventions finished in between, each weighed
+    by the CPU of rendering it alone."""
+    dedans = fins[processus - 1 : len(fins) - processus]
+    return (dedans[-1][0] - dedans[0][0]).total_seconds(), sum(poids[pk] for _, pk in dedans[1:])
 
 
 def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
-    titre(f"2. Campagne sur deux échantillons de {args.echantillon} conventions (rendu, gel, e-mail)")
+    titre(
+        f"2. Campagne sur deux échantillons de {args.echantillon} conventions (rendu, gel, e-mail), en "
+        f"{len(MANCHES)} manches alternées"
+    )
     a, b, chauffe = echantillons(args.echantillon, rng)
-    rendu_a, rendu_b = cpu_rendus(a, b, chauffe)
+    poids = cpu_rendus(a + b, chauffe["un"])
+    rendu_a, rendu_b = (statistics.fmean(poids[pk] for pk in pks) for pks in (a, b))
     print(
-        f"Rendu seul du PDF (CPU), dans un processus neuf chauffé comme celui du worker : {rendu_a:.3f} s "
+        f"Rendu seul du PDF (CPU), dans un processus neuf chauffé comme celui d'un worker : {rendu_a:.3f} s "
         f"(échantillon A), {rendu_b:.3f} s (B) par convention"
     )
     moteur = rendu_contre_weasyprint(a[::3])
     reference = acceleration_rendu(a, b)
     print(f"Rendu seul, par 1 puis par 2 processus à la fois (hors Celery) : accélération {reference:.2f} ×")
-    un = campagne(env, workdir, a, chauffe["un"], 1, "un", args.duree * 10)
-    deux = campagne(env, workdir, b, chauffe["deux"], 2, "deux", args.duree * 10)
-    debit_un, debit_deux = un["faits"] / un["duree"], deux["faits"] / deux["duree"]
+    workers = {}
+    try:
+        for nom, processus in (("un", 1), ("deux", 2)):
+            workers[nom] = Worker.demarrer(env, workdir, nom, processus)
+        limite = args.duree * 10
+        # Workers that have run for a while: their processes have imported, connected and filled the renderer's
+        # caches (fonts, lines, glyphs), as the process that weighed the renders has.
+        for nom, worker in workers.items():
+            worker.envoyer(chauffe[nom], limite)
+        # Both workers stay up and take turns, on rounds of each sample in the order of MANCHES: a machine whose
+        # speed drifts from one minute to the next (10 to 25 % here) slows both alike.
+        manches = {"un": en_manches(a, len(MANCHES) // 2), "deux": en_manches(b, len(MANCHES) // 2)}
+        mesures = {nom: [] for nom in workers}
+        for nom in MANCHES:
+            mesure = workers[nom].envoyer(manches[nom].pop(), limite)
+            mesure["duree"], mesure["travail"] = regime(mesure["fins"], workers[nom].processus, poids)
+            mesures[nom].append(mesure)
+            print(
+                f"  manche à {workers[nom].processus} processus : {mesure['faits']} envoyées, régime établi sur "
+                f"{mesure['duree']:.2f} s, {mesure['travail'] / mesure['duree']:.2f} s de rendu seul par seconde"
+            )
+    finally:
+        for worker in workers.values():
+            worker.arreter()
+    total = {
+        nom: {cle: sum(m[cle] for m in liste) for cle in CUMULS} | {"pics": workers[nom].pics()}
+        for nom, liste in mesures.items()
+    }
+    return bilan_campagne(total["un"], total["deux"], rendu_a, rendu_b, reference, moteur)
+
+
+CUMULS = ("faits", "echecs", "cpu", "rendus", "cpu_rendus", "duree", "travail", "duree_totale")
+
+
+def bilan_campagne(un: dict, deux: dict, rendu_a: float, rendu_b: float, reference: float, moteur: float) -> dict:
+    """The campaign's figures from the rounds of each worker added up, printed; the ratios the issue sets."""
     mesures = {
-        # The two samples are different conventions: their throughputs are compared as rendering work done per
-        # second (conventions/s × the CPU of rendering one of that sample alone), not as conventions per second.
-        "acceleration": (debit_deux * rendu_b) / (debit_un * rendu_a),
-        "acceleration_brute": debit_deux / debit_un,
+        # Rendering work done per second in the steady state, 2 processes over 1: the samples are different
+        # conventions, so that each is weighed by its rendering alone rather than counted.
+        "acceleration": (deux["travail"] / deux["duree"]) / (un["travail"] / un["duree"]),
+        # Conventions per second from launch to last item, the start and the tail of each round included.
+        "acceleration_brute": (deux["faits"] / deux["duree_totale"]) / (un["faits"] / un["duree_totale"]),
         "acceleration_rendu": reference,
         # What 2 processes would give with a whole core each: twice the throughput, less what each convention
         # costs more in CPU when two run side by side (the shared machine gives neither a whole core).
         "acceleration_cpu": 2 * (un["cpu"] / max(un["faits"], 1)) / (deux["cpu"] / max(deux["faits"], 1)),
-        "debit_deux": debit_deux,
+        "debit_deux": deux["faits"] / deux["duree_totale"],
         # The work around each PDF: the worker's CPU over that of the PDFs rendered in the same tasks.
         "cpu_un": un["cpu"] / un["cpu_rendus"],
         "cpu_deux": deux["cpu"] / deux["cpu_rendus"],
@@ -911,17 +1020,18 @@ def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
     for nom, mesure, rendu in (("1 processus (A)", un, rendu_a), ("2 processus (B)", deux, rendu_b)):
         par_convention = mesure["cpu"] / max(mesure["faits"], 1)
         print(
-            f"{nom} : {mesure['faits']} envoyées, {mesure['echecs']} échecs en {mesure['duree']:.1f} s, soit "
-            f"{mesure['faits'] / mesure['duree']:.2f} conventions/s ; CPU du worker {par_convention:.3f} s "
-            f"par convention = {mesure['cpu'] / mesure['cpu_rendus']:.2f} × celui de ses {mesure['rendus']} PDF "
-            f"({mesure['cpu_rendus'] / max(mesure['rendus'], 1):.3f} s chacun), {par_convention / rendu:.2f} × le "
-            "rendu seul à part ; pics de mémoire "
+            f"{nom} : {mesure['faits']} envoyées, {mesure['echecs']} échecs en {mesure['duree_totale']:.1f} s, "
+            f"soit {mesure['faits'] / mesure['duree_totale']:.2f} conventions/s ; en régime établi, "
+            f"{mesure['travail'] / mesure['duree']:.2f} s de rendu seul par seconde ; CPU du worker "
+            f"{par_convention:.3f} s par convention = {mesure['cpu'] / mesure['cpu_rendus']:.2f} × celui de ses "
+            f"{mesure['rendus']} PDF ({mesure['cpu_rendus'] / max(mesure['rendus'], 1):.3f} s chacun), "
+            f"{par_convention / rendu:.2f} × le rendu seul à part ; pics de mémoire "
             f"{' / '.join(map(str, mesure['pics']))} Mo ; part d'un cœur obtenue par processus : "
-            f"{mesure['cpu'] / mesure['duree'] / len(mesure['pics']):.0%}"
+            f"{mesure['cpu'] / mesure['duree_totale'] / len(mesure['pics']):.0%}"
         )
     print(
         f"Accélération de 1 à 2 processus, à travail de rendu égal : {mesures['acceleration']:.2f} × (objectif ≥ "
-        f"{OBJECTIFS['acceleration']}), en conventions/s : {mesures['acceleration_brute']:.2f} × ; "
+        f"{OBJECTIFS['acceleration']}), en conventions/s, manches entières : {mesures['acceleration_brute']:.2f} × ; "
         f"{mesures['acceleration_cpu']:.2f} × à CPU égal, {mesures['acceleration'] / reference:.2f} × celle du rendu "
         "seul ; "
         f"CPU du worker / ses rendus de PDF : {mesures['cpu_un']:.2f} et {mesures['cpu_deux']:.2f} "
@@ -934,16 +1044,8 @@ def phase_campagne(args, env: dict, workdir: Path, rng: random.Random) -> dict:
 
 # --- 3. Scale-out ------------------------------------------------------------------------------------------------
 
-FILE_COURANTE = {"nom": ""}
-
-
-def route(name, args, kwargs, options, task=None, **kw):
-    """Celery's task router: every task queued now goes to the queue of the group being fed."""
-    return {"queue": FILE_COURANTE["nom"]} if FILE_COURANTE["nom"] else None
-
 
 def phase_repartition(args, env: dict, workdir: Path, debit_deux: float) -> None:
-    from celery import current_app
     from django.db.models import Count
 
     from conventions.campagne import lancer_envoi
@@ -959,17 +1061,12 @@ def phase_repartition(args, env: dict, workdir: Path, debit_deux: float) -> None
         .order_by("-n")
         .values_list("annee__academie__code", flat=True)[:2]
     )
-    current_app.conf.task_routes = (route,)
-    current_app.amqp.flush_routes()
-    current_app.amqp.__dict__.pop("router", None)  # a cached_property built with the routes of its first use
-    groupes, lots = [], []
+    groupes, lots = {}, []
     try:
         for code in codes:
-            file_ = f"bench-academie-{code}"
-            groupes.append(bench_campaign.start_worker(env, 1, workdir / f"{file_}.log", name=file_, queues=file_))
+            groupes[code] = Worker.demarrer(env, workdir, f"academie-{code}", 1)
         debut = time.monotonic()
         for code in codes:
-            FILE_COURANTE["nom"] = f"bench-academie-{code}"
             envoi = (
                 Convention.objects.filter(
                     annee__libelle=NOUVELLE_ANNEE, annee__academie__code=code, etat=Convention.Etat.BROUILLON
@@ -978,22 +1075,20 @@ def phase_repartition(args, env: dict, workdir: Path, debit_deux: float) -> None
                 .filter(n__gt=0)
                 .order_by("pk")[: args.echantillon // 2]
             )
-            lots += lancer_envoi(Convention.objects.filter(pk__in=list(envoi.values_list("pk", flat=True))))
             titres = Convention.objects.signees().filter(
                 annee__libelle=ANNEES[-1], annee__academie__code=code, titres__isnull=True
             )[: args.echantillon // 2]
-            lots += lancer_emission(Convention.objects.filter(pk__in=list(titres.values_list("pk", flat=True))))
-        FILE_COURANTE["nom"] = ""
+            with vers_la_file(f"bench-{groupes[code].nom}"):
+                lots += lancer_envoi(Convention.objects.filter(pk__in=list(envoi.values_list("pk", flat=True))))
+                lots += lancer_emission(Convention.objects.filter(pk__in=list(titres.values_list("pk", flat=True))))
         faits = defaultdict(int)
         for lot in lots:
             _, compteurs = bench_campaign.wait_for(lot, f"{lot.libelle_type} ({lot.annee})", timeout=args.duree * 10)
             faits[lot.libelle_type] += compteurs["faits"]
         duree = time.monotonic() - debut
     finally:
-        FILE_COURANTE["nom"] = ""
-        for worker in groupes:
-            worker.terminate()
-            worker.wait(60)
+        for worker in groupes.values():
+            worker.arreter()
     detail = ", ".join(f"{n} × {libelle.lower()}" for libelle, n in faits.items())
     print(
         f"Deux groupes d'un processus, académies {' et '.join(codes)} : {detail} en {duree:.1f} s, soit "
@@ -1129,13 +1224,24 @@ def main():
     import redis
     from django.core.management import call_command
 
-    redis.Redis.from_url(BROKER_URL).flushdb()
+    # A worker left by a run stopped with kill -9 would take part of the work and skew every figure, silently. Asked
+    # to Redis, not by Celery's ping: its pooled connection would hang the processes this script forks.
+    courtier = redis.Redis.from_url(BROKER_URL)
+    base = courtier.connection_pool.connection_kwargs.get("db", 0)
+    if consommateurs := [c for c in courtier.client_list() if c["cmd"] == "brpop" and int(c["db"]) == base]:
+        sys.exit(
+            f"{len(consommateurs)} workers attendent déjà des tâches sur {BROKER_URL} : les arrêter "
+            "(pkill -f 'celery -A') avant de mesurer."
+        )
+    courtier.flushdb()
     debut = time.monotonic()
     call_command("migrate", verbosity=0)  # a kept database too: the code may have gained migrations since
     print(f"Base {args.database} migrée en {time.monotonic() - debut:.1f} s ; travail dans {workdir}")
     if not args.reprendre:
         phase_donnees(args, rng, workdir)
     campagne_ = phase_campagne(args, env, workdir, rng)
+    if args.campagne_seule:
+        return
     phase_repartition(args, env, workdir, campagne_["debit_deux"])
     plans_elements()
     compteurs_independants()

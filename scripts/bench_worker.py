@@ -18,6 +18,11 @@ from config.celery import app
 
 __all__ = ["app"]
 
+# A worker of its own queue (BENCH_FILE, consumed with -Q) queues there what its tasks queue: the e-mails of the
+# conventions it sends are sent by itself, not by another benchmark worker.
+if os.environ.get("BENCH_FILE"):
+    app.conf.task_default_queue = os.environ["BENCH_FILE"]
+
 
 @worker_process_init.connect
 def _noter_les_rendus(**kwargs):
