@@ -10,8 +10,8 @@ the run is rolled back at its end: the same documents every time), measures the 
       locked, PDF rendered, frozen and stored, history, e-mail recorded and sent by the `filemail` backend).
 
 and prints b's speed-up over a (a/b) and the campaign item against its PDF alone (c/b). (a) and (b) take turns on
-each convention (order swapped every other one); the first convention only warms up the caches, then the long-lived
-objects are frozen out of the garbage collector's reach, as a worker does after its first task.
+each convention (order swapped every other one); the first convention only warms up the caches; after each, what
+is left alive is frozen out of the garbage collector's reach, as a worker does after each task (documents/gel.py).
 
     export DATABASE_URL=postgres://ent:ent@127.0.0.1:5432/ent_pdf_bench
     .venv/bin/python manage.py migrate
@@ -115,22 +115,24 @@ def paire(document, html, rang: int) -> list[tuple[str, Callable]]:
 
 def mesurer(conventions, annee=None) -> dict[str, list[float]]:
     """The CPU seconds of (a), (b) and, given the school year of `conventions`, (c) on each convention after the
-    first, which warms the caches up before the long-lived objects are frozen (as a worker does)."""
+    first, which warms the caches up; what each leaves alive is frozen after it, as a worker does."""
     from conventions import tasks
+    from documents.gel import Gel
 
     items = elements(annee, conventions) if annee is not None else {}
     temps = {"plain": [], "rendu": [], "campagne": []} if items else {"plain": [], "rendu": []}
+    gel = Gel()
     for rang, (convention, document, html) in enumerate(documents(conventions)):
         mesures = paire(document, html, rang)
         if items:  # the item last: it sends the convention
             mesures.append(("campagne", lambda pk=items[convention.pk]: tasks.envoyer_convention.run(pk)))
         resultats = {nom: cpu(action) for nom, action in mesures}
+        gel.apres_document()
         if rang == 0:
-            gc.collect()
-            gc.freeze()
             continue
         for nom, duree in resultats.items():
             temps[nom].append(duree)
+    gel.degeler()  # the caller may go on with other work
     return temps
 
 
