@@ -98,7 +98,12 @@ def parse_args():
     )
     parser.add_argument("--mesurer", choices=["import", "preparation"], help=argparse.SUPPRESS)
     parser.add_argument("--fichier", help=argparse.SUPPRESS)
-    return parser.parse_args()
+    args = parser.parse_args()
+    # Each worker's rounds need a steady state: more conventions than twice its processes, in each of its rounds.
+    manches = len(MANCHES) // 2
+    if args.echantillon < 10 * manches:
+        parser.error(f"--echantillon : au moins {10 * manches} ({manches} manches de 10 par worker)")
+    return args
 
 
 def titre(texte: str) -> None:
