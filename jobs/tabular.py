@@ -472,15 +472,29 @@ def motif_historique(format_fichier: str, nom_fichier: str) -> str:
     return f"Import {format_fichier} ({Path(nom_fichier).name})"[:100]
 
 
+# The key of the PostgreSQL advisory lock that imports take in turn (any number no other lock of the database uses).
+VERROU_IMPORTS = 0x454E5449
+
+
 def executer(traitement: Callable[[], None], rapport: RapportImport) -> RapportImport:
     """Runs a whole import in one transaction, and rolls it back unless it is to be kept (see RapportImport)."""
     with transaction.atomic(), CopiesEnFond():
+        attendre_les_autres_imports()
         traitement()
         if not rapport.applique:
             transaction.set_rollback(True)
     # Duplicates are found lot by lot, after the other checks: the report lists the rows in the file's order.
     rapport.rejets.sort(key=lambda rejet: rejet.ligne)
     return rapport
+
+
+def attendre_les_autres_imports() -> None:
+    """Imports run one after the other. Two at once would each insert the communes (or schools) that the other has
+    not committed yet, and the second would fail on their unique key at the first one's commit; in turn, the second
+    reads what the first wrote. Held until the end of the transaction; SQLite lets one transaction write at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [VERROU_IMPORTS])
 
 
 def par_lots(lignes: Iterable, taille: int = TAILLE_LOT) -> Iterator[list]:
