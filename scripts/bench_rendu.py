@@ -22,6 +22,7 @@ is left alive is frozen out of the garbage collector's reach, as a worker does a
 
 import argparse
 import cProfile
+import functools
 import gc
 import os
 import pstats
@@ -36,7 +37,12 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-WORKDIR = Path(tempfile.mkdtemp(prefix="ent-bench-rendu-"))
+
+@functools.cache
+def dossier() -> Path:
+    """Where the media and e-mails of a run go: a temporary folder made at the first need, not at the import of this
+    module (bench_national.py imports it for `mesurer`)."""
+    return Path(tempfile.mkdtemp(prefix="ent-bench-rendu-"))
 
 
 def preparer_django() -> None:
@@ -46,8 +52,8 @@ def preparer_django() -> None:
             "DEBUG": "False",
             "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
             "ALLOWED_HOSTS": "localhost",
-            "MEDIA_ROOT": str(WORKDIR / "media"),
-            "EMAIL_URL": f"filemail:///{WORKDIR / 'mails'}",
+            "MEDIA_ROOT": str(dossier() / "media"),
+            "EMAIL_URL": f"filemail:///{dossier() / 'mails'}",
             "CELERY_TASK_ALWAYS_EAGER": "True",
             "LOG_LEVEL": "WARNING",
         }
@@ -174,7 +180,7 @@ def main():
     from conventions.texte import figer_pour_envoi
     from scripts import bench_pdf_data
 
-    (WORKDIR / "mails").mkdir()
+    (dossier() / "mails").mkdir()
     if not AnneeScolaire.objects.filter(libelle=args.annee).exists():
         bench_pdf_data.create(args.annee, 300, 20, random.Random(2021))
     # Everything the campaign items write (their batch, the frozen text, the sent conventions, the e-mails) is rolled
