@@ -23,7 +23,6 @@ is left alive is frozen out of the garbage collector's reach, as a worker does a
 import argparse
 import cProfile
 import functools
-import gc
 import os
 import pstats
 import random
@@ -145,6 +144,7 @@ def mesurer(conventions, annee=None) -> dict[str, list[float]]:
 def profiler(conventions, annee, mesure: str) -> None:
     from conventions import tasks
     from documents import pdf
+    from documents.gel import Gel
 
     items = elements(annee, conventions)
     actions = []
@@ -156,14 +156,17 @@ def profiler(conventions, annee, mesure: str) -> None:
                 "campagne": lambda pk=items[convention.pk]: tasks.envoyer_convention.run(pk),
             }[mesure]
         )
+    # Measured as `mesurer` measures: what each action leaves alive frozen after it, outside the profile.
+    gel = Gel()
     actions[0]()
-    gc.collect()
-    gc.freeze()
+    gel.apres_document()
     profil = cProfile.Profile()
-    profil.enable()
     for action in actions[1:]:
+        profil.enable()
         action()
-    profil.disable()
+        profil.disable()
+        gel.apres_document()
+    gel.degeler()
     for tri in ("cumulative", "tottime"):
         print(f"\n--- {mesure}, trié par {tri} ---")
         pstats.Stats(profil).sort_stats(tri).print_stats(35)
